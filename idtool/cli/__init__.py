@@ -1,0 +1,72 @@
+"""The ``idtool`` command line: a thin click layer over the library.
+
+Errors raised by the library (:class:`idtool.errors.IdtoolError`) are mapped here, once:
+``error [code]: message`` on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import click
+
+from idtool import __version__
+from idtool.config import load_settings
+from idtool.errors import IdtoolError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class IdtoolGroup(click.Group):
+    """A click group that turns :class:`IdtoolError` into one line and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IdtoolError as exc:
+            click.echo(f"error [{exc.code}]: {exc.message}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=IdtoolGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="idtool")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.pass_context
+def main(ctx: click.Context, verbose: int) -> None:
+    """Identify wildlife products in photos and say what CITES requires.
+
+    State lives in $IDTOOL_HOME (default ~/.local/share/idtool).
+    Visual identification is probable cause, not proof.
+
+    Example:
+
+        idtool identify photo.jpg
+    """
+    level_name = os.environ.get("IDTOOL_LOG_LEVEL")
+    level = logging.WARNING - 10 * verbose if verbose else getattr(logging, (level_name or "WARNING").upper(), logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        ctx.obj = load_settings()
+    except IdtoolError as exc:
+        click.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        ctx.exit(1)
+
+
+def _register() -> None:
+    """Attach the command modules to the group (each module owns one area)."""
+    from idtool.cli import commands_core
+
+    commands_core.register(main)
+    for module_name in ("cites", "forensics", "server", "batch", "curation", "evidence"):
+        try:
+            module = __import__(f"idtool.cli.{module_name}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"idtool.cli.{module_name}":
+                raise
+            continue
+        module.register(main)
+
+
+_register()

@@ -1,0 +1,61 @@
+"""Option bundles and helpers shared by the CLI command modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from idtool.config import Settings, load_settings, with_overrides
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def catalog_option(func: F) -> F:
+    """Add ``--catalog PATH`` (default: ``$IDTOOL_HOME/catalog.db``)."""
+    return click.option(
+        "--catalog",
+        "catalog_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="SQLite catalog to use (default: $IDTOOL_HOME/catalog.db).",
+    )(func)
+
+
+def format_option(func: F) -> F:
+    """Add ``--format table|json``; json prints one JSON object per line."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help="table for people, json for one JSON object per line.",
+    )(func)
+
+
+def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
+    """Resolve the settings for this invocation, applying CLI overrides.
+
+    The group resolves the base settings once (``ctx.obj``); commands add their flags.
+    """
+    root = ctx.find_root()
+    base = root.obj if isinstance(root.obj, Settings) else load_settings()
+    return with_overrides(base, **overrides)
+
+
+def echo_json(obj: Any) -> None:
+    """Print one JSON object on one line to stdout."""
+    click.echo(json.dumps(obj, ensure_ascii=False, sort_keys=False, default=str))
+
+
+def echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def is_tty() -> bool:
+    return sys.stderr.isatty()
