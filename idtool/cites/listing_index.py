@@ -1,0 +1,489 @@
+"""In-memory index of the current CITES listings, for sub-millisecond lookups.
+
+:func:`load_listing_index` merges the imported listing sets newest-per-taxon (a newer
+*complete* Species+ index hides older sets entirely; partial sets such as a reptile-only
+export overlay what is older) and falls back to the bundled table when nothing was
+imported. :meth:`ListingIndex.lookup` resolves a name: exact, synonym, then the
+species/genus/family/order/class above it, with close spellings for unknown names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from idtool.cites.annotations import PopulationSplit, parse_listing, parse_population_split
+from idtool.cites.eu import EuAnnexEntry, EuAnnexIndex
+from idtool.cites.store import (
+    KIND_EU,
+    KIND_LISTINGS,
+    KIND_QUOTAS,
+    KIND_RESERVATIONS,
+    ListingSetInfo,
+    list_sets,
+    migrate,
+    rows_of_sets,
+)
+
+BUNDLED_PATH = Path(__file__).resolve().parent.parent / "data" / "cites_bundled_listings.csv"
+BUNDLED_SNAPSHOT_DATE = "2023-11-25"
+
+
+@dataclass(frozen=True)
+class CopMeeting:
+    name: str
+    place: str
+    last_day: str
+
+
+COP_MEETINGS = (
+    CopMeeting("CoP17", "Johannesburg", "2016-10-05"),
+    CopMeeting("CoP18", "Geneva", "2019-08-28"),
+    CopMeeting("CoP19", "Panama City", "2022-11-25"),
+    CopMeeting("CoP20", "Samarkand", "2025-12-05"),
+)
+LATEST_COP = COP_MEETINGS[-1]
+
+_SYNONYM = re.compile(r"\b([A-Z][a-z]+(?: (?:[a-z][a-z-]{2,})){1,2})\b")
+_NOT_EPITHETS = {"in", "de", "von", "van", "da", "du", "del", "la", "le", "and", "ex", "et"}
+_SPP = re.compile(r"\s+(spp?\.?|ssp\.|subsp\.|var\.)(\s|$)", re.I)
+
+
+def normalise_name(name: str) -> str:
+    """``"panthera_tigris "`` -> ``"Panthera tigris"``; drops ``spp.``, ``ssp.``, ``var.``."""
+    text = " ".join(name.replace("_", " ").split())
+    text = _SPP.sub(" ", f"{text} ").strip()
+    return text[:1].upper() + text[1:].lower() if text else text
+
+
+def _synonym_names(raw: str) -> list[str]:
+    names = []
+    for match in _SYNONYM.finditer(raw.replace(";", ",")):
+        words = match.group(1).split()
+        while words and words[-1] in _NOT_EPITHETS:
+            words.pop()
+        if len(words) >= 2:
+            names.append(" ".join(words))
+    return names
+
+
+@dataclass(frozen=True)
+class ListingEntry:
+    """One listing row (from whichever listing set is newest for this taxon)."""
+
+    taxon_id: str
+    full_name: str
+    rank: str
+    kingdom: str
+    class_name: str
+    order_name: str
+    family: str
+    genus: str
+    listing: str
+    party: str
+    listed_under: str
+    annotation: str
+    full_annotation: str
+    hash_symbol: str
+    hash_annotation: str
+    synonyms: tuple[str, ...]
+    common_names: str
+    listing_set: ListingSetInfo
+
+    @property
+    def appendices(self) -> tuple[str, ...]:
+        return parse_listing(self.listing)[0]
+
+    @property
+    def has_nc(self) -> bool:
+        return parse_listing(self.listing)[1]
+
+    @property
+    def lineage(self) -> list[str]:
+        """This name, then the species (for subspecies), genus, family, order, class."""
+        words = self.full_name.split()
+        names = [self.full_name]
+        if len(words) >= 3:
+            names.append(" ".join(words[:2]))
+        names += [self.genus or (words[0] if len(words) > 1 else ""), self.family]
+        names += [self.order_name, self.class_name]
+        return list(dict.fromkeys(n for n in names if n))
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], listing_set: ListingSetInfo) -> ListingEntry:
+        return cls(
+            taxon_id=row.get("taxon_id") or "",
+            full_name=row["full_name"],
+            rank=(row.get("rank") or "").lower(),
+            kingdom=row.get("kingdom") or "",
+            class_name=row.get("class_name") or "",
+            order_name=row.get("order_name") or "",
+            family=row.get("family") or "",
+            genus=row.get("genus") or "",
+            listing=row.get("listing") or "",
+            party=row.get("party") or "",
+            listed_under=row.get("listed_under") or row["full_name"],
+            annotation=row.get("annotation") or "",
+            full_annotation=row.get("full_annotation") or "",
+            hash_symbol=row.get("hash_symbol") or "",
+            hash_annotation=row.get("hash_annotation") or "",
+            synonyms=tuple(_synonym_names(row.get("synonyms") or "")),
+            common_names=row.get("common_names") or "",
+            listing_set=listing_set,
+        )
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A quota from the SAPI quota table (export quota unless stated)."""
+
+    taxon_name: str
+    country: str
+    quota: str
+    unit: str
+    terms: str
+    sources: str
+    purposes: str
+    start_date: str
+    end_date: str
+    quota_type: str
+    listing_set: ListingSetInfo
+
+    @property
+    def current(self) -> bool:
+        return self.end_date.strip().lower() in ("", "present")
+
+    def matches(self, countries: set[str], purpose: str | None, source: str | None) -> bool:
+        if countries and self.country != "All" and self.country not in countries:
+            return False
+        sources = {s.strip() for s in self.sources.split(";")}
+        purposes = {p.strip() for p in self.purposes.split(";")}
+        if source and "All" not in sources and source not in sources:
+            return False
+        return not (purpose and "All" not in purposes and purpose not in purposes)
+
+    def describe(self) -> str:
+        where = "all countries" if self.country == "All" else self.country
+        terms = "all specimens" if self.terms == "All" else f"terms {self.terms}"
+        src = "" if self.sources == "All" else f", source {self.sources}"
+        pur = "" if self.purposes == "All" else f", purpose {self.purposes}"
+        kind = "zero export quota" if self.quota == "0" else f"export quota {self.quota}"
+        return (
+            f"{self.taxon_name}: {kind} ({where}; {terms}{src}{pur}; since "
+            f"{self.start_date.strip()}; {self.quota_type.replace('_', ' ')})"
+        )
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A Party's reservation: it is treated as a non-Party for trade in this taxon."""
+
+    taxon_name: str
+    country: str
+    start_date: str
+    end_date: str
+    notes: str
+    listing_set: ListingSetInfo
+
+    @property
+    def current(self) -> bool:
+        return self.end_date.strip().lower() in ("", "present")
+
+
+@dataclass(frozen=True)
+class ListingMatch:
+    """How a name was resolved against the listings.
+
+    ``status``: ``listed`` (an appendix applies), ``not_listed`` (an NC row, e.g. a
+    domesticated form), ``partial`` (a higher taxon not listed as a whole, some members
+    are) or ``not_found``.
+    """
+
+    query: str
+    status: str
+    match_kind: str  # exact, synonym, species, higher_taxon, members, none
+    entry: ListingEntry | None
+    lineage: tuple[str, ...]
+    note: str
+    suggestions: tuple[str, ...] = ()
+    members: tuple[ListingEntry, ...] = field(default=())
+
+    @property
+    def inherited(self) -> bool:
+        return self.match_kind in ("higher_taxon", "species")
+
+
+class ListingIndex:
+    """Listings, quotas, reservations and the EU layer, indexed in memory."""
+
+    def __init__(
+        self,
+        entries: list[ListingEntry],
+        sets: list[ListingSetInfo],
+        *,
+        quotas: list[Quota] | None = None,
+        reservations: list[Reservation] | None = None,
+        eu: EuAnnexIndex | None = None,
+    ) -> None:
+        self.sets = sets
+        self.eu = eu or EuAnnexIndex([], None)
+        self._by_name: dict[str, ListingEntry] = {}
+        for entry in entries:
+            self._by_name[entry.full_name.casefold()] = entry
+        self._synonyms: dict[str, str] = {}
+        self._parents: dict[str, tuple[str, ...]] = {}
+        self._members: dict[str, list[str]] = {}
+        for entry in self._by_name.values():
+            for synonym in entry.synonyms:
+                self._synonyms.setdefault(synonym.casefold(), entry.full_name)
+            lineage = entry.lineage
+            self._parents.setdefault(entry.full_name.casefold(), tuple(lineage[1:]))
+            for i, name in enumerate(lineage[1:], start=1):
+                self._parents.setdefault(name.casefold(), tuple(lineage[i + 1 :]))
+                if entry.appendices:
+                    self._members.setdefault(name.casefold(), []).append(entry.full_name)
+        self._quotas: dict[str, list[Quota]] = {}
+        for quota in quotas or []:
+            self._quotas.setdefault(quota.taxon_name.casefold(), []).append(quota)
+        self._reservations: dict[str, list[Reservation]] = {}
+        for res in reservations or []:
+            self._reservations.setdefault(res.taxon_name.casefold(), []).append(res)
+        self._splits: dict[str, PopulationSplit] = {}
+        self._names_sorted = sorted(e.full_name for e in self._by_name.values())
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    @property
+    def bundled(self) -> bool:
+        return any(s.bundled for s in self.sets)
+
+    def entry(self, name: str) -> ListingEntry | None:
+        return self._by_name.get(normalise_name(name).casefold())
+
+    def split_for(self, entry: ListingEntry) -> PopulationSplit:
+        """The parsed population split of a row (cached)."""
+        key = entry.full_name.casefold()
+        split = self._splits.get(key)
+        if split is None:
+            children = entry.rank in ("species", "subspecies") and any(
+                n.startswith(entry.full_name + " ") for n in self._members.get(key, [])
+            )
+            split = parse_population_split(
+                entry.listing,
+                entry.annotation,
+                rank=entry.rank.upper(),
+                full_annotation=entry.full_annotation,
+                has_listed_children=children or key in self._members,
+            )
+            self._splits[key] = split
+        return split
+
+    def _lineage_of(self, name: str) -> list[str]:
+        words = name.split()
+        lineage = [name]
+        if len(words) >= 3:
+            lineage.append(" ".join(words[:2]))
+        if len(words) >= 2:
+            lineage.append(words[0])
+        for candidate in list(lineage[1:]) or [name]:
+            parents = self._parents.get(candidate.casefold())
+            if parents:
+                lineage += list(parents)
+                break
+        return list(dict.fromkeys(lineage))
+
+    def lookup(self, name: str) -> ListingMatch:
+        """Resolve a scientific name of any rank to the listing that applies.
+
+        Args:
+            name: e.g. ``"Python regius"``, ``"Scleractinia"``, ``"Manis spp."``.
+
+        Returns:
+            The match; never raises for unknown names (``status == "not_found"``).
+        """
+        query = normalise_name(name)
+        key = query.casefold()
+        entry = self._by_name.get(key)
+        kind = "exact"
+        if entry is None and key in self._synonyms:
+            entry = self._by_name[self._synonyms[key].casefold()]
+            kind = "synonym"
+        if entry is not None:
+            lineage = tuple(entry.lineage)
+            if entry.appendices:
+                note = "" if kind == "exact" else f"{query} is a synonym of {entry.full_name}"
+                return ListingMatch(query, "listed", kind, entry, lineage, note)
+            if entry.has_nc:
+                note = f"{entry.full_name} is listed as not covered (NC) by the Convention"
+                return ListingMatch(query, "not_listed", kind, entry, lineage, note)
+            return self._walk_up(query, list(lineage), start=1)
+        return self._walk_up(query, self._lineage_of(query), start=1)
+
+    def _walk_up(self, query: str, lineage: list[str], start: int) -> ListingMatch:
+        for i, parent in enumerate(lineage[start:], start=start):
+            entry = self._by_name.get(parent.casefold())
+            if entry is None or not (entry.appendices or entry.has_nc):
+                continue
+            words = len(query.split())
+            kind = (
+                "species"
+                if (i == 1 and words >= 3 and len(parent.split()) == 2)
+                else ("higher_taxon")
+            )
+            if not entry.appendices:
+                note = f"{query} falls under {entry.full_name}, which is not covered (NC)"
+                return ListingMatch(query, "not_listed", kind, entry, tuple(lineage), note)
+            note = (
+                f"{query} is not listed by name; it is covered by the listing of "
+                f"{entry.full_name} ({entry.rank})"
+            )
+            return ListingMatch(query, "listed", kind, entry, tuple(lineage), note)
+        members = [self._by_name[n.casefold()] for n in self._members.get(query.casefold(), [])]
+        if members:
+            note = (
+                f"{query} is not listed as a whole; {len(members)} taxa in it are listed "
+                "by name, so the specimen must be identified further"
+            )
+            return ListingMatch(
+                query, "partial", "members", None, tuple(lineage), note, members=tuple(members)
+            )
+        suggestions = tuple(self.suggest(query))
+        note = (
+            f"{query} was not found in the listing set: it is not listed under CITES by this "
+            "name nor through a genus, family or order listing known here, or the name is "
+            "misspelt"
+        )
+        return ListingMatch(query, "not_found", "none", None, tuple(lineage), note, suggestions)
+
+    def suggest(self, name: str, limit: int = 5) -> list[str]:
+        """Close spellings of ``name`` among listed names and synonyms."""
+        target = normalise_name(name)
+        pool = [n for n in self._names_sorted if abs(len(n) - len(target)) <= 4]
+        pool += [
+            self._synonyms[s]
+            for s in self._synonyms
+            if abs(len(s) - len(target)) <= 4 and s[:1] == target[:1].casefold()
+        ]
+        lowered = {n.casefold(): n for n in pool}
+        hits = difflib.get_close_matches(target.casefold(), list(lowered), n=limit, cutoff=0.75)
+        return list(dict.fromkeys(lowered[h] for h in hits))
+
+    def quotas_for(
+        self, names: list[str], countries: set[str], purpose: str | None, source: str | None
+    ) -> list[Quota]:
+        """Current quotas for any of ``names`` that match the declared trade."""
+        out: list[Quota] = []
+        for name in names:
+            for quota in self._quotas.get(name.casefold(), []):
+                if quota.current and quota.matches(countries, purpose, source):
+                    out.append(quota)
+        return out
+
+    def reservations_for(self, names: list[str]) -> list[Reservation]:
+        """Current reservations entered by Parties for any of ``names``."""
+        return [r for n in names for r in self._reservations.get(n.casefold(), []) if r.current]
+
+
+def stale_warning(listing_set: ListingSetInfo) -> str | None:
+    """A warning when the set predates the latest CoP idtool knows of."""
+    if listing_set.snapshot_date < LATEST_COP.last_day:
+        later = [c.name for c in COP_MEETINGS if c.last_day > listing_set.snapshot_date]
+        return (
+            f"listing set {listing_set.name} is dated {listing_set.snapshot_date}, before "
+            f"{', '.join(later)} (latest known: {LATEST_COP.name}, {LATEST_COP.place}, ended "
+            f"{LATEST_COP.last_day}); listings may have changed: check the CITES Checklist or "
+            "Species+ before deciding"
+        )
+    return None
+
+
+def load_bundled_entries(path: Path = BUNDLED_PATH) -> tuple[list[ListingEntry], ListingSetInfo]:
+    """Read the bundled listings table shipped with idtool."""
+    from idtool.cites.listing_import import file_sha256, read_rows
+
+    layout, rows = read_rows(path)
+    row_list = list(rows)
+    info = ListingSetInfo(
+        name=path.name,
+        sha256=file_sha256(path),
+        snapshot_date=BUNDLED_SNAPSHOT_DATE,
+        layout=layout,
+        row_count=len(row_list),
+        bundled=True,
+    )
+    return [ListingEntry.from_row(r, info) for r in row_list], info
+
+
+def load_listing_index(db: sqlite_utils.Database) -> ListingIndex:
+    """Build the index from the catalog's current listing sets (or the bundled table).
+
+    Args:
+        db: the catalog database; migrated if needed.
+
+    Returns:
+        The merged index.
+    """
+    migrate(db)
+    sets = list_sets(db, KIND_LISTINGS)
+    complete = [s for s in sets if s.complete]
+    if complete:
+        newest = complete[-1]
+        sets = sets[sets.index(newest) :]
+    if sets:
+        by_id = {s.set_id: s for s in sets}
+        rows = rows_of_sets(db, "cites_taxa", [s.set_id for s in sets if s.set_id])
+        order = {s.set_id: i for i, s in enumerate(sets)}
+        rows.sort(key=lambda r: order[r["set_id"]])
+        entries = [ListingEntry.from_row(r, by_id[r["set_id"]]) for r in rows]
+        used = sets
+    else:
+        entries, info = load_bundled_entries()
+        used = [info]
+    quotas: list[Quota] = []
+    if quota_sets := list_sets(db, KIND_QUOTAS):
+        info_q = quota_sets[-1]
+        quotas = [
+            Quota(
+                r["taxon_name"],
+                r["country"],
+                r["quota"],
+                r["unit"],
+                r["terms"],
+                r["sources"],
+                r["purposes"],
+                r["start_date"],
+                r["end_date"],
+                r["quota_type"],
+                info_q,
+            )
+            for r in rows_of_sets(db, "cites_quotas", [info_q.set_id or 0])
+        ]
+    reservations: list[Reservation] = []
+    if res_sets := list_sets(db, KIND_RESERVATIONS):
+        info_r = res_sets[-1]
+        reservations = [
+            Reservation(
+                r["taxon_name"], r["country"], r["start_date"], r["end_date"], r["notes"], info_r
+            )
+            for r in rows_of_sets(db, "cites_reservations", [info_r.set_id or 0])
+        ]
+    eu = EuAnnexIndex([], None)
+    if eu_sets := list_sets(db, KIND_EU):
+        info_e = eu_sets[-1]
+        eu_rows = rows_of_sets(db, "eu_annex_taxa", [info_e.set_id or 0])
+        eu = EuAnnexIndex(
+            [
+                EuAnnexEntry(
+                    r["full_name"], r["rank"], r["annex"], r["annotation"], r["regulation"]
+                )
+                for r in eu_rows
+            ],
+            info_e,
+        )
+    return ListingIndex(entries, used, quotas=quotas, reservations=reservations, eu=eu)

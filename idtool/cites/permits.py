@@ -1,0 +1,291 @@
+"""What CITES requires for one appendix and one declared trade (Articles III-VII).
+
+Pure rules: no I/O. :func:`advise` returns the permits, prohibitions, checks for the
+officer and next steps; guidance (:mod:`idtool.guidance`) wraps them with the listing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from idtool.cites.codes import PLANT_ONLY_SOURCES, describe_source
+from idtool.cites.countries import country_name
+
+REFER = "detain and refer to the CITES Management Authority"
+FORENSICS = (
+    "visual identification is probable cause only; send a sample to a forensic laboratory "
+    "for confirmation"
+)
+
+
+@dataclass(frozen=True)
+class TradeFacts:
+    """The declared trade, already validated (ISO codes, purpose and source codes)."""
+
+    origin_country: str | None = None
+    export_country: str | None = None
+    destination_country: str | None = None
+    purpose: str | None = None
+    source: str | None = None
+
+
+@dataclass
+class PermitAdvice:
+    """Lists of plain sentences, in the order an officer needs them."""
+
+    permits: list[str] = field(default_factory=list)
+    prohibitions: list[str] = field(default_factory=list)
+    officer_checks: list[str] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+
+
+def _country(code: str | None, fallback: str) -> str:
+    return f"{country_name(code)} ({code})" if code else fallback
+
+
+def _is_reexport(facts: TradeFacts) -> bool:
+    return bool(
+        facts.origin_country
+        and facts.export_country
+        and facts.origin_country != facts.export_country
+    )
+
+
+def _export_document(facts: TradeFacts, articles: str) -> str:
+    exporter = _country(facts.export_country, "the exporting country")
+    if _is_reexport(facts):
+        return (
+            f"CITES re-export certificate from the Management Authority of {exporter} "
+            f"(specimen originates in {_country(facts.origin_country, '')}; {articles})"
+        )
+    return f"CITES export permit from the Management Authority of {exporter} ({articles})"
+
+
+def _source_checks(advice: PermitAdvice, facts: TradeFacts, kingdom: str) -> None:
+    source = facts.source
+    if source is None:
+        advice.officer_checks.append(
+            "source not declared: read the source code on the CITES document (W wild, "
+            "C captive-bred, D registered operation, A artificially propagated, O "
+            "pre-Convention...) and check it matches the specimen"
+        )
+        return
+    is_plant = kingdom.lower() == "plantae"
+    if source in PLANT_ONLY_SOURCES and kingdom and not is_plant:
+        advice.officer_checks.append(
+            f"{describe_source(source)} applies to plants only; for animals the document "
+            "should say C, D or F: the declaration is inconsistent"
+        )
+    if source in ("C", "F", "R") and is_plant:
+        advice.officer_checks.append(
+            f"{describe_source(source)} applies to animals only; plants use A or Y: the "
+            "declaration is inconsistent"
+        )
+    if source == "O":
+        advice.officer_checks.append(
+            "pre-Convention exemption (Art. VII(2)): a pre-Convention certificate must show "
+            "the specimen was acquired before the Convention applied to it; check its date"
+        )
+    if source in ("C", "A"):
+        advice.officer_checks.append(
+            "captive-bred / artificially propagated exemption (Art. VII(5)): check the "
+            "certificate of captive breeding or artificial propagation, or a permit with "
+            f"source {source}, and that the specimen is consistent with it (marking, age)"
+        )
+    if source == "D":
+        advice.officer_checks.append(
+            "Art. VII(4): source D needs an operation registered with the CITES Secretariat "
+            "(Res. Conf. 12.10); check the registration number on the permit"
+        )
+    if source == "X":
+        advice.officer_checks.append(
+            "introduction from the sea: a certificate from the Management Authority of the "
+            "State of introduction replaces the export permit (Art. III(5), IV(6))"
+        )
+    if source in ("U", "I"):
+        advice.officer_checks.append(
+            f"{describe_source(source)}: the exporting Management Authority must justify it; "
+            "such specimens need particular scrutiny (Res. Conf. 12.3, 17.8)"
+        )
+
+
+def _purpose_checks(advice: PermitAdvice, facts: TradeFacts, appendix: str) -> None:
+    purpose = facts.purpose
+    if purpose is None:
+        if appendix == "I":
+            advice.officer_checks.append(
+                "purpose not declared: Appendix-I specimens may not be imported for primarily "
+                "commercial purposes (Art. III(3)(c)); establish the purpose"
+            )
+        return
+    if purpose == "P":
+        if appendix == "I":
+            advice.officer_checks.append(
+                "personal and household effects (Art. VII(3)): the exemption does not cover "
+                "Appendix-I specimens bought outside the owner's country of usual residence "
+                "and brought into it; permits are then still required"
+            )
+        else:
+            advice.officer_checks.append(
+                "personal and household effects (Art. VII(3), Res. Conf. 13.7): may be exempt "
+                "if worn, carried or in personal baggage, legally acquired and not for sale; "
+                "some countries still require export permits (e.g. hunting trophies, caviar "
+                "over the limit)"
+            )
+    elif purpose == "S":
+        advice.officer_checks.append(
+            "scientific exchange (Art. VII(6)): non-commercial loans, donations and exchanges "
+            "between registered scientists or institutions need only a CITES label; check the "
+            "registration codes of both institutions"
+        )
+    elif purpose == "Q":
+        advice.officer_checks.append(
+            "travelling exhibition (Art. VII(7), Res. Conf. 12.3): check the travelling "
+            "exhibition certificate and that the specimen matches its description"
+        )
+    elif purpose == "H":
+        advice.officer_checks.append(
+            "hunting trophy: check the trophy is within the exporting country's quota and "
+            "that the permit covers the exact parts (skin, skull, tusks...)"
+        )
+    elif purpose == "L":
+        advice.officer_checks.append(
+            "law enforcement / forensic purpose: check the accompanying request from the "
+            "judicial or enforcement authority"
+        )
+
+
+def _appendix_one(advice: PermitAdvice, facts: TradeFacts, kingdom: str) -> None:
+    commercial = facts.purpose == "T"
+    source = facts.source
+    importer = _country(facts.destination_country, "the importing country")
+    import_permit = (
+        f"CITES import permit from the Management Authority of {importer}, issued before the "
+        "export permit (Art. III(3))"
+    )
+    if source == "D" or (source == "A" and kingdom.lower() == "plantae"):
+        advice.permits.append(
+            _export_document(facts, "Art. VII(4): treated as Appendix II, no import permit")
+        )
+        return
+    if source == "O":
+        advice.permits.append(
+            "pre-Convention certificate from the Management Authority of "
+            f"{_country(facts.export_country, 'the exporting country')} (Art. VII(2)), "
+            "in lieu of export and import permits"
+        )
+        return
+    if source in ("C", "A") and not commercial:
+        advice.permits.append(
+            "certificate of captive breeding or artificial propagation (Art. VII(5)) in lieu "
+            "of export and import permits, or export and import permits with source "
+            f"{source}"
+        )
+        return
+    advice.permits.append(_export_document(facts, "Art. III(2)"))
+    advice.permits.append(import_permit)
+    if commercial and source in ("C", "A"):
+        advice.prohibitions.append(
+            f"Appendix I, commercial purpose, {describe_source(source)}: commercial trade in "
+            "captive-bred Appendix-I animals is only allowed from operations registered with "
+            f"the Secretariat (source D, Res. Conf. 12.10) — {REFER}"
+        )
+    elif commercial and source is not None:
+        label = "wild source" if source == "W" else describe_source(source)
+        advice.prohibitions.append(
+            f"Appendix I, commercial purpose, {label}: trade prohibited (Art. III(3)(c)) — {REFER}"
+        )
+    elif commercial:
+        advice.officer_checks.append(
+            "Appendix I for commercial purposes: only lawful for source D (registered "
+            "operation, Art. VII(4)) or O (pre-Convention certificate); with any other "
+            f"source it is prohibited (Art. III(3)(c)) — establish the source or {REFER}"
+        )
+    if source == "R":
+        advice.officer_checks.append(
+            "source R (ranched) applies only to populations transferred to Appendix II for "
+            "ranching (Res. Conf. 11.16); with Appendix I it is inconsistent"
+        )
+
+
+def _appendix_three(advice: PermitAdvice, facts: TradeFacts, party: str | None) -> None:
+    if _is_reexport(facts):
+        advice.permits.append(_export_document(facts, "Art. V(4)"))
+        return
+    if not party:
+        advice.permits.append(
+            "CITES export permit if the specimen originates in the country that listed it "
+            "in Appendix III, otherwise a certificate of origin (Art. V(2), V(3))"
+        )
+        advice.officer_checks.append(
+            "this listing set does not record which Party listed the taxon in Appendix III; "
+            "look it up in the CITES Appendices before deciding which document is needed"
+        )
+        return
+    listing = _country(party, party)
+    if facts.origin_country is None:
+        advice.permits.append(
+            f"CITES export permit from {listing} if the specimen originates there (the "
+            "listing Party, Art. V(2)); from anywhere else a certificate of origin (Art. V(3))"
+        )
+        advice.officer_checks.append("declare the country of origin to settle which document")
+    elif facts.origin_country == party:
+        advice.permits.append(
+            f"CITES export permit from the Management Authority of {listing}, the Party that "
+            "listed it in Appendix III (Art. V(2))"
+        )
+    else:
+        advice.permits.append(
+            "certificate of origin from the Management Authority of "
+            f"{_country(facts.export_country or facts.origin_country, 'the exporting country')} "
+            f"(Art. V(3)); the listing Party is {listing}"
+        )
+
+
+def advise(
+    appendix: str | None,
+    facts: TradeFacts,
+    *,
+    kingdom: str = "",
+    party: str | None = None,
+) -> PermitAdvice:
+    """Permits, prohibitions and checks for one appendix and one declared trade.
+
+    Args:
+        appendix: ``"I"``, ``"II"``, ``"III"``, or None when no appendix applies.
+        facts: the validated declaration.
+        kingdom: ``Animalia`` or ``Plantae`` (for source-code consistency checks).
+        party: for Appendix III, the ISO code of the listing Party if known.
+
+    Returns:
+        The advice; ``prohibitions`` is non-empty when the trade as declared is not allowed.
+    """
+    advice = PermitAdvice()
+    if appendix is None:
+        return advice
+    if appendix == "I":
+        _appendix_one(advice, facts, kingdom)
+    elif appendix == "II":
+        if facts.source == "O":
+            advice.permits.append("pre-Convention certificate (Art. VII(2)) in lieu of permits")
+        elif facts.source in ("C", "A"):
+            advice.permits.append(
+                "certificate of captive breeding or artificial propagation (Art. VII(5)), or "
+                f"an export permit with source {facts.source}"
+            )
+        else:
+            advice.permits.append(_export_document(facts, "Art. IV(2)"))
+        advice.permits.append(
+            "no CITES import permit is required for Appendix II (Art. IV), but the importing "
+            "country may require one (the EU does, for Annex B)"
+        )
+        if facts.source in (None, "W") and facts.purpose == "T":
+            advice.officer_checks.append(
+                "wild specimens for commercial trade: the export permit must rest on a "
+                "non-detriment finding and legal acquisition (Art. IV(2)); check quotas"
+            )
+    elif appendix == "III":
+        _appendix_three(advice, facts, party)
+    _source_checks(advice, facts, kingdom)
+    _purpose_checks(advice, facts, appendix)
+    return advice

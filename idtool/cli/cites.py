@@ -1,0 +1,264 @@
+"""``idtool cites import|eu-import|status`` and ``idtool guidance``: parse, call, format."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlite_utils
+from rich.console import Console
+from rich.table import Table
+
+from idtool.cites import import_listing_file, list_sets, load_listing_index, migrate
+from idtool.cites.listing_index import LATEST_COP, load_bundled_entries, stale_warning
+from idtool.cites.store import KIND_EU
+from idtool.cli.common import catalog_option, echo_err, echo_json, format_option, settings_from
+from idtool.config import Settings
+from idtool.guidance import CombinedGuidance, Guidance, TradeDeclaration, guidance_for_label
+
+
+def open_cites_db(settings: Settings) -> sqlite_utils.Database:
+    """Open the catalog DB with the CITES tables migrated (the one place to change when
+    ``idtool.catalog.open_catalog_db`` exists)."""
+    settings.catalog_path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(settings.catalog_path)
+    migrate(db)
+    return db
+
+
+def _console() -> Console:
+    return Console(file=sys.stdout, width=110, soft_wrap=False, highlight=False)
+
+
+def _import(
+    ctx: click.Context,
+    file: Path,
+    snapshot_date: str | None,
+    catalog_path: Path | None,
+    output_format: str,
+    expect_kind: str | None,
+) -> None:
+    settings = settings_from(ctx, catalog_path=catalog_path)
+    db = open_cites_db(settings)
+    result = import_listing_file(db, file, snapshot_date=snapshot_date, expect_kind=expect_kind)
+    info = result.listing_set
+    if output_format == "json":
+        echo_json(
+            {
+                "created": result.created,
+                "elapsed_s": round(result.elapsed_s, 3),
+                "listing_set": info.to_dict(),
+            }
+        )
+        return
+    verb = "imported" if result.created else "already imported (no change)"
+    click.echo(
+        f"{info.name}: {verb} as {info.kind} set {info.set_id}, {info.row_count} rows, "
+        f"snapshot {info.snapshot_date}, sha256 {info.sha256[:12]}…"
+    )
+    if warning := stale_warning(info):
+        echo_err(f"warning: {warning}")
+
+
+def register(group: click.Group) -> None:
+    """Attach ``cites`` (import, eu-import, status) and ``guidance`` to the root group."""
+
+    @group.group("cites")
+    def cites() -> None:
+        """CITES listing data: import Species+ exports, see what is loaded.
+
+        Example:
+
+            idtool cites import Index_of_CITES_Species_2017-04-21.csv.gz
+        """
+
+    @cites.command("import")
+    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--snapshot-date", help="Export date YYYY-MM-DD if the file name lacks it.")
+    @catalog_option
+    @format_option
+    @click.pass_context
+    def import_cmd(
+        ctx: click.Context,
+        file: Path,
+        snapshot_date: str | None,
+        catalog_path: Path | None,
+        output_format: str,
+    ) -> None:
+        """Import a listings file as a new versioned listing set.
+
+        Accepts a Species+ "Index of CITES species" or "CITES listings" export, an
+        idtool listings table, or the SAPI quota / reservation tables (CSV or CSV.gz).
+        Re-importing the same file changes nothing.
+
+        Example:
+
+            idtool cites import cites_listings_reptilia_2023-07.csv
+        """
+        _import(ctx, file, snapshot_date, catalog_path, output_format, None)
+
+    @cites.command("eu-import")
+    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--snapshot-date", help="Date of the annex table YYYY-MM-DD.")
+    @catalog_option
+    @format_option
+    @click.pass_context
+    def eu_import_cmd(
+        ctx: click.Context,
+        file: Path,
+        snapshot_date: str | None,
+        catalog_path: Path | None,
+        output_format: str,
+    ) -> None:
+        """Import an EU Wildlife Trade Regulation annex table (columns taxon, annex, ...).
+
+        See idtool/cites/eu.py for the file format.
+
+        Example:
+
+            idtool cites eu-import eu_annexes_2023-05-05.csv
+        """
+        _import(ctx, file, snapshot_date, catalog_path, output_format, KIND_EU)
+
+    @cites.command("status")
+    @catalog_option
+    @format_option
+    @click.pass_context
+    def status_cmd(ctx: click.Context, catalog_path: Path | None, output_format: str) -> None:
+        """List the imported listing sets and which data guidance uses now.
+
+        Example:
+
+            idtool cites status --format json
+        """
+        settings = settings_from(ctx, catalog_path=catalog_path)
+        db = open_cites_db(settings)
+        sets = list_sets(db)
+        index = load_listing_index(db)
+        in_use = {(s.name, s.sha256) for s in index.sets}
+        if not sets:
+            _, bundled = load_bundled_entries()
+            sets = [bundled]
+        rows: list[dict[str, Any]] = []
+        for info in sets:
+            row = info.to_dict()
+            row["in_use"] = (info.name, info.sha256) in in_use or info.kind != "cites_listings"
+            row["stale_warning"] = stale_warning(info)
+            rows.append(row)
+        if output_format == "json":
+            for row in rows:
+                echo_json(row)
+            return
+        table = Table(
+            title=f"listing sets (latest CoP known: {LATEST_COP.name}, {LATEST_COP.last_day})"
+        )
+        for column in ("kind", "name", "snapshot", "rows", "in use", "sha256"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(
+                row["kind"],
+                row["name"] + (" (bundled)" if row["bundled"] else ""),
+                row["snapshot_date"],
+                str(row["row_count"]),
+                "yes" if row["in_use"] else "no",
+                row["sha256"][:12],
+            )
+        _console().print(table)
+        if not index.eu.loaded:
+            click.echo("EU annex: unknown — no data loaded")
+
+    @group.command("guidance")
+    @click.argument("name")
+    @click.option("--origin", help="Country of origin (ISO code or name), picks the population.")
+    @click.option("--export-country", help="Exporting or re-exporting country.")
+    @click.option("--destination", help="Importing country.")
+    @click.option("--purpose", help="CITES purpose code: T P Q S Z E M B H L N G.")
+    @click.option("--source", help="CITES source code: W C D F R A I O U X Y.")
+    @catalog_option
+    @format_option
+    @click.pass_context
+    def guidance_cmd(
+        ctx: click.Context,
+        name: str,
+        origin: str | None,
+        export_country: str | None,
+        destination: str | None,
+        purpose: str | None,
+        source: str | None,
+        catalog_path: Path | None,
+        output_format: str,
+    ) -> None:
+        """What CITES requires for a taxon (any rank) or material and a declared trade.
+
+        Example:
+
+            idtool guidance "Loxodonta africana" --origin BW --purpose T --source W
+        """
+        declaration = TradeDeclaration.from_values(
+            origin_country=origin,
+            export_country=export_country,
+            destination_country=destination,
+            purpose=purpose,
+            source=source,
+        )
+        settings = settings_from(ctx, catalog_path=catalog_path)
+        index = load_listing_index(open_cites_db(settings))
+        result = guidance_for_label(name, declaration, index)
+        if output_format == "json":
+            echo_json(result.to_dict())
+            return
+        _print_guidance(result)
+
+
+def _print_guidance(result: Guidance | CombinedGuidance) -> None:
+    console = _console()
+    g = result.default if isinstance(result, CombinedGuidance) else result
+    title = g.matched_name or g.taxon
+    appendix = f"Appendix {g.cites.appendix}" if g.cites.appendix else g.status.replace("_", " ")
+    table = Table(title=f"{title}: {appendix}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    if isinstance(result, CombinedGuidance):
+        table.add_row(
+            "candidates",
+            "\n".join(
+                f"{c.label}: {_short(c.guidance)}"
+                + (f" — {c.how_to_tell_apart}" if c.how_to_tell_apart else "")
+                for c in result.candidates
+            ),
+        )
+        table.add_row("default", result.default_label)
+    table.add_row("match", g.match_note or g.match_kind)
+    table.add_row("population", g.cites.population or "")
+    if g.cites.options and not g.cites.population_resolved:
+        table.add_row(
+            "options", "\n".join(f"App. {o.appendix}: {o.population}" for o in g.cites.options)
+        )
+    if g.cites.listed_under:
+        table.add_row("listed under", g.cites.listed_under)
+    for label, items in (
+        ("prohibitions", g.prohibitions),
+        ("permits", g.permits),
+        ("officer checks", g.officer_checks),
+        ("quotas", g.quotas),
+        ("reservations", g.reservations),
+        ("suggestions", g.suggestions),
+        ("next steps", result.next_steps),
+        ("warnings", g.warnings),
+    ):
+        if items:
+            table.add_row(label, "\n".join(f"- {i}" for i in items))
+    table.add_row("EU", g.eu.note if g.eu else "not applicable")
+    if g.listing_set:
+        s = g.listing_set
+        table.add_row("listing set", f"{s.name} ({s.snapshot_date}, sha256 {s.sha256[:12]}…)")
+    console.print(table)
+    click.echo(g.disclaimer)
+
+
+def _short(guidance: Guidance | CombinedGuidance) -> str:
+    g = guidance.default if isinstance(guidance, CombinedGuidance) else guidance
+    base = f"Appendix {g.cites.appendix}" if g.cites.appendix else g.status.replace("_", " ")
+    return base + (" (prohibited as declared)" if g.prohibitions else "")
