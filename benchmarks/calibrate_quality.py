@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             rate = np.mean([r.check(target).verdict == "warn" for r in reports[name]])
             print(f"{name}: {target} warns on {rate:.1%}")
     print(
-        f"\nassess_quality: median {np.median(elapsed_ms):.2f} ms, p95 {np.percentile(elapsed_ms, 95):.2f} ms per photo"
+        f"\nassess_quality: median {np.median(elapsed_ms):.2f} ms, "
+        f"p95 {np.percentile(elapsed_ms, 95):.2f} ms per photo"
     )
     return 0
 

@@ -33,7 +33,7 @@ class QualityThresholds:
     min_mean_luminance: float = 45.0  # 0..255
     max_bright_fraction: float = 0.20  # share of pixels at luminance >= 250
     min_short_side_px: int = 200
-    min_fill_fraction: float = 0.12  # object bounding box / frame area
+    min_fill_fraction: float = 0.45  # larger side of the object's box / frame side
 
 
 THRESHOLDS = QualityThresholds()
@@ -139,7 +139,12 @@ def _sharpness(gray: np.ndarray) -> float:
 
 
 def _fill_fraction(gray: np.ndarray) -> float:
-    """Area share of the box holding the central 90 % of the edge energy."""
+    """How far the object extends across the frame: the larger of the width and height
+    shares of the box holding the central 90 % of the edge energy (0..1).
+
+    The larger side, not the area, so a tall thin carving that spans the frame's height
+    is not sent back as "too small".
+    """
     g = cv2.GaussianBlur(gray, (0, 0), 1.0).astype(np.float32)
     gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
@@ -155,7 +160,7 @@ def _fill_fraction(gray: np.ndarray) -> float:
         hi = int(np.searchsorted(cdf, 0.95))
         return (hi - lo + 1) / len(profile)
 
-    return span(energy.sum(axis=0)) * span(energy.sum(axis=1))
+    return max(span(energy.sum(axis=0)), span(energy.sum(axis=1)))
 
 
 def measure_metrics(rgb: np.ndarray) -> QualityMetrics:

@@ -531,6 +531,7 @@ def draw_annotations(
         fd, tmp = tempfile.mkstemp(prefix=".schreger-", suffix=".png", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(buf.tobytes())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; this is a shareable output
         os.replace(tmp, path)
     except OSError as exc:
         raise BadField(f"cannot write the annotated image {path}: {exc}") from exc

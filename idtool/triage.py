@@ -1,0 +1,116 @@
+"""Material triage: the non-destructive checks an officer can do next.
+
+For a material result (a label starting with ``material_``) :func:`checks_for_material`
+returns what to look at, how, what each possibility would show, and when to send a sample
+to a laboratory. The text lives in ``idtool/data/material_checks.json``; every check is
+indicative, never proof.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from idtool.types import MATERIAL_PREFIX
+
+
+@dataclass(frozen=True)
+class MaterialCheck:
+    """One check: its name, how to do it, and what it would show for each possibility."""
+
+    key: str
+    name: str
+    how: str
+    shows: tuple[tuple[str, str], ...]  # (possibility, what it would show)
+    indicative: bool
+    destructive: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "how": self.how,
+            "shows": dict(self.shows),
+            "indicative": self.indicative,
+            "destructive": self.destructive,
+        }
+
+
+@dataclass(frozen=True)
+class MaterialTriage:
+    """The triage card for one material label."""
+
+    label: str
+    material: str  # the key used in the table, "generic" if the label was unknown
+    title: str
+    checks: tuple[MaterialCheck, ...]
+    send_to_lab_when: tuple[str, ...]
+    references: tuple[str, ...]
+    disclaimer: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "material": self.material,
+            "title": self.title,
+            "checks": [c.to_dict() for c in self.checks],
+            "send_to_lab_when": list(self.send_to_lab_when),
+            "references": list(self.references),
+            "disclaimer": self.disclaimer,
+        }
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, Any]:
+    text = resources.files("idtool").joinpath("data/material_checks.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def known_materials() -> tuple[str, ...]:
+    """The material keys with their own triage card (``ivory_or_bone``, ``horn``...)."""
+    return tuple(_table()["materials"])
+
+
+def checks_for_material(label: str) -> MaterialTriage | None:
+    """The triage card for a material label.
+
+    Args:
+        label: an identification label, e.g. ``material_ivory_or_bone``.
+
+    Returns:
+        None for labels that are not materials (not starting with ``material_``); the
+        generic card for material labels without their own entry.
+    """
+    if not label.startswith(MATERIAL_PREFIX):
+        return None
+    table = _table()
+    key = label[len(MATERIAL_PREFIX) :].strip().lower()
+    entry = table["materials"].get(key)
+    if entry is None:
+        entry, key = table["generic"], "generic"
+    checks = []
+    for check_key in entry["checks"]:
+        raw = table["checks"][check_key]
+        checks.append(
+            MaterialCheck(
+                key=check_key,
+                name=raw["name"],
+                how=raw["how"],
+                shows=tuple((k, v) for k, v in raw["shows"].items()),
+                indicative=bool(raw["indicative"]),
+                destructive=bool(raw["destructive"]),
+            )
+        )
+    return MaterialTriage(
+        label=label,
+        material=key,
+        title=entry["title"],
+        checks=tuple(checks),
+        send_to_lab_when=tuple(entry["send_to_lab_when"]),
+        references=tuple(table["references"]),
+        disclaimer=table["disclaimer"],
+    )
