@@ -37,7 +37,7 @@ _TAXONOMIC = re.compile(
 )
 
 
-_SENTENCE_END = re.compile(r"(?<=[a-z]{2}\.)\s+(?=[A-Z])")
+_SENTENCE_END = re.compile(r"(?<=[A-Za-z)]{2}\.|[.\w]\)\.)\s+(?=[A-Z])")
 
 
 def first_sentence(text: str) -> str:

@@ -377,6 +377,11 @@ def normalise_country(value: str, field_name: str = "country") -> str:
 
 
 @cache
+def _exact_name_to_code() -> dict[str, str]:
+    return {n: c.code for c in countries().values() for n in (c.name, *c.aliases)}
+
+
+@cache
 def _name_pattern() -> re.Pattern[str]:
     names = {n for c in countries().values() for n in (c.name, *c.aliases)}
     names |= set(REGION_NAMES)
@@ -402,7 +407,7 @@ def find_countries(text: str) -> list[CountryMention]:
     """
     found: list[CountryMention] = []
     taken: list[tuple[int, int]] = []
-    name_codes = {n: c.code for c in countries().values() for n in (c.name, *c.aliases)}
+    name_codes = _exact_name_to_code()
     for match in _name_pattern().finditer(text):
         name = match.group(1)
         if name in REGION_NAMES:

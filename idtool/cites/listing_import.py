@@ -42,6 +42,10 @@ from idtool.errors import BadField, ListingDataError
 
 logger = logging.getLogger(__name__)
 
+# A Species+ index with both kingdoms and at least this many rows is a full export: it
+# hides every older listing set instead of overlaying them (the 2017 one has 38,079).
+COMPLETE_MIN_ROWS = 20_000
+
 _INCLUDED_IN = re.compile(r"Included in ([A-Z][A-Za-z]+(?: [a-z]+)? spp\.)", re.I)
 _BRACKET = re.compile(r"\[(\w+) listing ([^\]]+)\]")
 
@@ -283,40 +287,47 @@ _CONVERTERS: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
 }
 
 
+def read_header(path: Path) -> list[str]:
+    """The header row of a CSV / CSV.gz file.
+
+    Raises:
+        ListingDataError: unreadable or empty file.
+    """
+    try:
+        with open_text(path) as handle:
+            header = next(csv.reader(handle, dialect=_dialect_for(path)), None)
+    except (OSError, UnicodeDecodeError, csv.Error, EOFError) as exc:
+        raise ListingDataError(f"{path}: cannot read as CSV: {exc}") from None
+    if not header:
+        raise ListingDataError(f"{path}: empty file")
+    return [h.strip() for h in header]
+
+
+def _iter_rows(path: Path, layout: str) -> Iterator[dict[str, Any]]:
+    convert = _CONVERTERS[layout]
+    with open_text(path) as handle:
+        reader = csv.DictReader(handle, dialect=_dialect_for(path))
+        try:
+            reader.fieldnames = [h.strip() for h in reader.fieldnames or []]
+            for row in reader:
+                converted = convert(row)
+                if converted.get("full_name") or converted.get("taxon_name"):
+                    yield converted
+        except (UnicodeDecodeError, csv.Error, EOFError, OSError) as exc:
+            raise ListingDataError(
+                f"{path}: broken CSV near line {reader.line_num}: {exc}"
+            ) from None
+
+
 def read_rows(path: Path) -> tuple[str, Iterator[dict[str, Any]]]:
-    """Detect the layout of ``path`` and return it with an iterator of table rows.
+    """Detect the layout of ``path`` and return it with a lazy iterator of table rows
+    (the file is opened on the first row and closed at the end).
 
     Raises:
         ListingDataError: unreadable file or unknown layout.
     """
-    handle = open_text(path)
-    try:
-        reader = csv.DictReader(handle, dialect=_dialect_for(path))
-        header = [h.strip() for h in reader.fieldnames or []]
-    except (OSError, UnicodeDecodeError, csv.Error, EOFError) as exc:
-        handle.close()
-        raise ListingDataError(f"{path}: cannot read as CSV: {exc}") from None
-    reader.fieldnames = header
-    try:
-        layout = detect_layout(header)
-    except ListingDataError:
-        handle.close()
-        raise
-    convert = _CONVERTERS[layout]
-
-    def rows() -> Iterator[dict[str, Any]]:
-        with handle:
-            try:
-                for row in reader:
-                    converted = convert(row)
-                    if converted.get("full_name") or converted.get("taxon_name"):
-                        yield converted
-            except (UnicodeDecodeError, csv.Error, EOFError, OSError) as exc:
-                raise ListingDataError(
-                    f"{path}: broken CSV near line {reader.line_num}: {exc}"
-                ) from None
-
-    return layout, rows()
+    layout = detect_layout(read_header(path))
+    return layout, _iter_rows(path, layout)
 
 
 def import_listing_file(
@@ -388,20 +399,30 @@ def import_listing_file(
         )
         count = 0
         kingdoms: set[str] = set()
-
-        def tagged() -> Iterator[dict[str, Any]]:
-            nonlocal count
-            for row in rows:
-                count += 1
-                if row.get("kingdom"):
-                    kingdoms.add(row["kingdom"])
-                row["set_id"] = set_id
-                yield row
-
-        db.table(table).insert_all(tagged(), batch_size=2000)
+        columns = [c.name for c in db.table(table).columns]
+        sql = (
+            f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+            f"values ({', '.join('?' for _ in columns)})"
+        )
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            count += 1
+            if row.get("kingdom"):
+                kingdoms.add(row["kingdom"])
+            row["set_id"] = set_id
+            batch.append(tuple(row.get(c) for c in columns))
+            if len(batch) >= 5000:
+                db.conn.executemany(sql, batch)
+                batch.clear()
+        if batch:
+            db.conn.executemany(sql, batch)
         if count == 0:
             raise ListingDataError(f"{path.name}: no rows to import")
-        complete = layout == "species_index" and {"Animalia", "Plantae"} <= kingdoms
+        complete = (
+            layout == "species_index"
+            and {"Animalia", "Plantae"} <= kingdoms
+            and count >= COMPLETE_MIN_ROWS
+        )
         db.table("listing_sets").update(set_id, {"row_count": count, "complete": int(complete)})
     info = find_set(db, kind, sha256)
     if info is None:  # pragma: no cover - written just above

@@ -233,14 +233,14 @@ class ListingIndex:
         self.sets = sets
         self.eu = eu or EuAnnexIndex([], None)
         self._by_name: dict[str, ListingEntry] = {}
-        for entry in entries:
-            self._by_name[entry.full_name.casefold()] = entry
         self._synonyms: dict[str, str] = {}
+        for entry in entries:  # oldest set first: newer rows replace older ones
+            self._by_name[entry.full_name.casefold()] = entry
+            for synonym in entry.synonyms:  # kept from every set (newer layouts lack them)
+                self._synonyms.setdefault(synonym.casefold(), entry.full_name)
         self._parents: dict[str, tuple[str, ...]] = {}
         self._members: dict[str, list[str]] = {}
         for entry in self._by_name.values():
-            for synonym in entry.synonyms:
-                self._synonyms.setdefault(synonym.casefold(), entry.full_name)
             lineage = entry.lineage
             self._parents.setdefault(entry.full_name.casefold(), tuple(lineage[1:]))
             for i, name in enumerate(lineage[1:], start=1):
