@@ -14,6 +14,7 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from idtool.cites.countries import CountryMention, country_name, find_countries
 
@@ -90,6 +91,7 @@ def split_blocks(text: str | None) -> list[tuple[str, str]]:
     return blocks
 
 
+@cache
 def parse_listing(value: str | None) -> tuple[tuple[str, ...], bool]:
     """``"I/II/NC"`` -> ``(("I", "II"), True)``: the appendices and whether some part is NC."""
     parts = [p.strip().upper() for p in (value or "").split("/") if p.strip()]
@@ -310,8 +312,10 @@ def choose_population(
     """
     if split.kind == "single":
         appendix = split.appendices[0] if split.appendices else None
-        options = (PopulationOption(appendix, "all populations"),) if appendix else ()
-        return PopulationChoice(appendix, "all populations", options, True, "single listing")
+        single: tuple[PopulationOption, ...] = (
+            (PopulationOption(appendix, "all populations"),) if appendix else ()
+        )
+        return PopulationChoice(appendix, "all populations", single, True, "single listing")
     if split.kind == "taxonomic":
         options = tuple(PopulationOption(a, "some species or subspecies") for a in split.appendices)
         if inherited and split.member_default:

@@ -381,7 +381,7 @@ def import_listing_file(
     imported_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     table = TABLE_FOR_KIND[kind]
     with db.atomic():
-        set_id = (
+        new_id = (
             db.table("listing_sets")
             .insert(
                 {
@@ -397,6 +397,7 @@ def import_listing_file(
             )
             .last_pk
         )
+        set_id = int(new_id) if new_id is not None else 0
         count = 0
         kingdoms: set[str] = set()
         columns = [c.name for c in db.table(table).columns]

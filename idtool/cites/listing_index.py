@@ -242,10 +242,11 @@ class ListingIndex:
         self._members: dict[str, list[str]] = {}
         for entry in self._by_name.values():
             lineage = entry.lineage
+            listed = bool(entry.appendices)
             self._parents.setdefault(entry.full_name.casefold(), tuple(lineage[1:]))
             for i, name in enumerate(lineage[1:], start=1):
                 self._parents.setdefault(name.casefold(), tuple(lineage[i + 1 :]))
-                if entry.appendices:
+                if listed:
                     self._members.setdefault(name.casefold(), []).append(entry.full_name)
         self._quotas: dict[str, list[Quota]] = {}
         for quota in quotas or []:
