@@ -1,0 +1,169 @@
+"""The per-item work of a batch, shared by the local and the Ray engines.
+
+:func:`prepare` runs in a decode worker (thread, process or Ray actor): it decodes one
+file and makes its thumbnail. :func:`finish` runs where the model is: one batched
+identification call, then the CITES guidance of each result (:func:`cites_guidance`,
+the only glue to :mod:`idtool.guidance`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from idtool.batch.walk import BatchItem
+from idtool.cites import ListingIndex
+from idtool.errors import IdtoolError, InvalidImage
+from idtool.guidance import CombinedGuidance, TradeDeclaration, guidance_for_identification
+from idtool.identify import Identifier
+from idtool.preprocess import DecodedImage, decode_image
+from idtool.types import Identification
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_PX = 112
+THUMBNAIL_JPEG_QUALITY = 70
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What every worker needs to know about the job (picklable, sent to Ray actors)."""
+
+    declaration: TradeDeclaration
+    with_guidance: bool  # trade flags were given: results carry the full guidance
+    top_k: int
+    max_bytes: int
+    max_pixels: int
+    thumbnail_px: int = THUMBNAIL_PX
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A decoded file (or why it could not be decoded), ready for the model."""
+
+    item: BatchItem
+    decoded: DecodedImage | None
+    error: IdtoolError | None
+    thumbnail: bytes | None
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The outcome for one unique file: the per-image JSON plus what the report indexes."""
+
+    rel_path: str
+    sha256: str
+    record: dict[str, Any]  # Identification.to_dict() + cites_appendix (+ guidance)
+    decision: str | None
+    label: str | None
+    confidence: float | None
+    appendix: str | None
+    guidance_status: str
+    error_code: str | None
+    engine: str
+    thumbnail: bytes | None
+
+
+def make_thumbnail(rgb: np.ndarray, size_px: int) -> bytes | None:
+    """A small JPEG of the photo (long side ``size_px``) for the HTML report."""
+    height, width = rgb.shape[:2]
+    scale = size_px / max(height, width)
+    if scale < 1.0:
+        new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        rgb = cv2.resize(rgb, new_size, interpolation=cv2.INTER_AREA)
+    ok, encoded = cv2.imencode(
+        ".jpg",
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+        [cv2.IMWRITE_JPEG_QUALITY, THUMBNAIL_JPEG_QUALITY],
+    )
+    return encoded.tobytes() if ok else None
+
+
+def prepare(item: BatchItem, options: JobOptions, data: bytes | None = None) -> Prepared:
+    """Decode one file (from ``data`` if given, else from its path) and thumbnail it.
+
+    Never raises for a bad file: the error is returned in :attr:`Prepared.error`.
+    """
+    try:
+        decoded = decode_image(
+            item.path if data is None else data,
+            max_bytes=options.max_bytes,
+            max_pixels=options.max_pixels,
+        )
+    except IdtoolError as exc:
+        return Prepared(item, None, exc, None)
+    except Exception as exc:  # a decoder bug must not stop a job of thousands of files
+        log.exception("unexpected error decoding %s", item.rel_path)
+        error = InvalidImage(f"cannot decode ({type(exc).__name__}: {exc})")
+        return Prepared(item, None, error, None)
+    return Prepared(item, decoded, None, make_thumbnail(decoded.rgb, options.thumbnail_px))
+
+
+def cites_guidance(
+    identification: Identification, declaration: TradeDeclaration, listings: ListingIndex
+) -> tuple[str | None, str, dict[str, Any]]:
+    """The CITES appendix (strictest over candidates), guidance status and full guidance."""
+    guidance = guidance_for_identification(identification, declaration, listings)
+    default = guidance.default if isinstance(guidance, CombinedGuidance) else guidance
+    return default.cites.appendix, default.status, guidance.to_dict()
+
+
+def _result(
+    prepared: Prepared,
+    identification: Identification,
+    options: JobOptions,
+    listings: ListingIndex,
+) -> ItemResult:
+    appendix, status, guidance = cites_guidance(identification, options.declaration, listings)
+    record = identification.to_dict()
+    record["cites_appendix"] = appendix
+    if options.with_guidance:
+        record["guidance"] = guidance
+    return ItemResult(
+        rel_path=prepared.item.rel_path,
+        sha256=prepared.item.sha256,
+        record=record,
+        decision=identification.decision.value if identification.decision else None,
+        label=identification.label,
+        confidence=identification.confidence,
+        appendix=appendix,
+        guidance_status=status,
+        error_code=identification.error.code if identification.error else None,
+        engine=str(identification.extra.get("engine", "")),
+        thumbnail=prepared.thumbnail,
+    )
+
+
+def finish(
+    identifier: Identifier,
+    batch: Sequence[Prepared],
+    options: JobOptions,
+    listings: ListingIndex,
+) -> list[ItemResult]:
+    """Identify a batch of prepared files (one embedding call) and add their guidance.
+
+    Returns:
+        One result per input, in input order; undecodable files get an ``error``.
+    """
+    good = [p for p in batch if p.decoded is not None]
+    identified = identifier.identify_decoded(
+        [p.decoded for p in good if p.decoded is not None],
+        [p.item.rel_path for p in good],
+        top_k=options.top_k,
+    )
+    by_sha = {p.item.sha256: r for p, r in zip(good, identified, strict=True)}
+    results = []
+    for prepared in batch:
+        if prepared.error is not None:
+            identification = identifier.failed(
+                prepared.item.rel_path, prepared.error, sha256=prepared.item.sha256
+            )
+        else:
+            identification = by_sha[prepared.item.sha256]
+        results.append(_result(prepared, identification, options, listings))
+    return results

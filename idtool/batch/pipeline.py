@@ -1,0 +1,252 @@
+"""Run a batch job: discover, resume, identify (local or Ray engine), record, report.
+
+The local engine overlaps decoding and inference: a thread pool decodes and thumbnails
+files ahead of the model (OpenCV and hashlib release the GIL), while the calling thread
+runs one batched embedding call per ``batch_size`` images (ONNX Runtime or torch, whose
+own threads use the cores the decoders leave idle). Batches are formed in path order, so
+the local and Ray engines feed the model identical batches and give identical results.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from idtool.batch.items import ItemResult, JobOptions, Prepared, finish, prepare
+from idtool.batch.jobs import JobConfig, JobStore
+from idtool.batch.progress import NoProgress, ProgressReporter
+from idtool.batch.report import ReportPaths, write_reports
+from idtool.batch.walk import BatchItem, discover
+from idtool.bundle import load_bundle
+from idtool.bundles import resolve_bundle_dir
+from idtool.catalog import Catalog
+from idtool.cites import ListingIndex, load_listing_index
+from idtool.config import Settings
+from idtool.errors import BadField
+from idtool.service import Runtime
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("local", "ray")
+DEFAULT_BATCH_SIZE = 16
+DEFAULT_WORKERS = 2
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """One ``idtool batch`` invocation."""
+
+    input_dir: Path
+    report_dir: Path
+    options: JobOptions
+    engine: str = "local"  # local | ray
+    runtime: str = "auto"  # embedding runtime: auto | onnx | onnx-int8 | torch
+    workers: int = DEFAULT_WORKERS
+    batch_size: int = DEFAULT_BATCH_SIZE
+    ray_address: str | None = None  # None: $RAY_ADDRESS, else a local Ray instance
+
+
+@dataclass
+class BatchSummary:
+    """What a run did and where the report is."""
+
+    files: int = 0
+    images: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    already_done: int = 0
+    processed: int = 0
+    succeeded: int = 0  # over the whole job, not only this run
+    failed: int = 0
+    elapsed_s: float = 0.0
+    interrupted: bool = False
+    engine: str = ""
+    runtime: str = ""
+    report: ReportPaths | None = None
+    run_ids: list[int] = field(default_factory=list)
+
+    @property
+    def images_per_s(self) -> float:
+        return self.processed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+class Executor(Protocol):
+    """Turns items into results, batch by batch, in order."""
+
+    runtime_name: str
+
+    def process(self, items: Sequence[BatchItem]) -> Iterator[list[ItemResult]]: ...
+
+    def close(self) -> None: ...
+
+
+def listing_set_label(listings: ListingIndex) -> str:
+    return ", ".join(f"{s.name}@{s.sha256[:12]}" for s in listings.sets)
+
+
+def decode_ahead(
+    items: Sequence[BatchItem], options: JobOptions, workers: int, batch_size: int
+) -> Iterator[list[Prepared]]:
+    """Decode ``items`` in a thread pool, keeping about two batches decoded ahead.
+
+    Yields:
+        Batches of prepared files, in item order.
+    """
+    ahead = 2 * batch_size + workers
+    source = iter(items)
+    pending: deque[Future[Prepared]] = deque()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="idtool-decode")
+    try:
+
+        def fill() -> None:
+            while len(pending) < ahead:
+                item = next(source, None)
+                if item is None:
+                    return
+                pending.append(pool.submit(prepare, item, options))
+
+        fill()
+        batch: list[Prepared] = []
+        while pending:
+            batch.append(pending.popleft().result())
+            fill()
+            if len(batch) >= batch_size or not pending:
+                yield batch
+                batch = []
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class LocalExecutor:
+    """Decode threads plus batched inference in this process."""
+
+    def __init__(self, runtime: Runtime, options: JobOptions, workers: int, batch_size: int):
+        self._identifier = runtime.identifier()
+        self._listings = load_listing_index(runtime.catalog.db)
+        self._options = options
+        self._workers = workers
+        self._batch_size = batch_size
+        self.runtime_name = runtime.engine.name
+
+    def process(self, items: Sequence[BatchItem]) -> Iterator[list[ItemResult]]:
+        for batch in decode_ahead(items, self._options, self._workers, self._batch_size):
+            yield finish(self._identifier, batch, self._options, self._listings)
+
+    def close(self) -> None:
+        return None
+
+
+def _job_config(settings: Settings, request: BatchRequest) -> tuple[JobConfig, Catalog]:
+    """The job's configuration from the bundle, catalog and listings (no model loaded)."""
+    bundle = load_bundle(resolve_bundle_dir(settings))
+    catalog = Catalog.open(settings.catalog_path)
+    try:
+        reference = catalog.load_embeddings(bundle.embedding_version)
+        listings = load_listing_index(catalog.db)
+    except BaseException:
+        catalog.close()
+        raise
+    config = JobConfig(
+        input_dir=str(request.input_dir.resolve()),
+        model_version=bundle.version,
+        embedding_version=bundle.embedding_version,
+        reference_version=reference.reference_version,
+        listing_set=listing_set_label(listings),
+        declaration=request.options.declaration.to_dict(),
+        top_k=request.options.top_k,
+    )
+    return config, catalog
+
+
+def _executor(settings: Settings, request: BatchRequest) -> Executor:
+    if request.engine == "local":
+        runtime = Runtime.open(settings, request.runtime)
+        return LocalExecutor(runtime, request.options, request.workers, request.batch_size)
+    from idtool.batch.ray_engine import RayExecutor
+
+    return RayExecutor(settings, request)
+
+
+def run_batch(
+    settings: Settings, request: BatchRequest, progress: ProgressReporter | None = None
+) -> BatchSummary:
+    """Identify every new image under ``request.input_dir`` and write the report.
+
+    Results are committed batch by batch; an interrupted job (Ctrl-C) returns a summary
+    with ``interrupted`` set and no report; run it again to continue.
+
+    Args:
+        settings: resolved settings (model, catalog, image limits).
+        request: folders, engine and options.
+        progress: where to report progress (default: nowhere).
+
+    Returns:
+        The run's summary, with the report paths unless interrupted.
+
+    Raises:
+        BadField: unknown engine, or a bad worker or batch count.
+        NotFound: the input folder does not exist.
+        Conflict: the report folder holds a job with other settings, or is in use.
+        EmptyReference: the catalog has no reference embeddings for the model.
+        ModelBundleError: the model bundle is missing or broken.
+    """
+    if request.engine not in ENGINES:
+        raise BadField(f"unknown engine {request.engine!r}: use {' or '.join(ENGINES)}")
+    if request.workers < 1 or request.batch_size < 1:
+        raise BadField("--workers and --batch-size must be at least 1")
+    progress = progress or NoProgress()
+    config, catalog = _job_config(settings, request)
+    catalog.close()
+    summary = BatchSummary(engine=request.engine)
+    with JobStore(request.report_dir) as store:
+        store.check_config(config)
+        found = discover(request.input_dir, exclude=request.report_dir, cache=store.hash_cache())
+        done = store.done_hashes()
+        todo = [item for item in found.items if item.sha256 not in done]
+        summary.files, summary.images = found.file_count, len(found.items)
+        summary.duplicates, summary.skipped = len(found.duplicates), len(found.skipped)
+        summary.already_done = summary.images - len(todo)
+        executor = _executor(settings, request) if todo else None
+        summary.runtime = executor.runtime_name if executor else "-"
+        run_id = store.start_run(
+            engine=request.engine,
+            runtime=summary.runtime,
+            workers=request.workers,
+            batch_size=request.batch_size,
+        )
+        store.record_files(found)
+        store.set_to_process(len(todo))
+        log.info("%d images already done, %d to identify", summary.already_done, len(todo))
+        started = time.monotonic()
+        progress.start(len(todo))
+        try:
+            if executor is not None:
+                for results in executor.process(todo):
+                    summary.processed += store.record_results(results)
+                    progress.advance(len(results))
+                    log.info(
+                        "committed %d results (%d/%d)", len(results), summary.processed, len(todo)
+                    )
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            store.finish_run("interrupted")
+        finally:
+            summary.elapsed_s = time.monotonic() - started
+            progress.close()
+            if executor is not None:
+                executor.close()
+        summary.run_ids = [r["id"] for r in store.runs()]
+        if summary.interrupted:
+            return summary
+        store.finish_run("complete")
+        summary.report = write_reports(store, request.report_dir, config)
+        summary.succeeded = summary.report.succeeded
+        summary.failed = summary.report.failed
+    log.info("run %d done: %d processed in %.1f s", run_id, summary.processed, summary.elapsed_s)
+    return summary

@@ -1,0 +1,205 @@
+"""``idtool batch``: identify a folder of photos, resumably, and write a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from idtool.batch.items import JobOptions
+from idtool.batch.pipeline import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_WORKERS,
+    ENGINES,
+    BatchRequest,
+    BatchSummary,
+    run_batch,
+)
+from idtool.batch.progress import progress_for_stderr
+from idtool.cli.common import catalog_option, echo_err, echo_json, format_option, settings_from
+from idtool.guidance import TradeDeclaration
+
+EXIT_INTERRUPTED = 130
+
+
+def _summary_dict(summary: BatchSummary) -> dict[str, object]:
+    report = summary.report
+    return {
+        "files": summary.files,
+        "images": summary.images,
+        "duplicates": summary.duplicates,
+        "skipped": summary.skipped,
+        "already_done": summary.already_done,
+        "processed": summary.processed,
+        "succeeded": summary.succeeded,
+        "failed": summary.failed,
+        "elapsed_s": round(summary.elapsed_s, 2),
+        "images_per_s": round(summary.images_per_s, 2),
+        "engine": summary.engine,
+        "runtime": summary.runtime,
+        "interrupted": summary.interrupted,
+        "counts": report.counts if report else None,
+        "report": {
+            "html": str(report.html),
+            "csv": str(report.csv),
+            "jsonl": str(report.jsonl),
+        }
+        if report
+        else None,
+    }
+
+
+def register(group: click.Group) -> None:
+    """Attach ``batch`` to the root group."""
+
+    @group.command("batch")
+    @click.argument("input_dir", type=click.Path(file_okay=False, path_type=Path))
+    @click.option(
+        "--out",
+        "report_dir",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Report folder: job.db (resumable job table), results.csv/.jsonl, report.html.",
+    )
+    @catalog_option
+    @click.option(
+        "--model",
+        "model_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Model bundle directory (default: as for identify).",
+    )
+    @click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=DEFAULT_WORKERS,
+        show_default=True,
+        help="Decode threads (local engine) or Ray actors (ray engine).",
+    )
+    @click.option(
+        "--batch-size",
+        type=click.IntRange(1, 512),
+        default=DEFAULT_BATCH_SIZE,
+        show_default=True,
+        help="Images per embedding call.",
+    )
+    @click.option(
+        "--engine",
+        type=click.Choice(ENGINES),
+        default="local",
+        show_default=True,
+        help="Execution engine: this process, or a Ray cluster (pip install 'idtool[ray]').",
+    )
+    @click.option(
+        "--runtime",
+        type=click.Choice(["auto", "onnx", "onnx-int8", "torch"]),
+        default="auto",
+        show_default=True,
+        help="Embedding runtime (auto: ONNX export if present, else torch).",
+    )
+    @click.option(
+        "--ray-address",
+        default=None,
+        help="Ray cluster to join (ray://host:10001 or host:6379; default $RAY_ADDRESS, "
+        "else a local Ray instance).",
+    )
+    @click.option(
+        "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="Candidates."
+    )
+    @click.option("--origin", help="Country of origin (ISO code or name).")
+    @click.option("--export-country", help="Exporting or re-exporting country.")
+    @click.option("--destination", help="Importing country.")
+    @click.option("--purpose", help="CITES purpose code: T P Q S Z E M B H L N G.")
+    @click.option("--source", help="CITES source code: W C D F R A I O U X Y.")
+    @format_option
+    @click.pass_context
+    def batch(
+        ctx: click.Context,
+        input_dir: Path,
+        report_dir: Path,
+        catalog_path: Path | None,
+        model_dir: Path | None,
+        workers: int,
+        batch_size: int,
+        engine: str,
+        runtime: str,
+        ray_address: str | None,
+        top_k: int,
+        origin: str | None,
+        export_country: str | None,
+        destination: str | None,
+        purpose: str | None,
+        source: str | None,
+        output_format: str,
+    ) -> None:
+        """Identify every photo under INPUT_DIR and write a report to --out.
+
+        Walks INPUT_DIR recursively; identical files are identified once, other files are
+        listed as skipped. Results are saved as they are produced: after Ctrl-C or a
+        crash, run the same command again to continue where it stopped. With trade flags
+        (--origin, --purpose, ...) every result carries its CITES guidance. The exit
+        status is 1 only when no image could be identified.
+
+        Example:
+
+            idtool batch ~/seizure-2024-118 --out ~/seizure-2024-118-report --origin CM --purpose T
+        """
+        settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
+        declaration = TradeDeclaration.from_values(
+            origin_country=origin,
+            export_country=export_country,
+            destination_country=destination,
+            purpose=purpose,
+            source=source,
+        )
+        options = JobOptions(
+            declaration=declaration,
+            with_guidance=any(declaration.to_dict().values()),
+            top_k=top_k,
+            max_bytes=settings.max_image_bytes,
+            max_pixels=settings.max_image_pixels,
+        )
+        request = BatchRequest(
+            input_dir=input_dir,
+            report_dir=report_dir,
+            options=options,
+            engine=engine,
+            runtime=runtime,
+            workers=workers,
+            batch_size=batch_size,
+            ray_address=ray_address,
+        )
+        summary = run_batch(settings, request, progress_for_stderr())
+        if summary.interrupted:
+            echo_err(
+                f"interrupted: {summary.already_done + summary.processed} of {summary.images} "
+                f"images are saved in {report_dir / 'job.db'}; run the same command again "
+                "to continue"
+            )
+            ctx.exit(EXIT_INTERRUPTED)
+        if output_format == "json":
+            echo_json(_summary_dict(summary))
+        else:
+            _print_summary(summary)
+        if summary.succeeded == 0:
+            echo_err("no image could be identified (see the report for the reasons)")
+            ctx.exit(1)
+
+
+def _print_summary(summary: BatchSummary) -> None:
+    click.echo(
+        f"{summary.images} images ({summary.duplicates} identical copies, {summary.skipped} "
+        f"files skipped): {summary.already_done} already done, {summary.processed} identified "
+        f"now in {summary.elapsed_s:.1f} s ({summary.images_per_s:.1f} img/s, "
+        f"{summary.engine}/{summary.runtime})"
+    )
+    if summary.report is None:
+        return
+    for title, counts in summary.report.counts.items():
+        if title == "class":
+            counts = dict(list(counts.items())[:10])
+        click.echo(f"{title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    click.echo(f"report: {summary.report.html}")
+    click.echo(f"        {summary.report.csv}")
+    click.echo(f"        {summary.report.jsonl}")
+    click.echo("Visual identification is probable cause, not proof.")
