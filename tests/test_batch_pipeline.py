@@ -262,8 +262,10 @@ def _results_in_db(out: Path) -> int:
 
 def _start(env: Settings, photo_dir: Path, out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "idtool", "-v", "batch", str(photo_dir), "--out", str(out)]
-        + ["--batch-size", "1", "--runtime", "torch", "--format", "json"],
+        [
+            *(sys.executable, "-m", "idtool", "-v", "batch", str(photo_dir), "--out", str(out)),
+            *("--batch-size", "1", "--runtime", "torch", "--format", "json"),
+        ],
         env=_env_vars(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
