@@ -69,3 +69,29 @@ def _initial(db: Database) -> None:
         pk="id",
     )
     db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+@catalog_migrations(name="0002_evaluations")
+def _evaluations(db: Database) -> None:
+    """Stored summaries of ``idtool evaluate`` runs, with the versions they measured."""
+    db["evaluations"].create(
+        {
+            "id": int,
+            "at": str,
+            "who": str,
+            "model_version": str,
+            "reference_version": str,
+            "embedding_version": str,
+            "seed": int,
+            "folds": int,
+            "images": int,
+            "classes": int,
+            "top1_accuracy": float,
+            "top3_accuracy": float,
+            "ece": float,
+            "wrong_identification_rate": float,
+            "summary": str,  # the full summary.json document
+        },
+        pk="id",
+    )
+    db["evaluations"].create_index(["reference_version"])

@@ -1,0 +1,604 @@
+"""Auditing the reference set: what a curator must fix before the set is used.
+
+Checks, each giving :class:`Finding` rows that name the files involved:
+
+- ``unreadable_file`` (error): the file is gone or does not decode; ``changed_file``
+  (warning): its bytes differ from what was imported.
+- ``exact_duplicate``: the same bytes twice; an error across classes (one item under two
+  labels is a bug), a warning within a class.
+- ``near_duplicate``: the same photo resized, re-encoded, cropped a little or mirrored,
+  found by a 64-bit difference hash (mirror included) or an embedding cosine of at least
+  0.95; an error across classes, ``info`` within a class (cross-validation keeps them in one
+  fold, but they inflate the class).
+- ``suspect_label``: most of an image's nearest neighbours (embeddings) carry one other
+  label, and that class is clearly closer than its own (mean of the 3 best cosines, by at
+  least ``suspect_margin``); an error when that label is in another genus, a warning for a
+  look-alike of the same genus.
+- ``too_few_images``: fewer than ``min_images`` (warning) or than 3 (error: cannot train).
+- ``missing_licence`` / ``unclear_licence`` / ``missing_source``: per class, the files.
+- ``missing_embedding`` (info): not embedded with the current model.
+
+:func:`render_audit_html` writes one self-contained page with thumbnails side by side.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from idtool.catalog import Catalog, ReferenceImage
+from idtool.errors import IdtoolError
+from idtool.preprocess import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode_image
+from idtool.taxonomy import TaxonRecord
+from idtool.training import MIN_IMAGES_PER_CLASS, NEAR_DUPLICATE_COSINE
+
+SEVERITIES = ("error", "warning", "info")
+DEFAULT_MIN_IMAGES = 10
+HASH_DISTANCE = 6  # of 64 bits
+NEIGHBOURS = 5
+SUSPECT_SHARE = 0.6
+SUSPECT_MARGIN = 0.10  # demo set: look-alike species reach ~0.09, a planted cheetah ~0.4
+UNCLEAR_LICENCE = re.compile(
+    r"\b(none|unknown|no licen[cs]e|not stated|unclear|copyright unknown|all rights reserved)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """One reference image named by a finding."""
+
+    image_id: int
+    label: str
+    path: str
+    rel_path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "image_id": self.image_id,
+            "label": self.label,
+            "path": self.path,
+            "rel_path": self.rel_path,
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in the reference set."""
+
+    kind: str
+    severity: str  # error | warning | info
+    message: str
+    files: tuple[FileRef, ...] = ()
+    labels: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "message": self.message,
+            "labels": list(self.labels),
+            "files": [f.to_dict() for f in self.files],
+            "details": self.details,
+        }
+
+
+@dataclass
+class AuditReport:
+    """Every finding of one audit run, worst first."""
+
+    reference_version: str
+    embedding_version: str | None
+    images: int
+    classes: int
+    findings: list[Finding]
+    checks: list[str]
+
+    def counts(self) -> dict[str, int]:
+        found = Counter(f.severity for f in self.findings)
+        return {s: found.get(s, 0) for s in SEVERITIES}
+
+    def of_kind(self, kind: str) -> list[Finding]:
+        return [f for f in self.findings if f.kind == kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference_version": self.reference_version,
+            "embedding_version": self.embedding_version,
+            "images": self.images,
+            "classes": self.classes,
+            "checks": self.checks,
+            "counts": self.counts(),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def difference_hash(rgb: np.ndarray) -> int:
+    """64-bit difference hash of an RGB image (grey, 9x8, left-right gradient signs)."""
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    small = cv2.resize(grey, (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
+    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    return int("".join("1" if b else "0" for b in bits), 2)
+
+
+def _ref(img: ReferenceImage) -> FileRef:
+    return FileRef(img.id, img.label, img.path, img.rel_path)
+
+
+def _components(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in pairs:
+        parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _same_genus(a: str, b: str, taxa: dict[str, TaxonRecord]) -> bool:
+    ta, tb = taxa.get(a), taxa.get(b)
+    if not ta or not tb:
+        return False
+    genus_a, genus_b = ta.ancestor("genus"), tb.ancestor("genus")
+    return bool(genus_a and genus_a == genus_b)
+
+
+def _check_files(
+    images: list[ReferenceImage], max_bytes: int, max_pixels: int
+) -> tuple[list[Finding], dict[int, tuple[int, int]]]:
+    """Decode every file: unreadable / changed findings, and (hash, mirror hash) per id."""
+    findings: list[Finding] = []
+    hashes: dict[int, tuple[int, int]] = {}
+    for img in images:
+        try:
+            decoded = decode_image(Path(img.path), max_bytes=max_bytes, max_pixels=max_pixels)
+        except IdtoolError as exc:
+            findings.append(
+                Finding(
+                    "unreadable_file",
+                    "error",
+                    f"{img.rel_path}: {exc.message} ({exc.code}); restore the file or remove "
+                    "it with `idtool reference remove`",
+                    (_ref(img),),
+                    (img.label,),
+                    {"code": exc.code},
+                )
+            )
+            continue
+        if decoded.sha256 != img.sha256:
+            findings.append(
+                Finding(
+                    "changed_file",
+                    "warning",
+                    f"{img.rel_path} changed since it was imported; re-run `idtool reference "
+                    "import` (or add it again) so the catalog and embeddings match the file",
+                    (_ref(img),),
+                    (img.label,),
+                    {"catalog_sha256": img.sha256, "file_sha256": decoded.sha256},
+                )
+            )
+        hashes[img.id] = (
+            difference_hash(decoded.rgb),
+            difference_hash(np.ascontiguousarray(decoded.rgb[:, ::-1])),
+        )
+    return findings, hashes
+
+
+def _exact_duplicates(images: list[ReferenceImage]) -> list[Finding]:
+    by_sha: dict[str, list[ReferenceImage]] = {}
+    for img in images:
+        by_sha.setdefault(img.sha256, []).append(img)
+    findings = []
+    for sha, group in by_sha.items():
+        if len(group) < 2:
+            continue
+        labels = tuple(sorted({g.label for g in group}))
+        cross = len(labels) > 1
+        message = (
+            f"the same photo is filed under {len(labels)} labels ({', '.join(labels)}): "
+            "keep it under the right one and remove the others"
+            if cross
+            else f"the same photo is in {labels[0]} {len(group)} times: remove the copies"
+        )
+        findings.append(
+            Finding(
+                "exact_duplicate",
+                "error" if cross else "warning",
+                message,
+                tuple(_ref(g) for g in group),
+                labels,
+                {"sha256": sha},
+            )
+        )
+    return findings
+
+
+def _near_duplicates(
+    images: list[ReferenceImage],
+    hashes: dict[int, tuple[int, int]],
+    vectors: dict[int, np.ndarray],
+    cosine: float,
+    hash_distance: int,
+) -> list[Finding]:
+    index = {img.id: i for i, img in enumerate(images)}
+    pairs: list[tuple[int, int]] = []
+    evidence: dict[tuple[int, int], str] = {}
+    hashed = [(index[i], h) for i, h in hashes.items()]
+    for a in range(len(hashed)):
+        ia, (ha, _) = hashed[a]
+        for b in range(a + 1, len(hashed)):
+            ib, (hb, mb) = hashed[b]
+            if images[ia].sha256 == images[ib].sha256:
+                continue
+            distance = min((ha ^ hb).bit_count(), (ha ^ mb).bit_count())
+            if distance <= hash_distance:
+                pairs.append((ia, ib))
+                evidence[(min(ia, ib), max(ia, ib))] = f"hash distance {distance}"
+    ids = [i for i in vectors if i in index]
+    if len(ids) > 1:
+        matrix = np.stack([vectors[i] for i in ids])
+        sims = matrix @ matrix.T
+        rows, cols = np.nonzero(np.triu(sims >= cosine, k=1))
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            ia, ib = index[ids[r]], index[ids[c]]
+            if images[ia].sha256 == images[ib].sha256:
+                continue
+            pairs.append((ia, ib))
+            key = (min(ia, ib), max(ia, ib))
+            evidence.setdefault(key, f"cosine {sims[r, c]:.3f}")
+    findings = []
+    for group in _components(len(images), pairs):
+        members = [
+            images[i] for i in sorted(group, key=lambda i: (images[i].label, images[i].rel_path))
+        ]
+        labels = tuple(sorted({m.label for m in members}))
+        cross = len(labels) > 1
+        why = sorted({v for (a, b), v in evidence.items() if a in group and b in group})
+        message = (
+            f"near-identical photos under {len(labels)} labels ({', '.join(labels)}): "
+            "probably one item under two labels; keep the right label"
+            if cross
+            else f"{len(members)} near-identical photos in {labels[0]}: keep one, or accept "
+            "that they count as one in cross-validation"
+        )
+        findings.append(
+            Finding(
+                "near_duplicate",
+                "error" if cross else "info",
+                message,
+                tuple(_ref(m) for m in members),
+                labels,
+                {"evidence": why[:10]},
+            )
+        )
+    return findings
+
+
+def _class_score(row: np.ndarray, mask: np.ndarray) -> float:
+    """Mean of the (up to) 3 best similarities of one photo to the photos of one class."""
+    values = np.sort(row[mask & np.isfinite(row)])[::-1][:3]
+    return float(values.mean()) if values.size else -1.0
+
+
+def _suspect_labels(
+    images: list[ReferenceImage],
+    vectors: dict[int, np.ndarray],
+    taxa: dict[str, TaxonRecord],
+    neighbours: int,
+    share: float,
+    margin: float,
+) -> list[Finding]:
+    kept = [img for img in images if img.id in vectors]
+    if len(kept) <= neighbours:
+        return []
+    matrix = np.stack([vectors[img.id] for img in kept])
+    sims = matrix @ matrix.T
+    shas = np.array([img.sha256 for img in kept])
+    labels = np.array([img.label for img in kept])
+    needed = math.ceil(share * neighbours)
+    findings = []
+    for i, img in enumerate(kept):
+        row = sims[i].copy()
+        row[shas == img.sha256] = -np.inf  # itself and its exact copies are no evidence
+        top = np.argsort(-row)[:neighbours]
+        votes = Counter(labels[top].tolist())
+        other, count = max(
+            ((lab, n) for lab, n in votes.items() if lab != img.label),
+            key=lambda item: item[1],
+            default=(None, 0),
+        )
+        if other is None or count < needed:
+            continue
+        own_score = _class_score(row, labels == img.label)
+        other_score = _class_score(row, labels == other)
+        if other_score - own_score < margin:
+            continue  # an ordinary look-alike: the photo is still close to its own class
+        same_genus = _same_genus(img.label, other, taxa)
+        findings.append(
+            Finding(
+                "suspect_label",
+                "warning" if same_genus else "error",
+                f"{img.rel_path} is labelled {img.label} but {count} of its {neighbours} nearest "
+                f"photos are {other}"
+                + (" (a look-alike of the same genus)" if same_genus else ": check the label"),
+                (_ref(img), *(_ref(kept[j]) for j in top)),
+                (img.label, other),
+                {
+                    "suggested_label": other,
+                    "votes": dict(votes),
+                    "neighbour_similarity": [round(float(row[j]), 4) for j in top],
+                    "own_label_score": round(own_score, 4),
+                    "suggested_label_score": round(other_score, 4),
+                    "same_genus": same_genus,
+                },
+            )
+        )
+    return findings
+
+
+def _class_findings(
+    catalog: Catalog, images: list[ReferenceImage], min_images: int
+) -> list[Finding]:
+    by_label: dict[str, list[ReferenceImage]] = {label: [] for label in catalog.taxa()}
+    for img in images:
+        by_label.setdefault(img.label, []).append(img)
+    photographers = {
+        r["id"]: r["photographer"]
+        for r in catalog.db.query("select id, photographer from images where active = 1")
+    }
+    findings = []
+    for label, members in sorted(by_label.items()):
+        count = len(members)
+        if count < min_images:
+            findings.append(
+                Finding(
+                    "too_few_images",
+                    "error" if count < MIN_IMAGES_PER_CLASS else "warning",
+                    f"{label} has {count} active photo(s); at least {min_images} are needed for "
+                    "a usable class"
+                    + (
+                        f" and {MIN_IMAGES_PER_CLASS} to train at all"
+                        if count < MIN_IMAGES_PER_CLASS
+                        else ""
+                    ),
+                    tuple(_ref(m) for m in members),
+                    (label,),
+                    {"images": count, "min_images": min_images},
+                )
+            )
+        missing = [m for m in members if not (m.licence or "").strip()]
+        unclear = [m for m in members if m.licence and UNCLEAR_LICENCE.search(m.licence)]
+        no_source = [
+            m for m in members if not (m.source or "").strip() and not photographers.get(m.id)
+        ]
+        for kind, group, severity, text in (
+            ("missing_licence", missing, "warning", "have no licence recorded"),
+            ("unclear_licence", unclear, "warning", "have a licence that grants nothing clear"),
+            ("missing_source", no_source, "warning", "have neither a source nor a photographer"),
+        ):
+            if group:
+                values = sorted({(m.licence or "").strip() for m in group} - {""})
+                findings.append(
+                    Finding(
+                        kind,
+                        severity,
+                        f"{len(group)} of {count} {label} photos {text}"
+                        + (
+                            f" ({'; '.join(values)[:160]})"
+                            if values and kind == "unclear_licence"
+                            else ""
+                        )
+                        + ": record it (`idtool reference add --licence/--source`) or replace them",
+                        tuple(_ref(m) for m in group),
+                        (label,),
+                        {"images": len(group), "licences": values},
+                    )
+                )
+    return findings
+
+
+def _severity_order(finding: Finding) -> tuple[int, str, str]:
+    return (SEVERITIES.index(finding.severity), finding.kind, finding.message)
+
+
+def most_common_embedding_version(catalog: Catalog) -> str | None:
+    rows = list(
+        catalog.db.query(
+            "select embedding_version, count(*) as n from embeddings"
+            " group by embedding_version order by n desc limit 1"
+        )
+    )
+    return rows[0]["embedding_version"] if rows else None
+
+
+def audit_reference(
+    catalog: Catalog,
+    embedding_version: str | None,
+    *,
+    min_images: int = DEFAULT_MIN_IMAGES,
+    near_duplicate_cosine: float = NEAR_DUPLICATE_COSINE,
+    hash_distance: int = HASH_DISTANCE,
+    neighbours: int = NEIGHBOURS,
+    suspect_share: float = SUSPECT_SHARE,
+    suspect_margin: float = SUSPECT_MARGIN,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    progress: Callable[[str], None] | None = None,
+) -> AuditReport:
+    """Run every check over the active reference images.
+
+    Args:
+        catalog: the open catalog.
+        embedding_version: embeddings to use for near-duplicates and suspect labels; ``None``
+            picks the version most images were embedded with.
+        min_images: classes with fewer active photos are reported.
+        near_duplicate_cosine: embedding cosine at or above which two photos are near-duplicates.
+        hash_distance: difference-hash Hamming distance at or below which they are.
+        neighbours: how many nearest photos vote on a label.
+        suspect_share: share of the votes another label needs to make an image suspect.
+        suspect_margin: and by how much its photos must be closer than the image's own class
+            (mean of the 3 best cosines per class).
+        max_bytes: decoding limit per file.
+        max_pixels: decoding limit per file.
+        progress: called with one line per stage.
+
+    Returns:
+        The report, errors first.
+    """
+    images = catalog.active_images()
+    taxa = catalog.taxa()
+    version = embedding_version or most_common_embedding_version(catalog)
+    checks = ["files", "exact_duplicates", "classes", "licences"]
+    if progress:
+        progress(f"decoding {len(images)} reference photos...")
+    findings, hashes = _check_files(images, max_bytes, max_pixels)
+    findings += _exact_duplicates(images)
+    vectors: dict[int, np.ndarray] = {}
+    if version is not None:
+        rows = catalog.db.query(
+            "select i.id, e.vector from images i join embeddings e on e.image_id = i.id"
+            " and e.sha256 = i.sha256 where i.active = 1 and e.embedding_version = ?",
+            [version],
+        )
+        vectors = {r["id"]: np.frombuffer(r["vector"], dtype="<f4") for r in rows}
+        missing = [img for img in images if img.id not in vectors]
+        if missing:
+            findings.append(
+                Finding(
+                    "missing_embedding",
+                    "info",
+                    f"{len(missing)} photo(s) have no embedding for {version}: run "
+                    "`idtool reference import` on their folder to embed them; the checks below "
+                    "skip them",
+                    tuple(_ref(m) for m in missing),
+                    tuple(sorted({m.label for m in missing})),
+                )
+            )
+        checks += ["near_duplicates", "suspect_labels"]
+    if progress:
+        progress("comparing photos...")
+    findings += _near_duplicates(images, hashes, vectors, near_duplicate_cosine, hash_distance)
+    findings += _suspect_labels(images, vectors, taxa, neighbours, suspect_share, suspect_margin)
+    findings += _class_findings(catalog, images, min_images)
+    findings.sort(key=_severity_order)
+    return AuditReport(
+        reference_version=catalog.reference_version(),
+        embedding_version=version,
+        images=len(images),
+        classes=len({img.label for img in images}),
+        findings=findings,
+        checks=checks,
+    )
+
+
+# HTML ---------------------------------------------------------------------------------
+
+_PICTURED = {"exact_duplicate", "near_duplicate", "suspect_label", "changed_file"}
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.4em} .meta{color:#555}
+.finding{border:1px solid #ccc;border-left-width:6px;border-radius:4px;margin:1em 0;padding:.6em 1em}
+.error{border-left-color:#c62828}.warning{border-left-color:#ef8f00}.info{border-left-color:#1565c0}
+.sev{font-weight:bold;text-transform:uppercase;font-size:.8em;margin-right:.5em}
+.row{display:flex;flex-wrap:wrap;gap:10px;margin-top:.5em}
+figure{margin:0;width:190px;font-size:.75em;word-break:break-all}
+figure img{max-width:180px;max-height:180px;border:1px solid #999;display:block}
+figure.subject img{border:3px solid #c62828}
+ul.files{font-size:.8em;max-height:12em;overflow:auto}
+"""
+
+
+def _thumbnail(path: str, size_px: int) -> str | None:
+    """A JPEG data URI of the image scaled to fit ``size_px``, or None if unreadable."""
+    try:
+        rgb = decode_image(Path(path)).rgb
+    except IdtoolError:
+        return None
+    scale = size_px / max(rgb.shape[:2])
+    if scale < 1:
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80]
+    )
+    return "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode() if ok else None
+
+
+def render_audit_html(
+    report: AuditReport, *, thumbnail_px: int = 180, max_pictured: int = 8
+) -> str:
+    """One self-contained HTML page: a summary, then each finding with its photos side by side.
+
+    Duplicate and suspect-label findings show thumbnails (the image under suspicion framed
+    in red first, then its neighbours); the other findings list their files.
+    """
+    esc = html.escape
+    counts = report.counts()
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Reference audit {esc(report.reference_version)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Reference set audit: {esc(report.reference_version)}</h1>",
+        f"<p class='meta'>{report.images} active photos in {report.classes} classes; embeddings "
+        f"{esc(report.embedding_version or 'none')}; checks: {esc(', '.join(report.checks))}.<br>"
+        f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes.</p>",
+    ]
+    cache: dict[str, str | None] = {}
+    for finding in report.findings:
+        parts.append(f"<div class='finding {finding.severity}'>")
+        parts.append(
+            f"<span class='sev'>{finding.severity}</span><b>{esc(finding.kind)}</b>: "
+            f"{esc(finding.message)}"
+        )
+        if finding.kind in _PICTURED:
+            parts.append("<div class='row'>")
+            for n, ref in enumerate(finding.files[:max_pictured]):
+                if ref.path not in cache:
+                    cache[ref.path] = _thumbnail(ref.path, thumbnail_px)
+                uri = cache[ref.path]
+                subject = " class='subject'" if finding.kind == "suspect_label" and n == 0 else ""
+                image = (
+                    f"<img src='{uri}' alt='{esc(ref.rel_path)}'>" if uri else "<i>unreadable</i>"
+                )
+                parts.append(
+                    f"<figure{subject}>{image}<figcaption><b>{esc(ref.label)}</b><br>"
+                    f"{esc(ref.rel_path)} (id {ref.image_id})</figcaption></figure>"
+                )
+            parts.append("</div>")
+        else:
+            items = "".join(
+                f"<li>{esc(ref.label)}: {esc(ref.path)} (id {ref.image_id})</li>"
+                for ref in finding.files
+            )
+            if items:
+                parts.append(f"<ul class='files'>{items}</ul>")
+        parts.append("</div>")
+    if not report.findings:
+        parts.append("<p>No findings.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_audit_html(report: AuditReport, path: Path) -> Path:
+    """Write :func:`render_audit_html` to ``path`` (temp file then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(render_audit_html(report), encoding="utf-8")
+    tmp.replace(path)
+    return path
