@@ -96,6 +96,9 @@ def _verified_onnx(bundle: ModelBundle, variant: str) -> Path | None:
         raise ModelBundleError(
             f"{path}: SHA-256 does not match its sidecar; re-run `idtool export onnx`"
         )
+    if info.get("validated") is not True:
+        log.warning("%s did not pass its parity check at export; ignoring it", path)
+        return None
     return path
 
 
