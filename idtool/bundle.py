@@ -230,6 +230,9 @@ def _atomic_write_dir(target: Path, write: Any) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         write(tmp)
+        tmp.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be shared
+        for child in tmp.rglob("*"):
+            child.chmod(0o755 if child.is_dir() else 0o644)
         os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -24,7 +24,7 @@ def render_model_card(
 - Backbone: `{base.architecture}` ({base.meta.get("source")}), frozen; embedding version
   `{base.embedding_version}`.
 - Head: multinomial logistic regression (C={m["c"]}) on L2-normalised embeddings of each photo,
-  its mirror image and 2 random crops; seed {m["seed"]}; softmax temperature {result.head.temperature}.
+  its mirror image and {data.views.shape[1] - 2} random crops; seed {m["seed"]}; softmax temperature {result.head.temperature}.
 - Data: reference version `{data.reference_version}`, {m["images"]} photos in {m["classes"]} classes:
 {classes}
 

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 NEAR_DUPLICATE_COSINE = 0.95
 DEFAULT_C = 10.0
-DEFAULT_CROPS = 2
+DEFAULT_CROPS = 0
 SIMILARITY_QUANTILE = 0.02
 CONFIDENCE_GRID = tuple(round(x, 2) for x in np.arange(0.30, 0.96, 0.05))
 MIN_IMAGES_PER_CLASS = 3
