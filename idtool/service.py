@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from idtool.bundle import ModelBundle, load_bundle
 from idtool.bundles import resolve_bundle_dir
 from idtool.catalog import Catalog
+from idtool.cites import load_listing_index
+from idtool.cites.listing_index import ListingIndex
 from idtool.config import Settings
 from idtool.identify import Identifier
 from idtool.reference import ReferenceEmbedder
@@ -21,6 +23,7 @@ class Runtime:
     bundle: ModelBundle
     engine: EmbeddingEngine
     catalog: Catalog
+    _listings: ListingIndex | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, engine: str = "auto") -> Runtime:
@@ -43,6 +46,12 @@ class Runtime:
         """
         reference = self.catalog.load_embeddings(self.bundle.embedding_version)
         return Identifier(self.bundle, self.engine, reference, self.catalog.taxa())
+
+    def listings(self) -> ListingIndex:
+        """The CITES listing index (current sets, or the bundled table); loaded once."""
+        if self._listings is None:
+            self._listings = load_listing_index(self.catalog.db)
+        return self._listings
 
     def close(self) -> None:
         self.catalog.close()

@@ -11,7 +11,8 @@ import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
-from idtool.cites import import_listing_file, list_sets, load_listing_index, migrate
+from idtool.catalog import open_catalog_db
+from idtool.cites import import_listing_file, list_sets, load_listing_index
 from idtool.cites.listing_index import LATEST_COP, load_bundled_entries, stale_warning
 from idtool.cites.store import KIND_EU
 from idtool.cli.common import catalog_option, echo_err, echo_json, format_option, settings_from
@@ -20,12 +21,8 @@ from idtool.guidance import CombinedGuidance, Guidance, TradeDeclaration, guidan
 
 
 def open_cites_db(settings: Settings) -> sqlite_utils.Database:
-    """Open the catalog DB with the CITES tables migrated (the one place to change when
-    ``idtool.catalog.open_catalog_db`` exists)."""
-    settings.catalog_path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(settings.catalog_path)
-    migrate(db)
-    return db
+    """Open the catalog DB (all migration sets applied, the CITES tables included)."""
+    return open_catalog_db(settings.catalog_path)
 
 
 def _console() -> Console:

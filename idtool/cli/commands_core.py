@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,19 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from idtool.advice import with_advice
 from idtool.bundle import build_base_bundle, load_bundle, write_trained_bundle
 from idtool.bundles import resolve_bundle_dir
 from idtool.catalog import Catalog
-from idtool.cli.common import catalog_option, echo_err, echo_json, format_option, settings_from
+from idtool.cli.common import (
+    catalog_option,
+    declaration_from,
+    echo_err,
+    echo_json,
+    format_option,
+    settings_from,
+    trade_options,
+)
 from idtool.errors import BadField
 from idtool.model_card import render_model_card
 from idtool.reference import import_reference_dir
@@ -39,7 +49,8 @@ engine_option = click.option(
 
 
 def _stdout() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    # wide enough for the table when stdout is not a terminal (pipes, logs)
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 150)
 
 
 @click.group("reference")
@@ -139,7 +150,7 @@ def print_identifications(results: list[Identification], output_format: str) -> 
             echo_json(result.to_dict())
         return
     table = Table(caption="Visual identification is probable cause, not proof.")
-    for column in ("image", "decision", "label", "confidence", "candidates", "quality"):
+    for column in ("image", "decision", "label", "confidence", "candidates", "CITES", "quality"):
         table.add_column(column, overflow="fold")
     for r in results:
         if r.error:
@@ -155,9 +166,21 @@ def print_identifications(results: list[Identification], output_format: str) -> 
             label,
             f"{r.confidence:.2f}" if r.confidence is not None else "",
             _format_candidates(r),
+            _cites_summary(r),
             quality,
         )
     _stdout().print(table)
+    for r in results:
+        guidance = r.extra.get("guidance") or {}
+        steps = guidance.get("next_steps") or []
+        if steps:
+            click.echo(f"{Path(r.image).name}: next: " + "; ".join(steps[:3]))
+
+
+def _cites_summary(result: Identification) -> str:
+    cites = (result.extra.get("guidance") or {}).get("cites") or {}
+    appendix = cites.get("appendix")
+    return f"App. {appendix}" if appendix else "-"
 
 
 @click.command("identify")
@@ -169,6 +192,7 @@ def print_identifications(results: list[Identification], output_format: str) -> 
 @click.option(
     "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="Candidates to list."
 )
+@trade_options
 @click.pass_context
 def identify(
     ctx: click.Context,
@@ -178,27 +202,34 @@ def identify(
     engine: str,
     output_format: str,
     top_k: int,
+    **trade: str | None,
 ) -> None:
     """Identify the photos IMAGES against the reference set.
 
     Prints a table, or one JSON object per image with --format json. A bad image gets an
     error entry and does not stop the others; the exit status is 1 only when no image
-    could be processed.
+    could be processed. Each result carries the CITES guidance for the declared trade
+    (--origin, --purpose, --source...) and, for materials, the checks to do next.
 
     Example:
 
-        idtool identify --format json examples/ivory_carving.jpg
+        idtool identify examples/carving_1.jpg --origin KE --purpose T --source W
     """
+    declaration = declaration_from(trade)
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
     runtime = Runtime.open(settings, engine)
     try:
         identifier = runtime.identifier()
-        results = identifier.identify_paths(
-            images,
-            max_bytes=settings.max_image_bytes,
-            max_pixels=settings.max_image_pixels,
-            top_k=top_k,
-        )
+        listings = runtime.listings()
+        results = [
+            with_advice(result, declaration, listings)
+            for result in identifier.identify_paths(
+                images,
+                max_bytes=settings.max_image_bytes,
+                max_pixels=settings.max_image_pixels,
+                top_k=top_k,
+            )
+        ]
     finally:
         runtime.close()
     print_identifications(results, output_format)

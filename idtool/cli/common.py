@@ -38,6 +38,41 @@ def format_option(func: F) -> F:
     )(func)
 
 
+def trade_options(func: F) -> F:
+    """Add the declared-trade flags: --origin, --export-country, --destination, --purpose, --source."""
+    options = [
+        click.option(
+            "--origin",
+            "origin_country",
+            help="Country of origin (ISO code or name); picks the population.",
+        ),
+        click.option("--export-country", help="Country of export (ISO code or name)."),
+        click.option(
+            "--destination",
+            "destination_country",
+            help="Country of destination (ISO code or name).",
+        ),
+        click.option("--purpose", help="CITES purpose code: T P Q S Z E M B H L N G."),
+        click.option("--source", help="CITES source code: W R D A C F I O U X Y."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def declaration_from(values: dict[str, Any]) -> Any:
+    """The validated :class:`TradeDeclaration` for the trade flags (raises BadField)."""
+    from idtool.guidance import TradeDeclaration
+
+    return TradeDeclaration.from_values(
+        origin_country=values.get("origin_country"),
+        export_country=values.get("export_country"),
+        destination_country=values.get("destination_country"),
+        purpose=values.get("purpose"),
+        source=values.get("source"),
+    )
+
+
 def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
     """Resolve the settings for this invocation, applying CLI overrides.
 
