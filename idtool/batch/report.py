@@ -190,14 +190,14 @@ border-bottom:1px solid #e6e8ea;padding:4px 8px;text-align:left;vertical-align:m
 table.items th{background:#f3f5f6;position:sticky;top:0;cursor:pointer;user-select:none;
 white-space:nowrap}table.items th:after{content:" \\2195";color:#aaa}
 table.items td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.file{width:28%}td.lbl{width:18%}
+td.file{width:24%;min-width:15em}td.lbl{width:16%}
 img.t{width:72px;height:72px;object-fit:cover;border-radius:4px;background:#eee;display:block}
 .d-identified{color:#1b6e20;font-weight:600}.d-uncertain{color:#a15c00;font-weight:600}
 .d-not_in_reference{color:#555}.d-error{color:#b3261e;font-weight:600}
 .app{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600}
 .app-I{background:#b3261e;color:#fff}.app-II{background:#f4b400;color:#222}
 .app-III{background:#8ab4f8;color:#123}.app-none{background:#e8eaed;color:#444}
-.why{font-size:12px;color:#b3261e;font-weight:600;white-space:nowrap}
+.why{font-size:12px;color:#b3261e;font-weight:600;min-width:9em}
 td .small{font-weight:400}td.cands{white-space:nowrap}.small{font-size:12px;color:#555}
 .file{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
 input#q{padding:5px 8px;width:280px;margin:4px 0 8px;border:1px solid #ccc;border-radius:5px}
