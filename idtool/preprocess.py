@@ -164,8 +164,10 @@ def _open_header(data: bytes, media_format: str, max_pixels: int) -> Image.Image
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             header = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError:
-        raise ImageTooLarge(f"image has more than {max_pixels:,} pixels") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(
+            f"image declares too many pixels ({exc}); the limit is {max_pixels:,} pixels"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise InvalidImage(f"cannot read the {media_format} header: {exc}") from None
     width, height = header.size

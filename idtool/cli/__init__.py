@@ -60,16 +60,18 @@ def main(ctx: click.Context, verbose: int) -> None:
 
 def _register() -> None:
     """Attach the command modules to the group (each module owns one area)."""
-    from idtool.cli import commands_core
+    from idtool.cli import (
+        batch,
+        cites,
+        commands_core,
+        curation,
+        evidence,
+        export,
+        forensics,
+        server,
+    )
 
-    commands_core.register(main)
-    for module_name in ("cites", "forensics", "server", "batch", "curation", "evidence"):
-        try:
-            module = __import__(f"idtool.cli.{module_name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"idtool.cli.{module_name}":
-                raise
-            continue
+    for module in (commands_core, curation, cites, forensics, export, batch, server, evidence):
         module.register(main)
 
 

