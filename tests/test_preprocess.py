@@ -79,20 +79,20 @@ def test_exif_orientation_is_applied(
     assert decoded.rgb.shape[:2] == shape
     assert decoded.orientation == orientation
     y, x = red_corner
-    r, g, b = decoded.rgb[y, x].astype(int)
+    r, _g, b = decoded.rgb[y, x].astype(int)
     assert r > 180 and b < 80
 
 
 def test_sixteen_bit_greyscale_and_alpha_png() -> None:
     grey16 = (np.linspace(0, 65535, 50 * 30).reshape(30, 50)).astype(np.uint16)
-    ok, data = cv2.imencode(".png", grey16)
+    _ok, data = cv2.imencode(".png", grey16)
     decoded = decode_image(data.tobytes())
     assert decoded.rgb.dtype == np.uint8 and decoded.rgb.shape == (30, 50, 3)
     assert decoded.rgb[-1, -1, 0] == 255 and decoded.rgb[0, 0, 0] == 0
     rgba = np.zeros((20, 20, 4), dtype=np.uint8)
     rgba[..., 2] = 255  # red in BGR(A) order
     rgba[:, :10, 3] = 255  # left half opaque, right half transparent
-    ok, data = cv2.imencode(".png", rgba)
+    _ok, data = cv2.imencode(".png", rgba)
     decoded = decode_image(data.tobytes())
     assert tuple(decoded.rgb[5, 2]) == (255, 0, 0)
     assert tuple(decoded.rgb[5, 15]) == (255, 255, 255)  # transparent composited on white
@@ -100,10 +100,10 @@ def test_sixteen_bit_greyscale_and_alpha_png() -> None:
 
 def test_webp_and_grey_jpeg_decode() -> None:
     rgb = _marker_image()
-    ok, webp = cv2.imencode(".webp", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    _ok, webp = cv2.imencode(".webp", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     assert sniff_format(webp.tobytes()) == "webp"
     assert decode_image(webp.tobytes()).rgb.shape == (40, 60, 3)
-    ok, grey = cv2.imencode(".jpg", np.full((16, 16), 128, dtype=np.uint8))
+    _ok, grey = cv2.imencode(".jpg", np.full((16, 16), 128, dtype=np.uint8))
     assert decode_image(grey.tobytes()).rgb.shape == (16, 16, 3)
 
 
@@ -150,7 +150,7 @@ def test_zero_bytes_text_and_corrupt_png() -> None:
         decode_image(b"")
     with pytest.raises(UnsupportedMediaType):
         decode_image(b"this is a text file renamed to .jpg\n")
-    ok, png = cv2.imencode(".png", np.zeros((64, 64, 3), dtype=np.uint8))
+    _ok, png = cv2.imencode(".png", np.zeros((64, 64, 3), dtype=np.uint8))
     with pytest.raises(InvalidImage):
         decode_image(png.tobytes()[:80])
 
