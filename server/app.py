@@ -1,0 +1,87 @@
+"""The Flask app factory: ``create_app(settings)``.
+
+Config comes from :class:`idtool.config.Settings` (``load_settings()`` when none is
+given: environment ``IDTOOL_*`` and ``$IDTOOL_HOME/config.toml``). The model, reference
+set and listings load here, once per process; the evidence store opens here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, Response, jsonify, send_from_directory
+
+from idtool.config import Settings, load_settings
+from idtool.evidence import EvidenceStore
+from server.errors import register_error_handlers
+from server.state import ServerState, current_state, load_model_state
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+FORM_OVERHEAD_BYTES = 64 * 1024  # room for the trade fields next to the photo
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        level = os.environ.get("IDTOOL_LOG_LEVEL", "INFO").upper()
+        logging.basicConfig(
+            level=getattr(logging, level, logging.INFO),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Flask:
+    """Build the field server.
+
+    Args:
+        settings: resolved settings (tests pass them explicitly); default
+            :func:`load_settings`.
+        engine: embedding runtime (``auto``, ``onnx``, ``onnx-int8``, ``torch``).
+
+    Returns:
+        The Flask app, with the model loaded and the evidence store open.
+
+    Raises:
+        ModelBundleError, EmptyReference: nothing to identify with.
+    """
+    _configure_logging()
+    settings = settings or load_settings()
+    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app.config.from_mapping(
+        MAX_CONTENT_LENGTH=settings.max_image_bytes + FORM_OVERHEAD_BYTES,
+        MAX_FORM_MEMORY_SIZE=FORM_OVERHEAD_BYTES,
+        IDTOOL_CATALOG=str(settings.catalog_path),
+        IDTOOL_EVIDENCE_DIR=str(settings.evidence_path),
+        IDTOOL_SERVER_WORKERS=settings.server_workers,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    model = load_model_state(settings, engine)
+    store = EvidenceStore.open(settings.evidence_path)
+    app.extensions["idtool"] = ServerState(settings, model, store)
+
+    register_error_handlers(app)
+    from server import api, openapi
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
+
+    @app.get("/")
+    def index() -> Response:
+        response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify({"status": "ok", **current_state().model.versions()})
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    return app

@@ -1,0 +1,461 @@
+/* idtool phone page: token, capture, offline queue (IndexedDB), upload, result card.
+ * Every photo gets an Idempotency-Key when it is taken; it is stored with the photo in
+ * IndexedDB until the server answers, so a retry after a lost connection can never
+ * create a second record. No build step, no dependencies. */
+"use strict";
+
+const API = "/api/v1";
+const TOKEN_KEY = "idtool.token";
+const RECENT_KEY = "idtool.recent";
+const VOCAB_KEY = "idtool.vocabularies";
+const RETRY_MS = 15000;
+const $ = (id) => document.getElementById(id);
+
+let current = null; // {record, blob} shown in the result card
+let flushing = false;
+
+/* ---------- small helpers ---------- */
+function token() { return localStorage.getItem(TOKEN_KEY); }
+function newKey() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") node.className = v; else node.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+function pct(x) { return Math.round((x || 0) * 100) + "%"; }
+function words(conf) {
+  if (conf >= 0.9) return "very likely";
+  if (conf >= 0.7) return "likely";
+  if (conf >= 0.4) return "possible";
+  return "unlikely";
+}
+function pretty(label) {
+  if (!label) return "";
+  return label.startsWith("material_") ? label.slice(9).replace(/_/g, " ") : label;
+}
+
+/* ---------- IndexedDB queue ---------- */
+function openDb() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open("idtool", 1);
+    req.onupgradeneeded = () => req.result.createObjectStore("queue", { keyPath: "key" });
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+async function queueOp(mode, fn) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction("queue", mode);
+    const req = fn(tx.objectStore("queue"));
+    tx.oncomplete = () => { db.close(); resolve(req && req.result); };
+    tx.onerror = () => { db.close(); reject(tx.error); };
+  });
+}
+const queuePut = (item) => queueOp("readwrite", (s) => s.put(item));
+const queueDelete = (key) => queueOp("readwrite", (s) => s.delete(key));
+const queueAll = () => queueOp("readonly", (s) => s.getAll());
+
+async function showQueue() {
+  const items = await queueAll();
+  const q = $("queue");
+  q.hidden = items.length === 0;
+  q.textContent = items.length === 1
+    ? "1 photo is waiting to be sent. It will go as soon as the network is back."
+    : `${items.length} photos are waiting to be sent. They will go as soon as the network is back.`;
+}
+
+/* ---------- network ---------- */
+function setNet() {
+  const n = $("net");
+  n.textContent = navigator.onLine ? "online" : "offline";
+  n.classList.toggle("offline", !navigator.onLine);
+}
+
+function api(path, options = {}) {
+  const headers = Object.assign({ Authorization: "Bearer " + token() }, options.headers || {});
+  return fetch(API + path, Object.assign({}, options, { headers }));
+}
+
+/* Send one queued item with XHR (for upload progress). Resolves {status, body};
+ * status 0 means the network failed and the item stays queued. */
+function send(item, onProgress) {
+  return new Promise((resolve) => {
+    const form = new FormData();
+    form.append("image", item.blob, item.filename || "photo.jpg");
+    for (const [k, v] of Object.entries(item.fields)) if (v) form.append(k, v);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", API + "/identifications");
+    xhr.setRequestHeader("Authorization", "Bearer " + token());
+    xhr.setRequestHeader("Idempotency-Key", item.key);
+    xhr.timeout = 120000;
+    if (onProgress) xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+      resolve({ status: xhr.status, body });
+    };
+    xhr.onerror = xhr.ontimeout = xhr.onabort = () => resolve({ status: 0, body: null });
+    xhr.send(form);
+  });
+}
+
+const retryable = (status) => status === 0 || status === 429 || status >= 500;
+
+async function deliver(item, interactive) {
+  const bar = $("progress");
+  if (interactive) { bar.hidden = false; bar.firstElementChild.style.width = "0"; }
+  const { status, body } = await send(item, interactive
+    ? (f) => { bar.firstElementChild.style.width = Math.round(f * 100) + "%"; } : null);
+  if (interactive) bar.hidden = true;
+  if (retryable(status)) return { queued: true, status, body };
+  await queueDelete(item.key);
+  return { queued: false, status, body };
+}
+
+async function flushQueue() {
+  if (flushing || !token()) return;
+  flushing = true;
+  try {
+    const items = (await queueAll()).sort((a, b) => a.created - b.created);
+    for (const item of items) {
+      const out = await deliver(item, false);
+      if (out.queued) break;
+      if (out.status === 201) {
+        remember(out.body);
+        render(out.body, item.blob);
+        $("upload-status").textContent = "A queued photo was sent.";
+      } else if (out.status === 401) {
+        await queuePut(item); // keep it: the token is the problem, not the photo
+        askToken("Your token was refused. Enter a valid token; queued photos are kept.");
+        break;
+      } else {
+        $("upload-status").textContent = "A queued photo was refused: " + errorText(out.body);
+      }
+    }
+  } finally {
+    flushing = false;
+    showQueue();
+  }
+}
+
+function errorText(body) {
+  return body && body.error ? `${body.error.message} (${body.error.code})` : "unexpected server answer";
+}
+
+/* ---------- token ---------- */
+function askToken(message) {
+  $("token-panel").hidden = false;
+  $("upload-panel").hidden = true;
+  const e = $("token-error");
+  e.hidden = !message;
+  e.textContent = message || "";
+}
+
+async function saveToken(ev) {
+  ev.preventDefault();
+  const value = $("token").value.trim();
+  if (!value) return;
+  localStorage.setItem(TOKEN_KEY, value);
+  if (navigator.onLine) {
+    try {
+      const r = await api("/vocabularies");
+      if (r.status === 401) {
+        localStorage.removeItem(TOKEN_KEY);
+        askToken("This token is not valid (unknown or revoked).");
+        return;
+      }
+      if (r.ok) fillVocabularies(await r.json(), true);
+    } catch (e) { /* offline: accept the token, check on first upload */ }
+  }
+  $("token").value = "";
+  startUpload();
+}
+
+/* ---------- pickers ---------- */
+function fillVocabularies(vocab, save) {
+  if (!vocab) return;
+  if (save) localStorage.setItem(VOCAB_KEY, JSON.stringify(vocab));
+  const list = $("countries");
+  list.replaceChildren(...vocab.countries.map((c) => el("option", { value: c.code }, c.name)));
+  for (const [id, items] of [["purpose", vocab.purposes], ["source", vocab.sources]]) {
+    const select = $(id);
+    select.replaceChildren(select.options[0],
+      ...items.map((c) => el("option", { value: c.code }, `${c.code} – ${c.meaning}`)));
+  }
+}
+
+async function loadVocabularies() {
+  const cached = localStorage.getItem(VOCAB_KEY);
+  if (cached) fillVocabularies(JSON.parse(cached), false);
+  if (!navigator.onLine) return;
+  try {
+    const r = await api("/vocabularies");
+    if (r.ok) fillVocabularies(await r.json(), true);
+    else if (r.status === 401) askToken("Your token was refused. Enter a valid token.");
+  } catch (e) { /* keep cached */ }
+}
+
+/* ---------- upload ---------- */
+function startUpload() {
+  $("token-panel").hidden = true;
+  $("upload-panel").hidden = false;
+  loadVocabularies();
+  renderRecent();
+  showQueue();
+  flushQueue();
+}
+
+function onPhoto() {
+  const file = $("image").files[0];
+  $("submit").disabled = !file;
+  const img = $("preview");
+  if (file) {
+    img.src = URL.createObjectURL(file);
+    img.hidden = false;
+    $("camera-text").hidden = true;
+  }
+}
+
+async function onSubmit(ev) {
+  ev.preventDefault();
+  const file = $("image").files[0];
+  if (!file) return;
+  const fields = {};
+  for (const name of ["case_ref", "origin_country", "export_country", "destination_country", "purpose", "source", "notes"]) {
+    fields[name] = $(name).value.trim();
+  }
+  const item = { key: newKey(), blob: file, filename: file.name, fields, created: Date.now() };
+  await queuePut(item); // first on the phone, then on the wire
+  $("submit").disabled = true;
+  $("upload-status").textContent = "Sending…";
+  const out = await deliver(item, true);
+  if (out.queued) {
+    $("upload-status").textContent = out.status === 0
+      ? "No network: the photo is saved on this phone and will be sent automatically."
+      : "The server is busy: the photo is saved and will be sent again shortly.";
+  } else if (out.status === 201) {
+    $("upload-status").textContent = "";
+    remember(out.body);
+    render(out.body, file);
+    resetForm();
+  } else if (out.status === 401) {
+    await queuePut(item);
+    askToken("Your token was refused. Enter a valid token; the photo is kept.");
+  } else {
+    $("upload-status").textContent = "Refused: " + errorText(out.body);
+  }
+  $("submit").disabled = !$("image").files[0];
+  showQueue();
+}
+
+function resetForm() {
+  $("image").value = "";
+  $("preview").hidden = true;
+  $("camera-text").hidden = false;
+  $("submit").disabled = true;
+}
+
+/* ---------- result card ---------- */
+async function thumb(url, alt) {
+  if (!url) return el("div", { class: "noimg" });
+  const img = el("img", { alt });
+  try {
+    const r = await api(url.replace(API, ""));
+    if (r.ok) img.src = URL.createObjectURL(await r.blob());
+  } catch (e) { /* offline: leave blank */ }
+  return img;
+}
+
+function verdict(ident) {
+  if (ident.error) return el("div", { class: "verdict error" }, el("span", { class: "big" }, "Could not analyse the photo"), ident.error.message);
+  const conf = ident.confidence || 0;
+  if (ident.decision === "identified") {
+    const common = (ident.candidates.find((c) => c.label === ident.label) || {}).common_name;
+    return el("div", { class: "verdict identified" },
+      el("span", { class: "big" }, common || pretty(ident.label)),
+      el("span", { class: ident.label.startsWith("material_") ? "" : "sci" }, pretty(ident.label)),
+      ` (${ident.rank}) – ${words(conf)}, ${pct(conf)} confidence`);
+  }
+  if (ident.decision === "uncertain") {
+    return el("div", { class: "verdict uncertain" },
+      el("span", { class: "big" }, "Uncertain"),
+      "Could be " + ident.candidates.slice(0, 3).map((c) => `${c.common_name || pretty(c.label)} (${pct(c.score)})`).join(", or ") +
+      ". Treat as the strictest candidate until checked.");
+  }
+  return el("div", { class: "verdict not_in_reference" },
+    el("span", { class: "big" }, "Not in the reference set"),
+    "The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist.");
+}
+
+function listBlock(title, items, cls) {
+  if (!items || items.length === 0) return null;
+  const ul = el("ul", { class: "plain" }, items.map((t) => el("li", {}, t)));
+  return cls ? el("div", { class: cls }, el("strong", {}, title), ul) : [el("h3", {}, title), ul];
+}
+
+async function render(record, blob) {
+  current = { record, blob };
+  const ident = record.identification;
+  const g = record.guidance || {};
+  const card = $("result");
+  const appendix = g.prohibitions && g.prohibitions.length ? "prohibited" : (g.cites && g.cites.appendix) || "";
+  const cands = el("ul", { class: "cands" });
+  for (const c of ident.candidates || []) {
+    const ref = (record.references || []).find((r) => r.label === c.label) || {};
+    const li = el("li", {},
+      el("div", { class: "noimg" }),
+      el("div", {}, el("div", {}, c.common_name || pretty(c.label)),
+        el("div", { class: "meta" }, pretty(c.label) + (c.rank ? ` · ${c.rank}` : "")),
+        el("div", { class: "bar-score" }, el("div", { style: `width:${pct(c.score)}` }))),
+      el("span", { class: "score" }, pct(c.score)));
+    cands.append(li);
+    thumb(ref.thumbnail_url, "reference photo of " + c.label).then((img) => li.firstChild.replaceWith(img));
+  }
+  const quality = ident.quality || {};
+  const exif = (record.evidence && record.evidence.exif) || {};
+  const recorded = [];
+  if (exif.datetime_original) recorded.push("taken " + exif.datetime_original.replace("T", " "));
+  if (exif.make || exif.model) recorded.push("camera " + [exif.make, exif.model].filter(Boolean).join(" "));
+  if (exif.gps_latitude != null) recorded.push(`GPS ${exif.gps_latitude}, ${exif.gps_longitude}`);
+  const schreger = record.forensics && record.forensics.schreger;
+  card.replaceChildren(
+    verdict(ident),
+    quality.verdict && quality.verdict !== "pass" && quality.advice && quality.advice.length
+      ? listBlock("Photo quality: " + quality.verdict, quality.advice, "warnbox") : null,
+    el("h3", {}, "Candidates"), cands,
+    el("h3", {}, "CITES"),
+    el("p", {}, appendix ? el("span", { class: "appendix " + appendix }, appendix === "prohibited" ? "Prohibited" : "Appendix " + appendix) : "No CITES appendix found",
+      " ", g.matched_name ? `for ${g.matched_name}` : "", g.cites && g.cites.population ? ` (${g.cites.population})` : ""),
+    g.cites && g.cites.annotation ? el("p", { class: "meta" }, "Annotation: " + g.cites.annotation) : null,
+    listBlock("Prohibited", g.prohibitions, "dangerbox"),
+    listBlock("Permits needed", g.permits),
+    listBlock("Check", g.officer_checks),
+    listBlock("Next steps", g.next_steps),
+    listBlock("Warnings", g.warnings, "warnbox"),
+    schreger && schreger.applicable
+      ? el("button", { type: "button", id: "open-schreger" }, "Measure Schreger angles (ivory)") : null,
+    record.schreger ? el("p", {}, el("strong", {}, "Schreger: "), `${record.schreger.classification} – ${record.schreger.reason}`) : null,
+    el("h3", {}, "Evidence"),
+    el("p", { class: "meta" },
+      `Record ${record.id} · ${record.created_at} · officer ${record.officer}` +
+      (record.case_ref ? ` · case ${record.case_ref}` : "")),
+    el("p", { class: "meta" }, `Photo stored unchanged, SHA-256 ${record.evidence.sha256} (${record.evidence.bytes} bytes).`),
+    el("p", { class: "meta" }, recorded.length ? "The photo recorded: " + recorded.join("; ") + "." : "The photo carried no time, camera or GPS data."),
+    el("p", { class: "meta" }, `Model ${record.versions.model_version} · reference ${record.versions.reference_version} · listings ${record.versions.listing_set}`),
+    el("p", { class: "disclaimer" }, g.disclaimer || "Visual identification is probable cause, not proof."));
+  card.hidden = false;
+  const open = $("open-schreger");
+  if (open) open.onclick = () => openSchreger();
+  $("schreger").hidden = true;
+  card.scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+/* ---------- recent ---------- */
+function remember(record) {
+  const list = JSON.parse(localStorage.getItem(RECENT_KEY) || "[]").filter((r) => r.id !== record.id);
+  const ident = record.identification;
+  list.unshift({ id: record.id, at: record.created_at, what: ident.label ? pretty(ident.label) : ident.decision, case_ref: record.case_ref });
+  localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, 20)));
+  renderRecent();
+}
+function renderRecent() {
+  const list = JSON.parse(localStorage.getItem(RECENT_KEY) || "[]");
+  $("recent").replaceChildren(...(list.length ? list.map((r) => {
+    const li = el("li", {}, `${r.at.slice(0, 16).replace("T", " ")} · ${r.what}` + (r.case_ref ? ` · ${r.case_ref}` : ""));
+    li.onclick = async () => {
+      const res = await api("/identifications/" + r.id);
+      if (res.ok) render(await res.json(), null);
+    };
+    return li;
+  }) : [el("li", { class: "hint" }, "Nothing yet.")]));
+}
+
+/* ---------- Schreger tap-to-mark ---------- */
+const marks = { points: [], image: null };
+function openSchreger() {
+  const section = $("schreger");
+  section.hidden = false;
+  marks.points = [];
+  $("schreger-result").replaceChildren();
+  const img = new Image();
+  img.onload = () => { marks.image = img; drawMarks(); };
+  if (current.blob) img.src = URL.createObjectURL(current.blob);
+  else $("schreger-count").textContent = "Open the photo on the phone that took it to measure.";
+  section.scrollIntoView({ behavior: "smooth" });
+}
+function drawMarks() {
+  const c = $("schreger-canvas");
+  const img = marks.image;
+  if (!img) return;
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const ctx = c.getContext("2d");
+  ctx.drawImage(img, 0, 0);
+  const r = Math.max(4, img.naturalWidth / 150);
+  ctx.lineWidth = Math.max(2, r / 2);
+  marks.points.forEach((p, i) => {
+    const k = i % 3;
+    if (k > 0) {
+      const v = marks.points[i - k];
+      ctx.strokeStyle = "#ffeb3b";
+      ctx.beginPath(); ctx.moveTo(v[0], v[1]); ctx.lineTo(p[0], p[1]); ctx.stroke();
+    }
+    ctx.fillStyle = k === 0 ? "#e53935" : "#ffeb3b";
+    ctx.beginPath(); ctx.arc(p[0], p[1], r, 0, 2 * Math.PI); ctx.fill();
+  });
+  const angles = Math.floor(marks.points.length / 3);
+  const next = ["vertex", "point on the first line", "point on the second line"][marks.points.length % 3];
+  $("schreger-count").textContent = `${angles} angle(s) marked. Next tap: ${next}.`;
+  $("schreger-send").disabled = angles < 1;
+}
+function tapSchreger(ev) {
+  const c = $("schreger-canvas");
+  const rect = c.getBoundingClientRect();
+  const x = (ev.clientX - rect.left) * (c.width / rect.width);
+  const y = (ev.clientY - rect.top) * (c.height / rect.height);
+  marks.points.push([Math.round(x * 10) / 10, Math.round(y * 10) / 10]);
+  drawMarks();
+}
+async function sendSchreger() {
+  const n = Math.floor(marks.points.length / 3);
+  const triples = [];
+  for (let i = 0; i < n; i++) triples.push(marks.points.slice(3 * i, 3 * i + 3));
+  const r = await api(`/identifications/${current.record.id}/schreger`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ triples }),
+  });
+  const body = await r.json();
+  if (!r.ok) { $("schreger-result").replaceChildren(el("p", { class: "error" }, errorText(body))); return; }
+  const s = body.schreger;
+  $("schreger-result").replaceChildren(
+    el("p", {}, el("strong", {}, s.classification), ` – ${s.reason}`),
+    el("p", { class: "meta" }, `${s.n} angles, mean ${s.mean_deg}°, range ${s.min_deg}–${s.max_deg}°. ${s.rule}`),
+    el("p", { class: "disclaimer" }, s.disclaimer));
+  current.record = body;
+}
+
+/* ---------- start ---------- */
+document.addEventListener("DOMContentLoaded", () => {
+  setNet();
+  window.addEventListener("online", () => { setNet(); flushQueue(); });
+  window.addEventListener("offline", setNet);
+  setInterval(() => { if (navigator.onLine) flushQueue(); }, RETRY_MS);
+  $("token-form").addEventListener("submit", saveToken);
+  $("upload-form").addEventListener("submit", onSubmit);
+  $("image").addEventListener("change", onPhoto);
+  $("forget-token").onclick = () => { localStorage.removeItem(TOKEN_KEY); askToken(""); };
+  $("schreger-canvas").addEventListener("click", tapSchreger);
+  $("schreger-undo").onclick = () => { marks.points.pop(); drawMarks(); };
+  $("schreger-send").onclick = sendSchreger;
+  if (token()) startUpload(); else askToken("");
+});

@@ -1,0 +1,175 @@
+"""Shared set-up for the server, evidence and browser tests (not a test module).
+
+Building a model bundle and a reference catalog costs seconds, so it is done once per
+test session and reused: :func:`shared_home` returns the directory, each test then gets
+its own evidence directory through :func:`settings_for`.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import struct
+import threading
+import zlib
+from pathlib import Path
+
+from idtool.bundle import build_base_bundle
+from idtool.config import PROJECT_ROOT, Settings, load_settings
+from idtool.reference import import_reference_dir
+from idtool.service import Runtime
+
+REFERENCE = PROJECT_ROOT / "reference_images"
+DEMO = PROJECT_ROOT / "examples"
+PER_CLASS = 4
+
+_lock = threading.Lock()
+_home: list[Path] = []
+
+
+def ivory_photo() -> Path:
+    return sorted((REFERENCE / "material_ivory_or_bone").glob("*.jpg"))[0]
+
+
+def coral_photo() -> Path:
+    return sorted((REFERENCE / "Scleractinia").glob("*.jpg"))[1]
+
+
+def shared_home(root: Path) -> Path:
+    """A home with a base model bundle and a small catalog (PER_CLASS photos a class)."""
+    with _lock:
+        if _home:
+            return _home[0]
+        home = root / "home"
+        bundle = build_base_bundle(home / "bundle")
+        subset = root / "reference"
+        for class_dir in sorted(p for p in REFERENCE.iterdir() if p.is_dir()):
+            for photo in sorted(class_dir.glob("*.jpg"))[:PER_CLASS]:
+                (subset / class_dir.name).mkdir(parents=True, exist_ok=True)
+                shutil.copy(photo, subset / class_dir.name / photo.name)
+        for csv in ("TAXONOMY.csv", "MATERIALS.csv"):
+            if (REFERENCE / csv).is_file():
+                shutil.copy(REFERENCE / csv, subset / csv)
+        settings = load_settings(home=home, model_dir=bundle)
+        runtime = Runtime.open(settings, "torch")
+        try:
+            import_reference_dir(runtime.catalog, runtime.embedder(), subset)
+        finally:
+            runtime.close()
+        _home.append(home)
+        return home
+
+
+def settings_for(home: Path, evidence_dir: Path, **overrides: object) -> Settings:
+    return load_settings(
+        home=home, model_dir=home / "bundle", evidence_dir=evidence_dir, **overrides
+    )
+
+
+def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
+    """A valid 1-bit PNG of width x height all-black pixels (tiny file, huge image)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + b"\x00" * ((width + 7) // 8)
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+def jpeg_with_exif() -> bytes:
+    """A small JPEG carrying a capture time, camera and a GPS position (1.2921 S, 36.8219 E)."""
+    from PIL import Image
+
+    img = Image.new("RGB", (320, 240), (200, 180, 150))
+    exif = Image.Exif()
+    exif[0x010F] = "TestPhone"
+    exif[0x0110] = "Model 7"
+    exif[0x0112] = 1
+    exif.get_ifd(0x8769)[0x9003] = "2025:05:01 13:45:10"
+    gps = exif.get_ifd(0x8825)
+    gps[1] = "S"
+    gps[2] = (1.0, 17.0, 31.56)
+    gps[3] = "E"
+    gps[4] = (36.0, 49.0, 18.84)
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+# fixtures (imported by the test modules: `from server_support import ...`) -------------
+import pytest  # noqa: E402
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+
+from idtool.evidence import EvidenceStore  # noqa: E402
+from idtool.tokens import create_token  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return shared_home(tmp_path_factory.mktemp("server_home"))
+
+
+@pytest.fixture
+def make_app(server_home: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Build an app on the shared model with this test's own evidence directory."""
+    from server.app import create_app
+
+    apps: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        settings = settings_for(server_home, tmp_path / f"evidence{len(apps)}", **overrides)
+        app = create_app(settings, engine="torch")
+        app.config["TESTING"] = True
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["idtool"].store.close()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def store(app: Flask) -> EvidenceStore:
+    return app.extensions["idtool"].store
+
+
+@pytest.fixture
+def token(store: EvidenceStore) -> str:
+    return create_token(store, "officer.one", "tester")
+
+
+@pytest.fixture
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def upload(
+    client: FlaskClient,
+    headers: dict[str, str],
+    data: bytes | None = None,
+    filename: str = "photo.jpg",
+    **fields: str,
+):  # type: ignore[no-untyped-def]
+    """POST one photo to /api/v1/identifications."""
+    form: dict[str, object] = dict(fields)
+    form["image"] = (io.BytesIO(ivory_photo().read_bytes() if data is None else data), filename)
+    return client.post(
+        "/api/v1/identifications", headers=headers, data=form, content_type="multipart/form-data"
+    )
