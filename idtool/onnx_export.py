@@ -223,7 +223,8 @@ def with_static_padding(model: nn.Module, input_size: int) -> nn.Module:
         conv.weight = old.weight
         conv.bias = old.bias
         pad = pad_same_arg([height, width], list(old.weight.shape[-2:]), old.stride, old.dilation)
-        setattr(parent, attr, nn.Sequential(nn.ZeroPad2d(tuple(pad)), conv))
+        left, right, top, bottom = (int(v) for v in pad)
+        setattr(parent, attr, nn.Sequential(nn.ZeroPad2d((left, right, top, bottom)), conv))
     return model
 
 
@@ -329,12 +330,12 @@ def _quantize_gated(
 ) -> tuple[Path, dict[str, Any]] | None:
     calibration, held_out = photos[0::2], photos[1::2]
     fp32 = _ort_embed(_session(fp32_path), held_out)
-    tried = []
+    tried: list[tuple[str, float]] = []
     for recipe in INT8_RECIPES:
         target = tmp / f"model.{recipe.name}.int8.onnx"
         quantize_int8(fp32_path, target, calibration, recipe, tmp)
         cosine = _cosines(_ort_embed(_session(target), held_out), fp32)
-        tried.append({"recipe": recipe.name, "min_cosine": float(cosine.min())})
+        tried.append((recipe.name, float(cosine.min())))
         log.info(
             "int8 %s: cosine vs fp32 min %.4f mean %.4f on %d held-out photos",
             recipe.name,
@@ -359,15 +360,15 @@ def _quantize_gated(
                     "keep_fp32": list(recipe.keep_fp32),
                     "calibration": "minmax",
                     "calibration_photos": len(calibration),
-                    "rejected": tried[:-1],
+                    "rejected": [{"recipe": n, "min_cosine": c} for n, c in tried[:-1]],
                 },
             }
-    best = max(tried, key=lambda t: t["min_cosine"])
+    best_name, best_cosine = max(tried, key=lambda t: t[1])
     log.warning(
         "int8 model not written: its embeddings drift too far from fp32 (best %s: min cosine "
         "%.4f < %.2f on %d held-out photos); the fp32 ONNX model will be used",
-        best["recipe"],
-        best["min_cosine"],
+        best_name,
+        best_cosine,
         INT8_MIN_COSINE,
         len(held_out),
     )
