@@ -28,7 +28,7 @@ import html
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,49 @@ def difference_hash(rgb: np.ndarray) -> int:
     small = cv2.resize(grey, (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
     bits = (small[:, 1:] > small[:, :-1]).flatten()
     return int("".join("1" if b else "0" for b in bits), 2)
+
+
+def near_duplicate_group_ids(
+    paths: Sequence[str],
+    vectors: np.ndarray,
+    *,
+    cosine: float = NEAR_DUPLICATE_COSINE,
+    hash_distance: int = HASH_DISTANCE,
+) -> np.ndarray:
+    """One group id per photo: photos linked by an embedding cosine >= ``cosine`` or a
+    difference-hash distance <= ``hash_distance`` (mirror included) share a group.
+
+    The hash catches resized and re-encoded copies whose embeddings drift below the
+    cosine threshold. An unreadable file is linked by its embedding only.
+    """
+    n = len(paths)
+    pairs: list[tuple[int, int]] = []
+    if n > 1:
+        sims = vectors @ vectors.T
+        rows, cols = np.nonzero(np.triu(sims >= cosine, k=1))
+        pairs += list(zip(rows.tolist(), cols.tolist(), strict=True))
+    plain = np.zeros(n, dtype=np.uint64)
+    mirror = np.zeros(n, dtype=np.uint64)
+    readable = np.zeros(n, dtype=bool)
+    for i, path in enumerate(paths):
+        try:
+            rgb = decode_image(Path(path)).rgb
+        except IdtoolError:
+            continue
+        plain[i] = difference_hash(rgb)
+        mirror[i] = difference_hash(np.ascontiguousarray(rgb[:, ::-1]))
+        readable[i] = True
+    distance = np.minimum(
+        np.bitwise_count(plain[:, None] ^ plain[None, :]),
+        np.bitwise_count(plain[:, None] ^ mirror[None, :]),
+    )
+    close = (distance <= hash_distance) & readable[:, None] & readable[None, :]
+    rows, cols = np.nonzero(np.triu(close, k=1))
+    pairs += list(zip(rows.tolist(), cols.tolist(), strict=True))
+    groups = np.arange(n)
+    for members in _components(n, pairs):
+        groups[members] = min(members)
+    return groups
 
 
 def _ref(img: ReferenceImage) -> FileRef:

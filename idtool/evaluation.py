@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 from idtool import __version__
+from idtool.audit import HASH_DISTANCE, near_duplicate_group_ids
 from idtool.bundle import ModelBundle, Thresholds
 from idtool.catalog import Catalog, current_user, now_iso
 from idtool.errors import BadField, IdtoolError, NotFound
@@ -204,15 +205,21 @@ def cross_validate(
     c: float = DEFAULT_C,
     seed: int = 0,
     target_selective_accuracy: float = 0.97,
+    groups: np.ndarray | None = None,
 ) -> CrossValidation:
     """Grouped stratified k-fold with calibration and thresholds cross-fitted.
+
+    ``groups`` (one id per photo) keeps near-duplicates in one fold; by default the
+    embedding-cosine groups of ``idtool train``. :func:`evaluate` passes stricter groups
+    that also link resized or re-encoded copies (difference hash).
 
     Per fold: the head is fitted on the other folds' photos (all views), the fold's plain
     photos are scored; then the temperature and both thresholds for the fold are chosen
     on the other folds' held-out scores, so no figure is measured on data it was tuned on.
     """
     y = data.y
-    groups = near_duplicate_groups(data.plain)
+    if groups is None:
+        groups = near_duplicate_groups(data.plain)
     fold = fold_assignment(y, groups, folds, seed)
     k = int(fold.max()) + 1
     n_views, dim = data.views.shape[1], data.views.shape[2]
@@ -523,8 +530,15 @@ def evaluate(
     files = unknown_files(unknown_dir) if unknown_dir is not None else None
     taxa = catalog.taxa()
     data = embed_training_set(catalog, bundle, engine, crops=crops, seed=seed, progress=progress)
+    groups = near_duplicate_group_ids(data.paths, data.plain)
     cv = cross_validate(
-        data, taxa, folds=folds, c=c, seed=seed, target_selective_accuracy=target_selective_accuracy
+        data,
+        taxa,
+        folds=folds,
+        c=c,
+        seed=seed,
+        target_selective_accuracy=target_selective_accuracy,
+        groups=groups,
     )
     categories = appendix_table(list(taxa), taxa, catalog.db)
     y = data.y
@@ -583,7 +597,8 @@ def evaluate(
         "c": c,
         "crops": crops,
         "target_selective_accuracy": target_selective_accuracy,
-        "grouping": f"near-duplicates (cosine >= {NEAR_DUPLICATE_COSINE}) kept in one fold; "
+        "grouping": f"near-duplicates (cosine >= {NEAR_DUPLICATE_COSINE} or difference-hash "
+        f"distance <= {HASH_DISTANCE}/64, mirror included) kept in one fold; "
         f"{len(set(cv.groups.tolist()))} groups for {n} photos",
         "method": "head refitted per fold (idtool train recipe); temperature and thresholds "
         "fitted on the other folds' held-out predictions",
