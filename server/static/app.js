@@ -330,7 +330,7 @@ async function render(record, blob) {
   if (exif.make || exif.model) recorded.push("camera " + [exif.make, exif.model].filter(Boolean).join(" "));
   if (exif.gps_latitude != null) recorded.push(`GPS ${exif.gps_latitude}, ${exif.gps_longitude}`);
   const schreger = record.forensics && record.forensics.schreger;
-  card.replaceChildren(
+  const parts = [
     verdict(ident),
     quality.verdict && quality.verdict !== "pass" && quality.advice && quality.advice.length
       ? listBlock("Photo quality: " + quality.verdict, quality.advice, "warnbox") : null,
@@ -338,7 +338,7 @@ async function render(record, blob) {
     el("h3", {}, "CITES"),
     el("p", {}, appendix ? el("span", { class: "appendix " + appendix }, appendix === "prohibited" ? "Prohibited" : "Appendix " + appendix) : "No CITES appendix found",
       " ", g.matched_name ? `for ${g.matched_name}` : "", g.cites && g.cites.population ? ` (${g.cites.population})` : ""),
-    g.cites && g.cites.annotation ? el("p", { class: "meta" }, "Annotation: " + g.cites.annotation) : null,
+    g.cites && g.cites.annotation ? el("details", { class: "meta" }, el("summary", {}, "Listing annotation"), g.cites.annotation) : null,
     listBlock("Prohibited", g.prohibitions, "dangerbox"),
     listBlock("Permits needed", g.permits),
     listBlock("Check", g.officer_checks),
@@ -354,7 +354,9 @@ async function render(record, blob) {
     el("p", { class: "meta" }, `Photo stored unchanged, SHA-256 ${record.evidence.sha256} (${record.evidence.bytes} bytes).`),
     el("p", { class: "meta" }, recorded.length ? "The photo recorded: " + recorded.join("; ") + "." : "The photo carried no time, camera or GPS data."),
     el("p", { class: "meta" }, `Model ${record.versions.model_version} · reference ${record.versions.reference_version} · listings ${record.versions.listing_set}`),
-    el("p", { class: "disclaimer" }, g.disclaimer || "Visual identification is probable cause, not proof."));
+    el("p", { class: "disclaimer" }, g.disclaimer || "Visual identification is probable cause, not proof."),
+  ];
+  card.replaceChildren(...parts.flat().filter((p) => p !== null && p !== undefined && p !== false));
   card.hidden = false;
   const open = $("open-schreger");
   if (open) open.onclick = () => openSchreger();
