@@ -399,7 +399,7 @@ class EvidenceStore:
                             "use a new key for each photo"
                         )
                     return existing, False
-            db["records"].insert(record.to_row())
+            db.table("records").insert(record.to_row())
             append_entry(
                 db,
                 actor=record.officer,

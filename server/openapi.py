@@ -35,7 +35,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     record = {"$ref": "#/components/schemas/Record"}
     record_id = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    secured = [{"bearer": []}]
+    secured: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {

@@ -150,11 +150,11 @@ class ServerState:
                 self._thumbs.move_to_end(image_id)
                 return cached, photo
         try:
-            with Image.open(photo.path) as img:
-                img = ImageOps.exif_transpose(img).convert("RGB")
-                img.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            with Image.open(photo.path) as source:
+                small = ImageOps.exif_transpose(source).convert("RGB")
+                small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
                 out = io.BytesIO()
-                img.save(out, "JPEG", quality=80, optimize=True)
+                small.save(out, "JPEG", quality=80, optimize=True)
         except OSError as exc:
             raise NotFound(f"reference image {image_id} cannot be read: {exc}") from None
         data = out.getvalue()
