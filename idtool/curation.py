@@ -263,7 +263,7 @@ def _find_image(catalog: Catalog, target: str) -> dict[str, Any]:
         NotFound: nothing matches.
         BadField: a relative path matches several images.
     """
-    images = catalog.db["images"]
+    images = catalog.db.table("images")
     if target.isdigit():
         rows = list(images.rows_where("id = ?", [int(target)]))
         if rows:
@@ -312,7 +312,7 @@ def remove_photos(
     if label is not None:
         label = normalise_label(label)
         catalog.taxon(label)  # NotFound if absent
-        rows.extend(catalog.db["images"].rows_where("label = ? and active = 1", [label]))
+        rows.extend(catalog.db.table("images").rows_where("label = ? and active = 1", [label]))
     if not rows:
         raise BadField("nothing to remove: give image ids or paths, or --class")
     before = catalog.reference_version()
@@ -323,7 +323,7 @@ def remove_photos(
             if row["id"] in seen or not row["active"]:
                 continue
             seen.add(row["id"])
-            catalog.db["images"].update(row["id"], {"active": 0})
+            catalog.db.table("images").update(row["id"], {"active": 0})
             removed.append(
                 {
                     "id": row["id"],
@@ -406,9 +406,9 @@ def rename_class(catalog: Catalog, old: str, new: str, *, merge: bool = False) -
     with catalog.db.atomic():
         if not exists:
             catalog.upsert_taxon(new_taxon)
-        count = catalog.db["images"].count_where("label = ?", [old_label])
+        count = catalog.db.table("images").count_where("label = ?", [old_label])
         catalog.db.execute("update images set label = ? where label = ?", [new_label, old_label])
-        catalog.db["taxa"].delete(old_label)
+        catalog.db.table("taxa").delete(old_label)
         after = catalog.reference_version()
         catalog.record_history(
             "class_rename",
@@ -479,10 +479,10 @@ def show_class(catalog: Catalog, label: str) -> ClassView:
     taxon = catalog.taxon(label)
     images = [
         {k: row[k] for k in _IMAGE_FIELDS}
-        for row in catalog.db["images"].rows_where("label = ?", [label], order_by="rel_path")
+        for row in catalog.db.table("images").rows_where("label = ?", [label], order_by="rel_path")
     ]
     labels = {label}
-    history_rows = list(catalog.db["history"].rows_where(order_by="id"))
+    history_rows = list(catalog.db.table("history").rows_where(order_by="id"))
     for row in reversed(history_rows):  # follow renames back to earlier names
         if row["action"] == "class_rename":
             details = json.loads(row["details"] or "{}")
@@ -509,5 +509,7 @@ def provenance_summary(catalog: Catalog) -> list[dict[str, Any]]:
 def history(catalog: Catalog, label: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The newest ``limit`` history rows (optionally of one label), oldest first."""
     where, args = (None, []) if label is None else ("label = ?", [normalise_label(label)])
-    rows = list(catalog.db["history"].rows_where(where, args, order_by="id desc", limit=limit))
+    rows = list(
+        catalog.db.table("history").rows_where(where, args, order_by="id desc", limit=limit)
+    )
     return [{**row, "details": json.loads(row["details"] or "{}")} for row in reversed(rows)]

@@ -449,7 +449,7 @@ def check_unknown(
 ) -> dict[str, Any]:
     """Identify photos of things that are not in the reference set; any ``identified`` is wrong."""
     results = identifier.identify_paths(files, max_bytes=40 * 1024 * 1024, max_pixels=60_000_000)
-    items = []
+    items: list[dict[str, Any]] = []
     counts = {d.value: 0 for d in Decision} | {"error": 0}
     by_category: dict[str, int] = {}
     for result in results:

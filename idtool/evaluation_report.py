@@ -53,10 +53,10 @@ def write_evaluation(evaluation: Evaluation, out: Path) -> dict[str, str]:
     per_class_csv = out / "per_class.csv"
     with per_class_csv.open("w", newline="", encoding="utf-8") as handle:
         columns = ["label", *next(iter(s["per_class"].values())).keys()]
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
+        rows = csv.DictWriter(handle, fieldnames=columns)
+        rows.writeheader()
         for label, row in s["per_class"].items():
-            writer.writerow({"label": label, **row})
+            rows.writerow({"label": label, **row})
     named = {k: str(v) for k, v in files.items()}
     named |= {"confusion_csv": str(confusion_csv), "per_class_csv": str(per_class_csv)}
     named["summary_json"] = str(out / "summary.json")
@@ -71,7 +71,7 @@ def write_evaluation(evaluation: Evaluation, out: Path) -> dict[str, str]:
 def store_evaluation(catalog: Catalog, summary: dict[str, Any]) -> int:
     """Keep the summary in the catalog's ``evaluations`` table; returns its id."""
     m = summary["metrics"]
-    table = catalog.db["evaluations"]
+    table = catalog.db.table("evaluations")
     with catalog.db.atomic():
         table.insert(
             {
@@ -91,7 +91,7 @@ def store_evaluation(catalog: Catalog, summary: dict[str, Any]) -> int:
                 "summary": json.dumps(summary, ensure_ascii=False),
             }
         )
-        evaluation_id = int(table.last_pk)
+        evaluation_id = int(table.last_pk or 0)
         catalog.record_history(
             "evaluation",
             None,

@@ -38,7 +38,9 @@ def plot_confusion(matrix: np.ndarray, labels: Sequence[str], path: Path, title:
         for j in range(len(labels)):
             if counts[i, j]:
                 colour = "white" if share[i, j] > 0.55 else "black"
-                ax.text(j, i, int(counts[i, j]), ha="center", va="center", fontsize=7, color=colour)
+                ax.text(
+                    j, i, str(int(counts[i, j])), ha="center", va="center", fontsize=7, color=colour
+                )
     figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
     return _save(figure, path)
 
