@@ -28,7 +28,7 @@ import html
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,13 +38,18 @@ import numpy as np
 
 from idtool.catalog import Catalog, ReferenceImage
 from idtool.errors import IdtoolError
+from idtool.grouping import (
+    HASH_DISTANCE,
+    NEAR_DUPLICATE_COSINE,
+    difference_hash,
+    linked_components,
+)
 from idtool.preprocess import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode_image
 from idtool.taxonomy import TaxonRecord
-from idtool.training import MIN_IMAGES_PER_CLASS, NEAR_DUPLICATE_COSINE
+from idtool.training import MIN_IMAGES_PER_CLASS
 
 SEVERITIES = ("error", "warning", "info")
 DEFAULT_MIN_IMAGES = 10
-HASH_DISTANCE = 6  # of 64 bits
 NEIGHBOURS = 5
 SUSPECT_SHARE = 0.6
 SUSPECT_MARGIN = 0.10  # demo set: look-alike species reach ~0.09, a planted cheetah ~0.4
@@ -124,76 +129,8 @@ class AuditReport:
         }
 
 
-def difference_hash(rgb: np.ndarray) -> int:
-    """64-bit difference hash of an RGB image (grey, 9x8, left-right gradient signs)."""
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    small = cv2.resize(grey, (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
-    bits = (small[:, 1:] > small[:, :-1]).flatten()
-    return int("".join("1" if b else "0" for b in bits), 2)
-
-
-def near_duplicate_group_ids(
-    paths: Sequence[str],
-    vectors: np.ndarray,
-    *,
-    cosine: float = NEAR_DUPLICATE_COSINE,
-    hash_distance: int = HASH_DISTANCE,
-) -> np.ndarray:
-    """One group id per photo: photos linked by an embedding cosine >= ``cosine`` or a
-    difference-hash distance <= ``hash_distance`` (mirror included) share a group.
-
-    The hash catches resized and re-encoded copies whose embeddings drift below the
-    cosine threshold. An unreadable file is linked by its embedding only.
-    """
-    n = len(paths)
-    pairs: list[tuple[int, int]] = []
-    if n > 1:
-        sims = vectors @ vectors.T
-        rows, cols = np.nonzero(np.triu(sims >= cosine, k=1))
-        pairs += list(zip(rows.tolist(), cols.tolist(), strict=True))
-    plain = np.zeros(n, dtype=np.uint64)
-    mirror = np.zeros(n, dtype=np.uint64)
-    readable = np.zeros(n, dtype=bool)
-    for i, path in enumerate(paths):
-        try:
-            rgb = decode_image(Path(path)).rgb
-        except IdtoolError:
-            continue
-        plain[i] = difference_hash(rgb)
-        mirror[i] = difference_hash(np.ascontiguousarray(rgb[:, ::-1]))
-        readable[i] = True
-    distance = np.minimum(
-        np.bitwise_count(plain[:, None] ^ plain[None, :]),
-        np.bitwise_count(plain[:, None] ^ mirror[None, :]),
-    )
-    close = (distance <= hash_distance) & readable[:, None] & readable[None, :]
-    rows, cols = np.nonzero(np.triu(close, k=1))
-    pairs += list(zip(rows.tolist(), cols.tolist(), strict=True))
-    groups = np.arange(n)
-    for members in _components(n, pairs):
-        groups[members] = min(members)
-    return groups
-
-
 def _ref(img: ReferenceImage) -> FileRef:
     return FileRef(img.id, img.label, img.path, img.rel_path)
-
-
-def _components(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in pairs:
-        parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    return [g for g in groups.values() if len(g) > 1]
 
 
 def _same_genus(a: str, b: str, taxa: dict[str, TaxonRecord]) -> bool:
@@ -308,7 +245,7 @@ def _near_duplicates(
             key = (min(ia, ib), max(ia, ib))
             evidence.setdefault(key, f"cosine {sims[r, c]:.3f}")
     findings = []
-    for group in _components(len(images), pairs):
+    for group in linked_components(len(images), pairs):
         members = [
             images[i] for i in sorted(group, key=lambda i: (images[i].label, images[i].rel_path))
         ]

@@ -26,13 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold
 
 from idtool import __version__
-from idtool.audit import HASH_DISTANCE, near_duplicate_group_ids
 from idtool.bundle import ModelBundle, Thresholds
 from idtool.catalog import Catalog, current_user, now_iso
 from idtool.errors import BadField, IdtoolError, NotFound
+from idtool.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
 from idtool.identify import ClassScores, DecisionResult, Identifier, decide
 from idtool.reference import IMAGE_SUFFIXES
 from idtool.runtime import EmbeddingEngine
@@ -40,7 +39,6 @@ from idtool.taxonomy import TaxonRecord
 from idtool.training import (
     DEFAULT_C,
     DEFAULT_CROPS,
-    NEAR_DUPLICATE_COSINE,
     SIMILARITY_QUANTILE,
     TrainingSet,
     embed_training_set,
@@ -48,7 +46,6 @@ from idtool.training import (
     fit_linear,
     fit_temperature,
     is_correct,
-    near_duplicate_groups,
     softmax,
     train_head,
 )
@@ -144,6 +141,8 @@ class CrossValidation:
 
 def fold_assignment(y: np.ndarray, groups: np.ndarray, folds: int, seed: int) -> np.ndarray:
     """Stratified folds that keep every near-duplicate group on one side (as idtool train)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
     smallest = min(len(set(groups[y == k])) for k in np.unique(y))
     k = max(2, min(folds, smallest))
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
@@ -219,7 +218,7 @@ def cross_validate(
     """
     y = data.y
     if groups is None:
-        groups = near_duplicate_groups(data.plain)
+        groups = near_duplicate_group_ids(data.paths, data.plain)
     fold = fold_assignment(y, groups, folds, seed)
     k = int(fold.max()) + 1
     n_views, dim = data.views.shape[1], data.views.shape[2]

@@ -17,12 +17,17 @@ from typing import Any
 from idtool.catalog import Catalog
 from idtool.errors import BadField, NotFound
 from idtool.evaluation import SUMMARY_KIND, Evaluation
-from idtool.plots import plot_confusion, plot_coverage_risk, plot_reliability
 
 
 def write_evaluation(evaluation: Evaluation, out: Path) -> dict[str, str]:
     """Write summary.json, confusion_matrix.csv/.png, per_class.csv, reliability.png and
     coverage_risk.png into ``out``; returns the file paths by name."""
+    from idtool.plots import (
+        plot_confusion,
+        plot_coverage_risk,
+        plot_reliability,
+    )  # matplotlib: slow import
+
     out.mkdir(parents=True, exist_ok=True)
     s = evaluation.summary
     m = s["metrics"]

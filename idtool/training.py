@@ -26,6 +26,7 @@ import numpy as np
 from idtool.bundle import Head, ModelBundle, Thresholds
 from idtool.catalog import Catalog
 from idtool.errors import CatalogError
+from idtool.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
 from idtool.identify import ClassScores, decide
 from idtool.preprocess import PreprocessConfig, decode_image, to_model_input
 from idtool.runtime import EmbeddingEngine
@@ -34,7 +35,6 @@ from idtool.types import Decision
 
 log = logging.getLogger(__name__)
 
-NEAR_DUPLICATE_COSINE = 0.95
 DEFAULT_C = 10.0
 DEFAULT_CROPS = 0
 SIMILARITY_QUANTILE = 0.02
@@ -134,26 +134,6 @@ def embed_training_set(
     )
 
 
-def near_duplicate_groups(
-    vectors: np.ndarray, threshold: float = NEAR_DUPLICATE_COSINE
-) -> np.ndarray:
-    """Connected components of the "cosine >= threshold" graph: one group id per photo."""
-    n = len(vectors)
-    parent = np.arange(n)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = int(parent[i])
-        return i
-
-    sims = vectors @ vectors.T
-    rows, cols = np.nonzero(np.triu(sims >= threshold, k=1))
-    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-        parent[find(i)] = find(j)
-    return np.array([find(i) for i in range(n)])
-
-
 def fit_linear(
     x: np.ndarray, y: np.ndarray, n_classes: int, c: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -181,7 +161,7 @@ def out_of_fold(
     from sklearn.model_selection import StratifiedGroupKFold
 
     y = data.y
-    groups = near_duplicate_groups(data.plain)
+    groups = near_duplicate_group_ids(data.paths, data.plain)
     k = _fold_count(y, groups, folds)
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     logits = np.zeros((len(y), len(data.classes)), dtype=np.float32)
@@ -303,7 +283,8 @@ def train_head(
     top = np.argsort(-probs, axis=1)
     metrics = {
         "folds": oof.folds,
-        "grouping": f"near-duplicates (cosine >= {NEAR_DUPLICATE_COSINE}) kept in one fold",
+        "grouping": f"near-duplicates (cosine >= {NEAR_DUPLICATE_COSINE} or difference-hash "
+        f"distance <= {HASH_DISTANCE}/64, mirror included) kept in one fold",
         "images": len(y),
         "classes": len(data.classes),
         "top1_accuracy": round(float((top[:, 0] == y).mean()), 4),
