@@ -16,10 +16,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from idtool.advice import with_advice
 from idtool.batch.walk import BatchItem
 from idtool.cites import ListingIndex
 from idtool.errors import IdtoolError, InvalidImage
-from idtool.guidance import CombinedGuidance, TradeDeclaration, guidance_for_identification
+from idtool.guidance import TradeDeclaration
 from idtool.identify import Identifier
 from idtool.preprocess import DecodedImage, decode_image
 from idtool.types import Identification
@@ -35,7 +36,6 @@ class JobOptions:
     """What every worker needs to know about the job (picklable, sent to Ray actors)."""
 
     declaration: TradeDeclaration
-    with_guidance: bool  # trade flags were given: results carry the full guidance
     top_k: int
     max_bytes: int
     max_pixels: int
@@ -58,7 +58,7 @@ class ItemResult:
 
     rel_path: str
     sha256: str
-    record: dict[str, Any]  # Identification.to_dict() + cites_appendix (+ guidance)
+    record: dict[str, Any]  # as `idtool identify --format json`, plus cites_appendix
     decision: str | None
     label: str | None
     confidence: float | None
@@ -106,11 +106,15 @@ def prepare(item: BatchItem, options: JobOptions, data: bytes | None = None) -> 
 
 def cites_guidance(
     identification: Identification, declaration: TradeDeclaration, listings: ListingIndex
-) -> tuple[str | None, str, dict[str, Any]]:
-    """The CITES appendix (strictest over candidates), guidance status and full guidance."""
-    guidance = guidance_for_identification(identification, declaration, listings)
-    default = guidance.default if isinstance(guidance, CombinedGuidance) else guidance
-    return default.cites.appendix, default.status, guidance.to_dict()
+) -> tuple[dict[str, Any], str | None, str]:
+    """The glue to the CITES guidance: the per-image JSON with guidance (as ``identify``
+    gives it), the CITES appendix (the strictest over the candidates) and guidance status.
+    """
+    record = with_advice(identification, declaration, listings).to_dict()
+    guidance = record.get("guidance") or {}
+    appendix = (guidance.get("cites") or {}).get("appendix")
+    record["cites_appendix"] = appendix
+    return record, appendix, str(guidance.get("status") or "no_guidance")
 
 
 def _result(
@@ -119,11 +123,7 @@ def _result(
     options: JobOptions,
     listings: ListingIndex,
 ) -> ItemResult:
-    appendix, status, guidance = cites_guidance(identification, options.declaration, listings)
-    record = identification.to_dict()
-    record["cites_appendix"] = appendix
-    if options.with_guidance:
-        record["guidance"] = guidance
+    record, appendix, status = cites_guidance(identification, options.declaration, listings)
     return ItemResult(
         rel_path=prepared.item.rel_path,
         sha256=prepared.item.sha256,

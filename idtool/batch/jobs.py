@@ -38,7 +38,7 @@ batch_migrations = Migrations("idtool_batch")
 
 @batch_migrations(name="0001_initial")
 def _initial(db: Database) -> None:
-    db["batch_job"].create(
+    db.table("batch_job").create(
         {
             "id": int,
             "input_dir": str,
@@ -53,7 +53,7 @@ def _initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["batch_runs"].create(
+    db.table("batch_runs").create(
         {
             "id": int,
             "started_at": str,
@@ -68,7 +68,7 @@ def _initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["batch_files"].create(
+    db.table("batch_files").create(
         {
             "rel_path": str,
             "sha256": str,
@@ -81,8 +81,8 @@ def _initial(db: Database) -> None:
         },
         pk="rel_path",
     )
-    db["batch_files"].create_index(["sha256"])
-    db["batch_results"].create(
+    db.table("batch_files").create_index(["sha256"])
+    db.table("batch_results").create(
         {
             "sha256": str,
             "rel_path": str,
@@ -158,6 +158,11 @@ class JobStore:
         batch_migrations.apply(self.db)
         self.run_id: int | None = None
 
+    def _run(self) -> int:
+        if self.run_id is None:
+            raise RuntimeError("start_run() first")
+        return self.run_id
+
     def __enter__(self) -> JobStore:
         return self
 
@@ -179,10 +184,10 @@ class JobStore:
                 listing set or trade declaration.
         """
         wanted = {**config.__dict__, "declaration": json.dumps(config.declaration, sort_keys=True)}
-        rows = list(self.db["batch_job"].rows)
+        rows = list(self.db.table("batch_job").rows)
         if not rows:
             with self.db.conn:
-                self.db["batch_job"].insert(
+                self.db.table("batch_job").insert(
                     {"id": 1, **wanted, "idtool_version": __version__, "created_at": _now()}
                 )
             return
@@ -207,7 +212,7 @@ class JobStore:
 
     def start_run(self, *, engine: str, runtime: str, workers: int, batch_size: int) -> int:
         with self.db.conn:
-            row = self.db["batch_runs"].insert(
+            row = self.db.table("batch_runs").insert(
                 {
                     "started_at": _now(),
                     "status": "running",
@@ -218,7 +223,7 @@ class JobStore:
                     "processed": 0,
                 }
             )
-        self.run_id = int(row.last_pk)
+        self.run_id = int(str(row.last_pk))
         return self.run_id
 
     def record_files(self, found: Discovery) -> None:
@@ -265,14 +270,14 @@ class JobStore:
         with self.db.conn:
             self.db.execute("delete from batch_files")
             if rows:
-                self.db["batch_files"].insert_all(rows, batch_size=1000)
+                self.db.table("batch_files").insert_all(rows, batch_size=1000)
 
     def done_hashes(self) -> set[str]:
         return {r[0] for r in self.db.execute("select sha256 from batch_results").fetchall()}
 
     def set_to_process(self, count: int) -> None:
         with self.db.conn:
-            self.db["batch_runs"].update(self.run_id, {"to_process": count})
+            self.db.table("batch_runs").update(self._run(), {"to_process": count})
 
     def record_results(self, results: Iterable[ItemResult]) -> int:
         """Store a batch of results in one transaction; returns how many were new."""
@@ -317,15 +322,19 @@ class JobStore:
     def finish_run(self, status: str) -> None:
         try:
             with self.db.conn:
-                self.db["batch_runs"].update(self.run_id, {"status": status, "finished_at": _now()})
+                self.db.table("batch_runs").update(
+                    self._run(), {"status": status, "finished_at": _now()}
+                )
         except sqlite3.Error as exc:  # closing after a failure: the run stays "running"
             log.warning("could not mark run %s %s: %s", self.run_id, status, exc)
 
     def runs(self) -> list[dict[str, Any]]:
-        return list(self.db["batch_runs"].rows_where(order_by="id"))
+        return list(self.db.table("batch_runs").rows_where(order_by="id"))
 
     def files(self, status: str) -> list[dict[str, Any]]:
-        return list(self.db["batch_files"].rows_where("status = ?", [status], order_by="rel_path"))
+        return list(
+            self.db.table("batch_files").rows_where("status = ?", [status], order_by="rel_path")
+        )
 
     def results(self) -> Iterator[StoredResult]:
         """Results of the files found by the last walk, in path order (one per SHA-256)."""

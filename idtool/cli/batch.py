@@ -16,8 +16,15 @@ from idtool.batch.pipeline import (
     run_batch,
 )
 from idtool.batch.progress import progress_for_stderr
-from idtool.cli.common import catalog_option, echo_err, echo_json, format_option, settings_from
-from idtool.guidance import TradeDeclaration
+from idtool.cli.common import (
+    catalog_option,
+    declaration_from,
+    echo_err,
+    echo_json,
+    format_option,
+    settings_from,
+    trade_options,
+)
 
 EXIT_INTERRUPTED = 130
 
@@ -106,11 +113,7 @@ def register(group: click.Group) -> None:
     @click.option(
         "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="Candidates."
     )
-    @click.option("--origin", help="Country of origin (ISO code or name).")
-    @click.option("--export-country", help="Exporting or re-exporting country.")
-    @click.option("--destination", help="Importing country.")
-    @click.option("--purpose", help="CITES purpose code: T P Q S Z E M B H L N G.")
-    @click.option("--source", help="CITES source code: W C D F R A I O U X Y.")
+    @trade_options
     @format_option
     @click.pass_context
     def batch(
@@ -125,19 +128,15 @@ def register(group: click.Group) -> None:
         runtime: str,
         ray_address: str | None,
         top_k: int,
-        origin: str | None,
-        export_country: str | None,
-        destination: str | None,
-        purpose: str | None,
-        source: str | None,
         output_format: str,
+        **trade: str | None,
     ) -> None:
         """Identify every photo under INPUT_DIR and write a report to --out.
 
         Walks INPUT_DIR recursively; identical files are identified once, other files are
         listed as skipped. Results are saved as they are produced: after Ctrl-C or a
         crash, run the same command again to continue where it stopped. With trade flags
-        (--origin, --purpose, ...) every result carries its CITES guidance. The exit
+        (--origin, --purpose, ...) the guidance is for that declared trade. The exit
         status is 1 only when no image could be identified.
 
         Example:
@@ -145,16 +144,9 @@ def register(group: click.Group) -> None:
             idtool batch ~/seizure-2024-118 --out ~/seizure-2024-118-report --origin CM --purpose T
         """
         settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
-        declaration = TradeDeclaration.from_values(
-            origin_country=origin,
-            export_country=export_country,
-            destination_country=destination,
-            purpose=purpose,
-            source=source,
-        )
+        declaration = declaration_from(trade)
         options = JobOptions(
             declaration=declaration,
-            with_guidance=any(declaration.to_dict().values()),
             top_k=top_k,
             max_bytes=settings.max_image_bytes,
             max_pixels=settings.max_image_pixels,
