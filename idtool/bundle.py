@@ -55,13 +55,19 @@ LITE0_PACKAGE = {
 }
 
 
+# The held-out selective accuracy thresholds are chosen to reach. It is one point above the
+# 97 % the field needs: thresholds picked on some folds and measured on others (idtool
+# evaluate) came out at 96.6 % when aimed at exactly 97 %, and at 97.6 % when aimed at 98 %.
+TARGET_SELECTIVE_ACCURACY = 0.98
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Open-set decision thresholds (chosen by cross-validation at training time)."""
 
     min_confidence: float = 0.7  # calibrated probability to call a label (or a roll-up)
     min_similarity: float = 0.45  # cosine to the nearest reference image; below: not_in_reference
-    target_selective_accuracy: float = 0.97
+    target_selective_accuracy: float = TARGET_SELECTIVE_ACCURACY
 
     def to_dict(self) -> dict[str, float]:
         return {

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from idtool import __version__
-from idtool.bundle import ModelBundle, Thresholds
+from idtool.bundle import TARGET_SELECTIVE_ACCURACY, ModelBundle, Thresholds
 from idtool.catalog import Catalog, current_user, now_iso
 from idtool.errors import BadField, IdtoolError, NotFound
 from idtool.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
@@ -203,7 +203,7 @@ def cross_validate(
     folds: int = 5,
     c: float = DEFAULT_C,
     seed: int = 0,
-    target_selective_accuracy: float = 0.97,
+    target_selective_accuracy: float = TARGET_SELECTIVE_ACCURACY,
     groups: np.ndarray | None = None,
 ) -> CrossValidation:
     """Grouped stratified k-fold with calibration and thresholds cross-fitted.
@@ -516,7 +516,7 @@ def evaluate(
     seed: int = 0,
     c: float = DEFAULT_C,
     crops: int = DEFAULT_CROPS,
-    target_selective_accuracy: float = 0.97,
+    target_selective_accuracy: float = TARGET_SELECTIVE_ACCURACY,
     unknown_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Evaluation:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from idtool.bundle import Head, ModelBundle, Thresholds
+from idtool.bundle import TARGET_SELECTIVE_ACCURACY, Head, ModelBundle, Thresholds
 from idtool.catalog import Catalog
 from idtool.errors import CatalogError
 from idtool.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
@@ -264,7 +264,7 @@ def train_head(
     folds: int = 5,
     c: float = DEFAULT_C,
     seed: int = 0,
-    target_selective_accuracy: float = 0.97,
+    target_selective_accuracy: float = TARGET_SELECTIVE_ACCURACY,
 ) -> TrainResult:
     """Cross-validate, calibrate, choose thresholds, and fit the final head on everything."""
     oof = out_of_fold(data, folds=folds, c=c, seed=seed)

@@ -15,9 +15,17 @@ from idtool.catalog import open_catalog_db
 from idtool.cites import import_listing_file, list_sets, load_listing_index
 from idtool.cites.listing_index import LATEST_COP, load_bundled_entries, stale_warning
 from idtool.cites.store import KIND_EU
-from idtool.cli.common import catalog_option, echo_err, echo_json, format_option, settings_from
+from idtool.cli.common import (
+    catalog_option,
+    declaration_from,
+    echo_err,
+    echo_json,
+    format_option,
+    settings_from,
+    trade_options,
+)
 from idtool.config import Settings
-from idtool.guidance import CombinedGuidance, Guidance, TradeDeclaration, guidance_for_label
+from idtool.guidance import CombinedGuidance, Guidance, guidance_for_label
 
 
 def open_cites_db(settings: Settings) -> sqlite_utils.Database:
@@ -168,24 +176,16 @@ def register(group: click.Group) -> None:
 
     @group.command("guidance")
     @click.argument("name")
-    @click.option("--origin", help="Country of origin (ISO code or name), picks the population.")
-    @click.option("--export-country", help="Exporting or re-exporting country.")
-    @click.option("--destination", help="Importing country.")
-    @click.option("--purpose", help="CITES purpose code: T P Q S Z E M B H L N G.")
-    @click.option("--source", help="CITES source code: W C D F R A I O U X Y.")
+    @trade_options
     @catalog_option
     @format_option
     @click.pass_context
     def guidance_cmd(
         ctx: click.Context,
         name: str,
-        origin: str | None,
-        export_country: str | None,
-        destination: str | None,
-        purpose: str | None,
-        source: str | None,
         catalog_path: Path | None,
         output_format: str,
+        **trade: str | None,
     ) -> None:
         """What CITES requires for a taxon (any rank) or material and a declared trade.
 
@@ -193,13 +193,7 @@ def register(group: click.Group) -> None:
 
             idtool guidance "Loxodonta africana" --origin BW --purpose T --source W
         """
-        declaration = TradeDeclaration.from_values(
-            origin_country=origin,
-            export_country=export_country,
-            destination_country=destination,
-            purpose=purpose,
-            source=source,
-        )
+        declaration = declaration_from(trade)
         settings = settings_from(ctx, catalog_path=catalog_path)
         index = load_listing_index(open_cites_db(settings))
         result = guidance_for_label(name, declaration, index)

@@ -14,7 +14,12 @@ from rich.console import Console
 from rich.table import Table
 
 from idtool.advice import with_advice
-from idtool.bundle import build_base_bundle, load_bundle, write_trained_bundle
+from idtool.bundle import (
+    TARGET_SELECTIVE_ACCURACY,
+    build_base_bundle,
+    load_bundle,
+    write_trained_bundle,
+)
 from idtool.bundles import resolve_bundle_dir
 from idtool.catalog import Catalog
 from idtool.cli.common import (
@@ -268,7 +273,7 @@ def identify(
 @click.option(
     "--target-accuracy",
     type=click.FloatRange(0.5, 1.0),
-    default=0.97,
+    default=TARGET_SELECTIVE_ACCURACY,
     show_default=True,
     help="Selective accuracy the confidence threshold must reach.",
 )

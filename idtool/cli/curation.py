@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from idtool.audit import DEFAULT_MIN_IMAGES, SEVERITIES, audit_reference, write_audit_html
-from idtool.bundle import load_bundle
+from idtool.bundle import TARGET_SELECTIVE_ACCURACY, load_bundle
 from idtool.bundles import resolve_bundle_dir
 from idtool.catalog import Catalog
 from idtool.cli.common import catalog_option, echo_err, echo_json, format_option, settings_from
@@ -487,7 +487,7 @@ def reference_audit(
 @click.option(
     "--target-accuracy",
     type=click.FloatRange(0.5, 1.0),
-    default=0.97,
+    default=TARGET_SELECTIVE_ACCURACY,
     show_default=True,
     help="Selective accuracy the confidence threshold must reach (as idtool train).",
 )
