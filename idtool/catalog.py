@@ -158,11 +158,14 @@ class Catalog:
             )
         )
 
-    def record_history(self, action: str, label: str | None, details: dict[str, Any]) -> None:
+    def record_history(
+        self, action: str, label: str | None, details: dict[str, Any], who: str | None = None
+    ) -> None:
+        """Append to the change history (``who`` defaults to the login name)."""
         self.db["history"].insert(
             {
                 "at": now_iso(),
-                "who": current_user(),
+                "who": who or current_user(),
                 "action": action,
                 "label": label,
                 "details": json.dumps(details, sort_keys=True),

@@ -15,14 +15,14 @@ from flask import Blueprint, Response, g, jsonify, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from idtool.cites import ListingIndex
+from idtool.advice import with_advice
 from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES
 from idtool.cites.countries import countries
 from idtool.custody import now_iso
 from idtool.errors import BadField, Conflict
 from idtool.evidence import EvidenceRecord, check_text
 from idtool.exif import extract_exif
-from idtool.guidance import TradeDeclaration, guidance_for_identification
+from idtool.guidance import TradeDeclaration
 from idtool.preprocess import decode_image
 from idtool.schreger import angles_from_points, classify
 from idtool.types import Identification
@@ -41,16 +41,6 @@ MAX_LIST = 200
 MAX_ANGLES = 50
 
 
-def guidance_json(
-    identification: Identification, declaration: TradeDeclaration, listings: ListingIndex
-) -> dict[str, Any]:
-    """The CITES guidance block, exactly as ``idtool guidance --format json`` prints it.
-
-    The one function to change if the guidance engine's API moves.
-    """
-    return guidance_for_identification(identification, declaration, listings).to_dict()
-
-
 def declaration_from_form(form: Any) -> TradeDeclaration:
     """Raises: BadField: unknown country, purpose or source code."""
     values = {name: (form.get(name) or "").strip() or None for name in TRADE_FIELDS}
@@ -58,8 +48,12 @@ def declaration_from_form(form: Any) -> TradeDeclaration:
 
 
 def public_identification(identification: Identification, state: ServerState) -> dict[str, Any]:
-    """``Identification.to_dict()`` with server file paths replaced by reference ids."""
+    """``Identification.to_dict()`` with server file paths replaced by reference ids.
+
+    The guidance is returned beside it (the record's ``guidance``), not inside it.
+    """
     body = identification.to_dict()
+    body.pop("guidance", None)
     nearest = []
     for ref in body.get("nearest_references") or []:
         nearest.append({k: v for k, v in ref.items() if k != "path"})
@@ -145,8 +139,8 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
         data, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels
     )
     model = state.model
-    identification = model.identify(decoded, filename)
-    guidance = guidance_json(identification, declaration, model.listings)
+    identification = with_advice(model.identify(decoded, filename), declaration, model.listings)
+    guidance = identification.extra["guidance"]
     state.store.store_original(data)
     record = EvidenceRecord(
         id=state.store.new_record_id(),
