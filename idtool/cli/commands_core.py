@@ -293,7 +293,8 @@ def train(
     """Train the classifier head and thresholds on the current reference set.
 
     Cross-validates with near-duplicates grouped, calibrates the confidence (temperature),
-    picks the thresholds, and writes a new model bundle with a model card.
+    picks the thresholds, and writes a new model bundle with a model card and its ONNX
+    Runtime export; identify, batch and serve use the newest trained bundle.
 
     Example:
 
@@ -326,6 +327,12 @@ def train(
         thresholds=result.thresholds,
         metrics=result.metrics,
         model_card=card,
+    )
+    # The new bundle gets its ONNX Runtime export too, checked on the set it was trained on.
+    from idtool.onnx_export import export_onnx
+
+    export_onnx(
+        load_bundle(target), int8=False, calibration_images=[Path(p) for p in data.paths[::4]]
     )
     summary: dict[str, Any] = {
         "bundle": str(target),
