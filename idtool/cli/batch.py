@@ -22,6 +22,8 @@ from idtool.cli.common import (
     echo_err,
     echo_json,
     format_option,
+    model_option,
+    runtime_option,
     settings_from,
     trade_options,
 )
@@ -69,13 +71,7 @@ def register(group: click.Group) -> None:
         help="Report folder: job.db (resumable job table), results.csv/.jsonl, report.html.",
     )
     @catalog_option
-    @click.option(
-        "--model",
-        "model_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Model bundle directory (default: as for identify).",
-    )
+    @model_option
     @click.option(
         "--workers",
         type=click.IntRange(1, 64),
@@ -97,13 +93,7 @@ def register(group: click.Group) -> None:
         show_default=True,
         help="Execution engine: this process, or a Ray cluster (pip install 'idtool[ray]').",
     )
-    @click.option(
-        "--runtime",
-        type=click.Choice(["auto", "onnx", "onnx-int8", "torch"]),
-        default="auto",
-        show_default=True,
-        help="Embedding runtime (auto: ONNX export if present, else torch).",
-    )
+    @runtime_option("runtime")
     @click.option(
         "--ray-address",
         default=None,

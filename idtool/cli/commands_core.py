@@ -28,6 +28,8 @@ from idtool.cli.common import (
     echo_err,
     echo_json,
     format_option,
+    model_option,
+    runtime_option,
     settings_from,
     trade_options,
 )
@@ -38,20 +40,7 @@ from idtool.service import Runtime
 from idtool.training import embed_training_set, train_head
 from idtool.types import Identification
 
-model_option = click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Model bundle directory (default: newest trained in $IDTOOL_HOME/models, else the shipped one).",
-)
-engine_option = click.option(
-    "--engine",
-    type=click.Choice(["auto", "onnx", "onnx-int8", "torch"]),
-    default="auto",
-    show_default=True,
-    help="Embedding runtime.",
-)
+engine_option = runtime_option("engine")
 
 
 def _stdout() -> Console:

@@ -26,6 +26,31 @@ def catalog_option(func: F) -> F:
     )(func)
 
 
+def model_option(func: F) -> F:
+    """Add ``--model DIR`` (default: newest trained bundle in $IDTOOL_HOME/models, else shipped)."""
+    return click.option(
+        "--model",
+        "model_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Model bundle directory (default: newest trained in $IDTOOL_HOME/models, else the shipped one).",
+    )(func)
+
+
+RUNTIMES = ("auto", "onnx", "onnx-int8", "torch")
+
+
+def runtime_option(name: str) -> Callable[[F], F]:
+    """Add ``--<name> auto|onnx|onnx-int8|torch``: the embedding runtime."""
+    return click.option(
+        f"--{name}",
+        type=click.Choice(RUNTIMES),
+        default="auto",
+        show_default=True,
+        help="Embedding runtime (auto: the ONNX Runtime export if present, else PyTorch).",
+    )
+
+
 def format_option(func: F) -> F:
     """Add ``--format table|json``; json prints one JSON object per line."""
     return click.option(

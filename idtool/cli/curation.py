@@ -15,7 +15,14 @@ from idtool.audit import DEFAULT_MIN_IMAGES, SEVERITIES, audit_reference, write_
 from idtool.bundle import TARGET_SELECTIVE_ACCURACY, load_bundle
 from idtool.bundles import resolve_bundle_dir
 from idtool.catalog import Catalog
-from idtool.cli.common import catalog_option, echo_err, echo_json, format_option, settings_from
+from idtool.cli.common import (
+    catalog_option,
+    echo_err,
+    echo_json,
+    format_option,
+    model_option,
+    settings_from,
+)
 from idtool.curation import (
     add_photos,
     history,
@@ -37,14 +44,6 @@ from idtool.reference import Provenance
 from idtool.service import Runtime
 
 GATE_FAILED_EXIT = 3
-
-model_option = click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Model bundle directory (default: newest trained in $IDTOOL_HOME/models, else shipped).",
-)
 
 
 def _console() -> Console:

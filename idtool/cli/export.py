@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from idtool.cli.common import echo_err, settings_from
+from idtool.cli.common import echo_err, model_option, settings_from
 
 
 def register(group: click.Group) -> None:
@@ -17,13 +17,7 @@ def register(group: click.Group) -> None:
         """Export the embedding model for faster inference."""
 
     @export_group.command("onnx")
-    @click.option(
-        "--model",
-        "model_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Model bundle directory (default: newest trained in $IDTOOL_HOME/models, else the shipped one).",
-    )
+    @model_option
     @click.option(
         "--int8/--no-int8",
         default=True,

@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from idtool.catalog import current_user
-from idtool.cli.common import catalog_option, echo_err, echo_json, format_option, settings_from
+from idtool.cli.common import (
+    catalog_option,
+    echo_err,
+    echo_json,
+    format_option,
+    runtime_option,
+    settings_from,
+)
 from idtool.evidence import EvidenceStore
 from idtool.tokens import create_token, list_tokens, revoke_token
 
@@ -25,13 +32,7 @@ def register(group: click.Group) -> None:
         default=None,
         help="Request threads (default: server_workers setting, 4).",
     )
-    @click.option(
-        "--engine",
-        type=click.Choice(["auto", "onnx", "onnx-int8", "torch"]),
-        default="auto",
-        show_default=True,
-        help="Embedding runtime.",
-    )
+    @runtime_option("engine")
     @click.pass_context
     def serve(
         ctx: click.Context,
