@@ -7,6 +7,7 @@ set and listings load here, once per process; the evidence store opens here.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -20,6 +21,21 @@ from server.state import ServerState, current_state, load_model_state
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 FORM_OVERHEAD_BYTES = 64 * 1024  # room for the trade fields next to the photo
+SHELL_FILES = ("index.html", "app.js", "style.css")  # what sw.js precaches
+SW_VERSION_MARKER = "__SHELL_VERSION__"
+
+
+def service_worker_script() -> str:
+    """``static/sw.js`` with its cache version set to a hash of the shell files.
+
+    Any change to the page, its script or its style changes the worker's bytes, so the
+    browser installs the new worker, which precaches the new shell and drops the old one.
+    """
+    digest = hashlib.sha256()
+    for name in SHELL_FILES:
+        digest.update((STATIC_DIR / name).read_bytes())
+    script = (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
+    return script.replace(SW_VERSION_MARKER, digest.hexdigest()[:16])
 
 
 def _configure_logging() -> None:
@@ -72,6 +88,15 @@ def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Fla
     def index() -> Response:
         response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
         response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @app.get("/sw.js")
+    def service_worker() -> Response:
+        # At the root so its scope covers "/"; browsers only run it in a secure context
+        # (HTTPS, or http://localhost / 127.0.0.1).
+        response = Response(service_worker_script(), mimetype="text/javascript")
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["Service-Worker-Allowed"] = "/"
         return response
 
     @app.get("/healthz")

@@ -8,6 +8,7 @@ no browser is downloaded.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -136,4 +137,105 @@ def test_offline_photo_is_queued_and_sent_once_when_back_online(live, page):
     records = store.list_records("OFFLINE-1")
     assert len(records) == 1
     assert records[0].idempotency_key
+    assert sum(1 for e in store.custody() if e.action == "upload") == 1
+
+
+class _Requests:
+    """WSGI middleware: records (method, path) of every request that reaches the app."""
+
+    def __init__(self, wsgi_app) -> None:  # type: ignore[no-untyped-def]
+        self.wsgi_app = wsgi_app
+        self.seen: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        with self._lock:
+            self.seen.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+        return self.wsgi_app(environ, start_response)
+
+    def since(self, n: int) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self.seen[n:])
+
+
+QUEUED_KEYS = """async () => {
+  const db = await new Promise((ok, bad) => {
+    const r = indexedDB.open("idtool", 1); r.onsuccess = () => ok(r.result); r.onerror = bad;
+  });
+  const keys = await new Promise((ok, bad) => {
+    const r = db.transaction("queue").objectStore("queue").getAllKeys();
+    r.onsuccess = () => ok(r.result); r.onerror = bad;
+  });
+  db.close();
+  return keys;
+}"""
+
+
+def test_service_worker_is_served_at_the_root_with_a_shell_version(make_app):
+    app = make_app()
+    response = app.test_client().get("/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    script = response.get_data(as_text=True)
+    assert "__SHELL_VERSION__" not in script
+    assert re.search(r'const SHELL_VERSION = "[0-9a-f]{16}";', script)
+
+
+def test_page_opens_offline_and_sends_the_queue_once(live, page, tmp_path):
+    base, token, app = live
+    store = app.extensions["idtool"].store
+    requests = _Requests(app.wsgi_app)
+    app.wsgi_app = requests  # type: ignore[method-assign]
+    _sign_in(page, base, token)
+    page.wait_for_function(
+        "navigator.serviceWorker.controller !== null"
+        " && navigator.serviceWorker.controller.state === 'activated'"
+    )
+    assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == base + "/sw.js"
+    page.wait_for_function(
+        "async () => !!(await (await caches.open('idtool-data-v1')).match('/api/v1/vocabularies'))"
+    )
+    # the pickers must now come from the service worker, not the page's own copy
+    page.evaluate("localStorage.removeItem('idtool.vocabularies')")
+
+    page.context.set_offline(True)
+    offline_from = len(requests.seen)
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    page.wait_for_selector("#upload-form", state="visible")
+    assert page.inner_text("#net") == "offline"
+    page.wait_for_function("document.querySelectorAll('#purpose option').length > 5")
+
+    page.set_input_files("#image", str(ivory_photo()))
+    page.fill("#case_ref", "SW-OFFLINE-1")
+    page.click("#submit")
+    page.wait_for_selector("#queue", state="visible")
+    assert "saved on this phone" in page.inner_text("#upload-status")
+    keys = page.evaluate(QUEUED_KEYS)
+    assert len(keys) == 1
+
+    # reopened offline: the page loads and shows what is waiting
+    page.reload()
+    page.wait_for_selector("#queue", state="visible")
+    assert "1 photo is waiting to be sent" in page.inner_text("#queue")
+    assert page.is_visible("#upload-form")
+    page.screenshot(path=str(tmp_path / "offline_reload.png"))
+    assert requests.since(offline_from) == []  # nothing reached the server while offline
+    assert store.list_records("SW-OFFLINE-1") == []
+
+    page.evaluate("window.wentOnline = false; addEventListener('online', () => wentOnline = true)")
+    page.context.set_offline(False)
+    page.wait_for_function("window.wentOnline")  # the browser's own event, not a synthetic one
+    page.wait_for_selector("#result .verdict", state="visible")
+    page.wait_for_selector("#queue", state="hidden")
+    # a second flush (another "online", the periodic retry) must not send it again
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("document.getElementById('queue').hidden")
+    assert page.evaluate(QUEUED_KEYS) == []
+    records = store.list_records("SW-OFFLINE-1")
+    assert len(records) == 1 and records[0].idempotency_key == keys[0]
+    posts = [path for method, path in requests.since(offline_from) if method == "POST"]
+    assert posts == ["/api/v1/identifications"]
     assert sum(1 for e in store.custody() if e.action == "upload") == 1

@@ -13,6 +13,8 @@ const $ = (id) => document.getElementById(id);
 
 let current = null; // {record, blob} shown in the result card
 let flushing = false;
+let flushAgain = false; // a flush was asked for while one was running
+const inflight = new Set(); // idempotency keys being sent right now (never sent twice at once)
 
 /* ---------- small helpers ---------- */
 function token() { return localStorage.getItem(TOKEN_KEY); }
@@ -71,12 +73,29 @@ async function showQueue() {
   const items = await queueAll();
   const q = $("queue");
   q.hidden = items.length === 0;
+  const when = navigator.onLine ? "shortly" : "as soon as the network is back";
   q.textContent = items.length === 1
-    ? "1 photo is waiting to be sent. It will go as soon as the network is back."
-    : `${items.length} photos are waiting to be sent. They will go as soon as the network is back.`;
+    ? `1 photo is waiting to be sent. It will go ${when}.`
+    : `${items.length} photos are waiting to be sent. They will go ${when}.`;
 }
 
 /* ---------- network ---------- */
+/* The service worker (sw.js) keeps a copy of this page so it opens with no network.
+ * Browsers only offer navigator.serviceWorker in a secure context: HTTPS, or
+ * http://localhost / 127.0.0.1. Served over plain http on a LAN address the page still
+ * works online (and queues offline) but will not open again without a network. */
+function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  // The first visit is not controlled until the worker activates (it then claims the
+  // page): ask for the pickers' lists again so the worker keeps a copy for offline starts.
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (token() && navigator.onLine) loadVocabularies();
+  });
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((e) => {
+    console.warn("service worker not registered:", e);
+  });
+}
+
 function setNet() {
   const n = $("net");
   n.textContent = navigator.onLine ? "online" : "offline";
@@ -124,29 +143,45 @@ async function deliver(item, interactive) {
   return { queued: false, status, body };
 }
 
+/* Send what is queued, oldest first. One flush at a time in this page, and (where the
+ * Web Locks API exists) one at a time across tabs, so an item is never sent twice at
+ * once; the idempotency key makes even a repeat harmless on the server. */
 async function flushQueue() {
-  if (flushing || !token()) return;
+  if (!token() || !navigator.onLine) return; // the "online" event calls us again
+  if (flushing) { flushAgain = true; return; }
   flushing = true;
   try {
-    const items = (await queueAll()).sort((a, b) => a.created - b.created);
-    for (const item of items) {
-      const out = await deliver(item, false);
-      if (out.queued) break;
-      if (out.status === 201) {
-        remember(out.body);
-        render(out.body, item.blob);
-        $("upload-status").textContent = "A queued photo was sent.";
-      } else if (out.status === 401) {
-        await queuePut(item); // keep it: the token is the problem, not the photo
-        askToken("Your token was refused. Enter a valid token; queued photos are kept.");
-        break;
-      } else {
-        $("upload-status").textContent = "A queued photo was refused: " + errorText(out.body);
-      }
-    }
+    do {
+      flushAgain = false;
+      if (navigator.locks) await navigator.locks.request("idtool-queue", flushOnce);
+      else await flushOnce();
+    } while (flushAgain && navigator.onLine);
   } finally {
     flushing = false;
     showQueue();
+  }
+}
+
+async function flushOnce() {
+  const items = (await queueAll()).sort((a, b) => a.created - b.created);
+  for (const item of items) {
+    if (inflight.has(item.key)) continue; // being sent by onSubmit
+    if (!token()) break;
+    inflight.add(item.key);
+    let out;
+    try { out = await deliver(item, false); } finally { inflight.delete(item.key); }
+    if (out.queued) break;
+    if (out.status === 201) {
+      remember(out.body);
+      render(out.body, item.blob);
+      $("upload-status").textContent = "A queued photo was sent.";
+    } else if (out.status === 401) {
+      await queuePut(item); // keep it: the token is the problem, not the photo
+      askToken("Your token was refused. Enter a valid token; queued photos are kept.");
+      break;
+    } else {
+      $("upload-status").textContent = "A queued photo was refused: " + errorText(out.body);
+    }
   }
 }
 
@@ -199,7 +234,7 @@ function fillVocabularies(vocab, save) {
 async function loadVocabularies() {
   const cached = localStorage.getItem(VOCAB_KEY);
   if (cached) fillVocabularies(JSON.parse(cached), false);
-  if (!navigator.onLine) return;
+  // Asked even offline: the service worker answers with the last list it saw.
   try {
     const r = await api("/vocabularies");
     if (r.ok) fillVocabularies(await r.json(), true);
@@ -237,10 +272,16 @@ async function onSubmit(ev) {
     fields[name] = $(name).value.trim();
   }
   const item = { key: newKey(), blob: file, filename: file.name, fields, created: Date.now() };
-  await queuePut(item); // first on the phone, then on the wire
-  $("submit").disabled = true;
-  $("upload-status").textContent = "Sending…";
-  const out = await deliver(item, true);
+  inflight.add(item.key); // a flush running meanwhile leaves this one to us
+  let out;
+  try {
+    await queuePut(item); // first on the phone, then on the wire
+    $("submit").disabled = true;
+    $("upload-status").textContent = "Sending…";
+    out = await deliver(item, true);
+  } finally {
+    inflight.delete(item.key);
+  }
   if (out.queued) {
     $("upload-status").textContent = out.status === 0
       ? "No network: the photo is saved on this phone and will be sent automatically."
@@ -449,8 +490,8 @@ async function sendSchreger() {
 /* ---------- start ---------- */
 document.addEventListener("DOMContentLoaded", () => {
   setNet();
-  window.addEventListener("online", () => { setNet(); flushQueue(); });
-  window.addEventListener("offline", setNet);
+  window.addEventListener("online", () => { setNet(); showQueue(); flushQueue(); });
+  window.addEventListener("offline", () => { setNet(); showQueue(); });
   setInterval(() => { if (navigator.onLine) flushQueue(); }, RETRY_MS);
   $("token-form").addEventListener("submit", saveToken);
   $("upload-form").addEventListener("submit", onSubmit);
@@ -460,4 +501,5 @@ document.addEventListener("DOMContentLoaded", () => {
   $("schreger-undo").onclick = () => { marks.points.pop(); drawMarks(); };
   $("schreger-send").onclick = sendSchreger;
   if (token()) startUpload(); else askToken("");
+  registerServiceWorker();
 });
