@@ -32,6 +32,7 @@ import numpy as np
 from idtool.bundle import Head, ModelBundle, Thresholds
 from idtool.catalog import ReferenceEmbeddings
 from idtool.errors import IdtoolError
+from idtool.knn_index import KnnIndex
 from idtool.preprocess import DecodedImage, decode_image, to_model_input
 from idtool.quality import assess_quality
 from idtool.runtime import EmbeddingEngine
@@ -59,12 +60,21 @@ class DecisionResult:
     decision_source: str
 
 
-def knn_scores(embedding: np.ndarray, reference: ReferenceEmbeddings) -> ClassScores:
-    """Softmax over each class's best cosine similarity (no trained head needed)."""
-    sims = reference.vectors @ embedding
-    classes = reference.classes
-    labels = np.asarray(reference.labels)
-    best = np.array([sims[labels == c].max() for c in classes], dtype=np.float64)
+def knn_scores(
+    embedding: np.ndarray, reference: ReferenceEmbeddings, index: KnnIndex | None = None
+) -> ClassScores:
+    """Softmax over each class's best cosine similarity (no trained head needed).
+
+    Args:
+        embedding: the query embedding (L2-normalised).
+        reference: the reference set the classes come from.
+        index: a :class:`KnnIndex` over ``reference`` built with its labels (as
+            :class:`Identifier` keeps); without one, an exact index is built for this call.
+    """
+    if index is None:
+        index = KnnIndex(reference.vectors, reference.labels, exact_max_rows=len(reference.labels))
+    classes = index.classes
+    best = index.best_per_class(embedding)
     logits = (best - best.max()) / KNN_TEMPERATURE
     probs = np.exp(logits)
     return ClassScores(classes, probs / probs.sum(), "knn")
@@ -150,6 +160,7 @@ class Identifier:
             self.thresholds = bundle.thresholds
         else:
             self.thresholds = Thresholds()
+        self.index = KnnIndex(reference.vectors, reference.labels)  # built once, see knn_index
 
     @property
     def model_version(self) -> str:
@@ -164,21 +175,20 @@ class Identifier:
             head = self.bundle.head
             probs = head.probabilities(embedding[None, :])[0]
             return ClassScores(head.classes, probs.astype(np.float64), "head")
-        return knn_scores(embedding, self.reference)
+        return knn_scores(embedding, self.reference, self.index)
 
     def nearest(
         self, embedding: np.ndarray, count: int = NEAREST_REFERENCES
     ) -> list[dict[str, Any]]:
-        sims = self.reference.vectors @ embedding
-        top = np.argsort(-sims)[:count]
+        top, sims = self.index.search(embedding, count)
         return [
             {
                 "label": self.reference.labels[i],
-                "similarity": round(float(sims[i]), 4),
+                "similarity": round(float(sim), 4),
                 "image_id": self.reference.image_ids[i],
                 "path": self.reference.paths[i],
             }
-            for i in top
+            for i, sim in zip(top.tolist(), sims.tolist(), strict=True)
         ]
 
     def identify_decoded(
