@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from conftest import EXAMPLES
+
 from idtool.bundle import load_bundle
 from idtool.cli import main
 from idtool.runtime import load_engine
