@@ -155,11 +155,8 @@ class Identifier:
         self.reference = reference
         self.taxa = taxa
         self.use_head = head_matches(bundle.head, reference)
-        if self.use_head:
-            assert bundle.head is not None  # narrowed by head_matches
-            self.thresholds = bundle.thresholds
-        else:
-            self.thresholds = Thresholds()
+        # A head's thresholds were fitted with it; k-NN scores get the generic defaults.
+        self.thresholds = bundle.thresholds if self.use_head else Thresholds()
         self.index = KnnIndex(reference.vectors, reference.labels)  # built once, see knn_index
 
     @property
