@@ -55,7 +55,8 @@ def synthesise(target: Path, count: int) -> None:
 
 def export_onnx(bundle_dir: Path) -> None:
     """Write onnx/model.onnx + sidecar (uses idtool.onnx_export when it exists)."""
-    from idtool.bundle import load_bundle, sha256_file
+    from idtool.bundle import load_bundle
+    from idtool.hashing import sha256_file
 
     try:
         from idtool import onnx_export  # type: ignore[attr-defined]

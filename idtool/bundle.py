@@ -20,7 +20,6 @@ strictly). Nothing is ever downloaded.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -34,6 +33,7 @@ from safetensors import safe_open
 
 from idtool import __version__
 from idtool.errors import ModelBundleError
+from idtool.hashing import sha256_file
 from idtool.preprocess import PreprocessConfig
 from idtool.remap import remap_keys
 
@@ -136,14 +136,6 @@ class ModelBundle:
         model = create_backbone(self.architecture, num_classes=0)
         load_strict(model, self.backbone_state_dict())
         return model.eval()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _metadata(path: Path) -> dict[str, str]:

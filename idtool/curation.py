@@ -13,7 +13,6 @@ Every change is one transaction and one ``history`` row (who, when, what, why); 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -27,6 +26,7 @@ from typing import Any
 from idtool.catalog import Catalog
 from idtool.config import SHIPPED_REFERENCE_DIR
 from idtool.errors import BadField, Conflict, IdtoolError, NotFound
+from idtool.hashing import sha256_file
 from idtool.preprocess import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode_image
 from idtool.reference import IMAGE_SUFFIXES, ImportReport, Provenance, ReferenceEmbedder, add_images
 from idtool.taxonomy import TAXONOMY_FILE, TaxonRecord, infer_taxon, read_taxonomy_csv
@@ -108,7 +108,7 @@ def _copy_into(store: Path, class_dir: str, source: Path, sha256: str) -> Path:
     if target.exists():
         if target.resolve() == source.resolve():
             return target
-        if file_sha256(target) == sha256:
+        if sha256_file(target) == sha256:
             return target
         target = folder / f"{source.stem}-{sha256[:8]}{source.suffix}"
         if target.exists():
@@ -122,15 +122,6 @@ def _copy_into(store: Path, class_dir: str, source: Path, sha256: str) -> Path:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return target
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes (the same hash the catalog stores)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def add_photos(

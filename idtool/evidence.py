@@ -42,6 +42,7 @@ from idtool.custody import (
     verify_chain,
 )
 from idtool.errors import BadField, Conflict, IntegrityError, NotFound
+from idtool.hashing import sha256_file
 
 DB_NAME = "evidence.db"
 ORIGINALS = "originals"
@@ -273,14 +274,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class EvidenceStore:

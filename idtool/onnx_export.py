@@ -39,9 +39,10 @@ import torch
 from torch import nn
 
 from idtool import __version__
-from idtool.bundle import ModelBundle, sha256_file
+from idtool.bundle import ModelBundle
 from idtool.config import SHIPPED_REFERENCE_DIR
 from idtool.errors import IdtoolError, ModelBundleError
+from idtool.hashing import sha256_file
 from idtool.preprocess import PreprocessConfig, decode_image, to_model_input
 from idtool.runtime import ONNX_DIR, onnx_path
 

@@ -14,8 +14,9 @@ from typing import Protocol
 
 import numpy as np
 
-from idtool.bundle import ModelBundle, sha256_file
+from idtool.bundle import ModelBundle
 from idtool.errors import BadField, ModelBundleError
+from idtool.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 

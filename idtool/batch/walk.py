@@ -9,7 +9,6 @@ time, so resuming a large job does not re-read every file.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Mapping
@@ -18,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from idtool.errors import NotFound
+from idtool.hashing import sha256_file
 from idtool.reference import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-HASH_CHUNK_BYTES = 1024 * 1024
 HASH_THREADS = 4
 
 
@@ -75,14 +74,6 @@ class Discovery:
         return len(self.items) + len(self.duplicates) + len(self.skipped)
 
 
-def sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _list_files(root: Path, exclude: Path | None) -> tuple[list[Path], list[SkippedFile]]:
     files: list[Path] = []
     skipped: list[SkippedFile] = []
@@ -124,7 +115,7 @@ def _facts(path: Path, cache: Mapping[str, FileFacts], rel: str) -> FileFacts | 
         known = cache.get(rel)
         if known and known.byte_count == stat.st_size and known.mtime_ns == stat.st_mtime_ns:
             return known
-        return FileFacts(stat.st_size, stat.st_mtime_ns, sha256_of_file(path))
+        return FileFacts(stat.st_size, stat.st_mtime_ns, sha256_file(path))
     except OSError as exc:
         return f"cannot read ({exc.strerror or exc})"
 

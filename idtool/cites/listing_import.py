@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import logging
 import re
@@ -39,6 +38,7 @@ from idtool.cites.store import (
     migrate,
 )
 from idtool.errors import BadField, ListingDataError
+from idtool.hashing import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -57,14 +57,6 @@ class ImportResult:
     listing_set: ListingSetInfo
     created: bool
     elapsed_s: float
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def snapshot_date_from_name(name: str) -> str | None:
@@ -366,7 +358,7 @@ def import_listing_file(
         raise ListingDataError(
             f"{path.name} is a {layout} file ({kind}); this command imports {expect_kind} files"
         )
-    sha256 = file_sha256(path)
+    sha256 = sha256_file(path)
     existing = find_set(db, kind, sha256)
     if existing is not None:
         logger.info("%s already imported as listing set %s", path.name, existing.set_id)

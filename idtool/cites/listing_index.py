@@ -406,13 +406,14 @@ def stale_warning(listing_set: ListingSetInfo) -> str | None:
 
 def load_bundled_entries(path: Path = BUNDLED_PATH) -> tuple[list[ListingEntry], ListingSetInfo]:
     """Read the bundled listings table shipped with idtool."""
-    from idtool.cites.listing_import import file_sha256, read_rows
+    from idtool.cites.listing_import import read_rows
+    from idtool.hashing import sha256_file
 
     layout, rows = read_rows(path)
     row_list = list(rows)
     info = ListingSetInfo(
         name=path.name,
-        sha256=file_sha256(path),
+        sha256=sha256_file(path),
         snapshot_date=BUNDLED_SNAPSHOT_DATE,
         layout=layout,
         row_count=len(row_list),
