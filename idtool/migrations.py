@@ -10,7 +10,7 @@ catalog_migrations = Migrations("idtool_catalog")
 
 @catalog_migrations(name="0001_initial")
 def _initial(db: Database) -> None:
-    db["taxa"].create(
+    db.table("taxa").create(
         {
             "label": str,
             "scientific_name": str,
@@ -28,7 +28,7 @@ def _initial(db: Database) -> None:
         },
         pk="label",
     )
-    db["images"].create(
+    db.table("images").create(
         {
             "id": int,
             "label": str,
@@ -49,10 +49,10 @@ def _initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("label", "taxa", "label")],
     )
-    db["images"].create_index(["path"], unique=True)
-    db["images"].create_index(["sha256"])
-    db["images"].create_index(["label"])
-    db["embeddings"].create(
+    db.table("images").create_index(["path"], unique=True)
+    db.table("images").create_index(["sha256"])
+    db.table("images").create_index(["label"])
+    db.table("embeddings").create(
         {
             "image_id": int,
             "embedding_version": str,
@@ -64,17 +64,17 @@ def _initial(db: Database) -> None:
         pk=("image_id", "embedding_version"),
         foreign_keys=[("image_id", "images", "id")],
     )
-    db["history"].create(
+    db.table("history").create(
         {"id": int, "at": str, "who": str, "action": str, "label": str, "details": str},
         pk="id",
     )
-    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.table("meta").create({"key": str, "value": str}, pk="key")
 
 
 @catalog_migrations(name="0002_evaluations")
 def _evaluations(db: Database) -> None:
     """Stored summaries of ``idtool evaluate`` runs, with the versions they measured."""
-    db["evaluations"].create(
+    db.table("evaluations").create(
         {
             "id": int,
             "at": str,
@@ -94,4 +94,4 @@ def _evaluations(db: Database) -> None:
         },
         pk="id",
     )
-    db["evaluations"].create_index(["reference_version"])
+    db.table("evaluations").create_index(["reference_version"])

@@ -20,7 +20,7 @@ import numpy as np
 from idtool.bundle import ModelBundle
 from idtool.catalog import Catalog, current_user, now_iso
 from idtool.config import SHIPPED_REFERENCE_DIR
-from idtool.errors import BadField, IdtoolError, NotFound
+from idtool.errors import BadField, CatalogError, IdtoolError, NotFound
 from idtool.preprocess import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -150,12 +150,14 @@ def _upsert_image(
     }
     if existing is None:
         row.update(added_at=now_iso(), added_by=current_user())
-        table = catalog.db["images"]
+        table = catalog.db.table("images")
         table.insert(row)
+        if table.last_pk is None:
+            raise CatalogError(f"{path}: the catalog did not return an id for the new image")
         return int(table.last_pk), "added"
     changed = any(existing.get(k) != v for k, v in row.items())
     if changed:
-        catalog.db["images"].update(existing["id"], row)
+        catalog.db.table("images").update(existing["id"], row)
         return int(existing["id"]), "updated"
     return int(existing["id"]), "unchanged"
 
