@@ -44,6 +44,7 @@ from idtool.custody import (
 from idtool.errors import BadField, Conflict, IntegrityError, NotFound
 from idtool.hashing import sha256_file
 
+HEAD_FILE = "custody_head.json"
 DB_NAME = "evidence.db"
 ORIGINALS = "originals"
 THUMBNAILS = "thumbnails"
@@ -329,6 +330,36 @@ class EvidenceStore:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+        self._anchor_head(db)
+
+    # custody head anchor --------------------------------------------------------------
+    def _anchor_head(self, db: Database) -> None:
+        """Record the newest custody entry outside the database (``custody_head.json``).
+
+        The hash chain shows edits, gaps and re-ordering, but not entries cut from the end
+        of the log; comparing with this anchor does. It only ever moves forward: a log
+        longer than its anchor (a crash between commit and anchor) is fine, a shorter one
+        is not.
+        """
+        row = db.execute("SELECT seq, entry_hash FROM custody ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return
+        with self._lock:
+            anchored = self.anchored_head()
+            if anchored is not None and anchored[0] >= row[0]:
+                return
+            body = json.dumps({"seq": row[0], "entry_hash": row[1]}).encode()
+            write_atomic(self.root / HEAD_FILE, body)
+
+    def anchored_head(self) -> tuple[int, str] | None:
+        """The (seq, entry_hash) last written to ``custody_head.json``, if any."""
+        try:
+            data = json.loads((self.root / HEAD_FILE).read_text(encoding="utf-8"))
+            return int(data["seq"]), str(data["entry_hash"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return (-1, "unreadable")
 
     # originals ----------------------------------------------------------------------
     def original_path(self, sha256: str) -> Path:
@@ -499,6 +530,19 @@ class EvidenceStore:
         count, problems = verify_chain(db)
         report.custody_entries = count
         report.problems.extend(problems)
+        anchored = self.anchored_head()
+        if anchored is not None:
+            seq, entry_hash = anchored
+            row = db.execute("SELECT entry_hash FROM custody WHERE seq = ?", [seq]).fetchone()
+            if seq < 0:
+                report.problems.append(f"{HEAD_FILE} is unreadable")
+            elif row is None:
+                report.problems.append(
+                    f"custody log ends before entry {seq} recorded in {HEAD_FILE}: "
+                    "entries were removed from the end"
+                )
+            elif row[0] != entry_hash:
+                report.problems.append(f"custody entry {seq} differs from {HEAD_FILE}")
         latest_hash: dict[str, str] = {}
         logged: dict[str, set[str]] = {}
         for entry in iter_entries(db):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from idtool.custody import GENESIS_HASH
+from idtool.custody import GENESIS_HASH, verify_chain
 from idtool.errors import BadField, Conflict, NotFound
 from idtool.evidence import EvidenceRecord, EvidenceStore
 from idtool.exif import extract_exif
@@ -128,6 +128,17 @@ def test_deleted_custody_entry_breaks_the_chain(store):
     store.db.execute("DELETE FROM custody WHERE seq = 2")
     problems = store.verify().problems
     assert any("gap" in p for p in problems) and any("prev_hash" in p for p in problems)
+
+
+def test_entries_cut_from_the_end_of_the_log_are_detected(store):
+    record = _record(store)
+    store.log("o2", "view", record)
+    assert store.verify().ok
+    store.db.execute("DROP TRIGGER custody_no_delete")
+    store.db.execute("DELETE FROM custody WHERE seq = 3")
+    problems = store.verify().problems
+    assert verify_chain(store.db)[1] == []  # the chain alone cannot tell
+    assert any("removed from the end" in p for p in problems)
 
 
 def test_export_writes_originals_records_and_manifest(store, tmp_path):
