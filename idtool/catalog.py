@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from sqlite_utils import Database
 
+from idtool.cites import migrate as cites_migrate
 from idtool.errors import CatalogError, EmptyReference, NotFound
 from idtool.migrations import catalog_migrations
 from idtool.taxonomy import TaxonRecord
@@ -46,19 +47,8 @@ def open_catalog_db(path: Path) -> Database:
     except Exception as exc:  # sqlite3 raises several types; report one clear error
         raise CatalogError(f"cannot open the catalog {path}: {exc}") from None
     catalog_migrations.apply(db)
-    _apply_optional_migrations(db)
+    cites_migrate(db)  # the CITES listing sets share the catalog file
     return db
-
-
-def _apply_optional_migrations(db: Database) -> None:
-    """Migration sets owned by other parts of idtool that share the catalog file."""
-    try:
-        from idtool import cites
-    except ImportError:
-        return
-    migrate = getattr(cites, "migrate", None)
-    if migrate is not None:
-        migrate(db)
 
 
 @dataclass(frozen=True)
@@ -239,16 +229,6 @@ class Catalog:
             reference_version=self.reference_version(),
             embedding_version=embedding_version,
         )
-
-    def missing_embeddings(self, embedding_version: str) -> list[ReferenceImage]:
-        have = {
-            (r["image_id"], r["sha256"])
-            for r in self.db.query(
-                "select image_id, sha256 from embeddings where embedding_version = ?",
-                [embedding_version],
-            )
-        }
-        return [img for img in self.active_images() if (img.id, img.sha256) not in have]
 
 
 def labels_of(images: Iterable[ReferenceImage]) -> list[str]:

@@ -33,9 +33,9 @@ from idtool.bundle import Head, ModelBundle, Thresholds
 from idtool.catalog import ReferenceEmbeddings
 from idtool.errors import IdtoolError
 from idtool.knn_index import KnnIndex
-from idtool.preprocess import DecodedImage, decode_image, to_model_input
+from idtool.preprocess import DecodedImage, decode_image
 from idtool.quality import assess_quality
-from idtool.runtime import EmbeddingEngine
+from idtool.runtime import EmbeddingEngine, embed_decoded
 from idtool.taxonomy import ROLLUP_RANKS, TaxonRecord, rollup_groups
 from idtool.types import Candidate, Decision, Identification, ItemError
 
@@ -164,8 +164,7 @@ class Identifier:
         return self.bundle.version
 
     def embed(self, images: Sequence[DecodedImage]) -> np.ndarray:
-        batch = np.stack([to_model_input(img.rgb, self.bundle.preprocess) for img in images])
-        return self.engine.embed(batch)
+        return embed_decoded(self.bundle, self.engine, images)
 
     def scores(self, embedding: np.ndarray) -> ClassScores:
         if self.use_head and self.bundle.head is not None:

@@ -26,9 +26,8 @@ from idtool.preprocess import (
     DEFAULT_MAX_PIXELS,
     DecodedImage,
     decode_image,
-    to_model_input,
 )
-from idtool.runtime import EmbeddingEngine
+from idtool.runtime import EmbeddingEngine, embed_decoded
 from idtool.taxonomy import TAXONOMY_FILE, infer_taxon, read_taxonomy_csv
 
 log = logging.getLogger(__name__)
@@ -124,8 +123,7 @@ class ReferenceEmbedder:
         self.engine = engine
 
     def embed(self, images: Sequence[DecodedImage]) -> np.ndarray:
-        batch = np.stack([to_model_input(img.rgb, self.bundle.preprocess) for img in images])
-        return self.engine.embed(batch)
+        return embed_decoded(self.bundle, self.engine, images)
 
 
 def _upsert_image(
@@ -257,20 +255,3 @@ def import_reference_dir(
         )
     report.reference_version = catalog.reference_version()
     return report
-
-
-def embed_missing(catalog: Catalog, embedder: ReferenceEmbedder) -> int:
-    """Embed active images that have no embedding for the current model. Returns the count."""
-    missing = catalog.missing_embeddings(embedder.bundle.embedding_version)
-    done = 0
-    for start in range(0, len(missing), EMBED_BATCH):
-        chunk = missing[start : start + EMBED_BATCH]
-        decoded = [decode_image(Path(img.path)) for img in chunk]
-        vectors = embedder.embed(decoded)
-        with catalog.db.atomic():
-            for img, dec, vector in zip(chunk, decoded, vectors, strict=True):
-                catalog.store_embedding(
-                    img.id, embedder.bundle.embedding_version, dec.sha256, vector
-                )
-        done += len(chunk)
-    return done

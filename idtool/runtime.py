@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -17,6 +18,7 @@ import numpy as np
 from idtool.bundle import ModelBundle
 from idtool.errors import BadField, ModelBundleError
 from idtool.hashing import sha256_file
+from idtool.preprocess import DecodedImage, to_model_input
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,14 @@ class OnnxEngine:
             None, {self._input: np.ascontiguousarray(batch, dtype=np.float32)}
         )
         return l2_normalise(np.asarray(out))
+
+
+def embed_decoded(
+    bundle: ModelBundle, engine: EmbeddingEngine, images: Sequence[DecodedImage]
+) -> np.ndarray:
+    """Preprocess decoded images as the bundle says and embed them in one batch."""
+    batch = np.stack([to_model_input(img.rgb, bundle.preprocess) for img in images])
+    return engine.embed(batch)
 
 
 def onnx_path(bundle: ModelBundle, variant: str) -> Path:
