@@ -27,6 +27,7 @@ class MaterialCheck:
     shows: tuple[tuple[str, str], ...]  # (possibility, what it would show)
     indicative: bool
     destructive: bool
+    tool: str | None = None  # the idtool command that helps with it (``idtool schreger``)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +37,7 @@ class MaterialCheck:
             "shows": dict(self.shows),
             "indicative": self.indicative,
             "destructive": self.destructive,
+            "tool": self.tool,
         }
 
 
@@ -50,12 +52,14 @@ class MaterialTriage:
     send_to_lab_when: tuple[str, ...]
     references: tuple[str, ...]
     disclaimer: str
+    separates: str | None = None  # which quick checks tell this material from its lookalikes
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
             "material": self.material,
             "title": self.title,
+            "separates": self.separates,
             "checks": [c.to_dict() for c in self.checks],
             "send_to_lab_when": list(self.send_to_lab_when),
             "references": list(self.references),
@@ -103,6 +107,7 @@ def checks_for_material(label: str) -> MaterialTriage | None:
                 shows=tuple((k, v) for k, v in raw["shows"].items()),
                 indicative=bool(raw["indicative"]),
                 destructive=bool(raw["destructive"]),
+                tool=raw.get("tool"),
             )
         )
     return MaterialTriage(
@@ -113,4 +118,5 @@ def checks_for_material(label: str) -> MaterialTriage | None:
         send_to_lab_when=tuple(entry["send_to_lab_when"]),
         references=tuple(table["references"]),
         disclaimer=table["disclaimer"],
+        separates=entry.get("separates"),
     )
