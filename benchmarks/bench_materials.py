@@ -2,7 +2,7 @@
 
 Embeds every photo of ``../shared/data/met_ivory_bone`` with a bundle's backbone: the whole
 photo (and its mirror) as ``idtool train`` does, plus up to ``count`` full-resolution surface
-tiles from :func:`idtool.tiles.select_tiles`. Then, on stratified k-fold cross-validation
+tiles from :func:`idtool.forensics.tiles.select_tiles`. Then, on stratified k-fold cross-validation
 grouped by museum object (``met_object_id`` in SOURCES.csv) and by near-duplicates, so one
 object's photos never straddle folds, it compares:
 
@@ -34,13 +34,18 @@ from pathlib import Path
 
 import numpy as np
 
-from idtool.bundle import load_bundle
 from idtool.config import PROJECT_ROOT, SHIPPED_MODELS_DIR
-from idtool.grouping import near_duplicate_group_ids
-from idtool.preprocess import decode_image, to_model_input
-from idtool.runtime import TorchEngine, l2_normalise
-from idtool.tiles import TileConfig, select_tiles, tile_inputs
-from idtool.training import CONFIDENCE_GRID, expected_calibration_error, fit_temperature, softmax
+from idtool.curation.grouping import near_duplicate_group_ids
+from idtool.curation.training import (
+    CONFIDENCE_GRID,
+    expected_calibration_error,
+    fit_temperature,
+    softmax,
+)
+from idtool.forensics.tiles import TileConfig, select_tiles, tile_inputs
+from idtool.model.bundle import load_bundle
+from idtool.model.preprocess import decode_image, to_model_input
+from idtool.model.runtime import TorchEngine, l2_normalise
 
 DATA = PROJECT_ROOT.parent / "shared" / "data" / "met_ivory_bone"
 CLASSES = ("material_bone", "material_ivory", "material_walrus_ivory")

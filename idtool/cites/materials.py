@@ -108,7 +108,13 @@ def _read(path: Path) -> MaterialTable:
             )
         rows.setdefault(material, []).append(
             MaterialSource(
-                material, taxon, *(str(row[c] or "").strip() for c in _COLUMNS[2:]), basis=basis
+                material_class=material,
+                taxon=taxon,
+                common_name=(row["common_name"] or "").strip(),
+                part=(row["part"] or "").strip(),
+                how_to_tell_apart=(row["how_to_tell_apart"] or "").strip(),
+                note=(row["note"] or "").strip(),
+                basis=basis,
             )
         )
     return MaterialTable({k: tuple(v) for k, v in rows.items()}, notes)

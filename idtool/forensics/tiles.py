@@ -3,7 +3,7 @@
 A whole-object photo resized to the model's input throws away the texture an examiner
 looks at (Schreger lines and the dense polish of elephant ivory, the pits and canals of
 bone, the marbled core of walrus ivory). :func:`select_tiles` finds the object with the
-framing step of :mod:`idtool.quality` (:func:`~idtool.quality.object_box`), separates it
+framing step of :mod:`idtool.forensics.quality` (:func:`~idtool.forensics.quality.object_box`), separates it
 from the background by its colour distance to the photo's border, and picks up to
 ``count`` square tiles at the photo's own resolution that lie on the object, skipping
 background and specular highlights. :func:`tile_inputs` turns them into model inputs.
@@ -20,12 +20,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from idtool.preprocess import PreprocessConfig, normalize
-from idtool.quality import object_box, work_luminance
+from idtool.forensics.quality import object_box, work_luminance
+from idtool.model.preprocess import PreprocessConfig, normalize
 
 BORDER_FRACTION = 0.04  # outer strip of the frame taken as background
 BACKGROUND_LAB_DISTANCE = 14.0  # Lab distance from the background colour to count as object
-HIGHLIGHT_LUMINANCE = 245  # pixels at or above this (and nearly grey) are specular highlights
+HIGHLIGHT_LUMINANCE = 250  # pixels at or above this (and nearly grey) are specular highlights
 HIGHLIGHT_MAX_SATURATION = 40
 
 
@@ -187,8 +187,15 @@ def select_tiles(rgb: np.ndarray, config: TileConfig) -> list[Tile]:
         )
 
     stride = max(1, side // 2)
-    xs = range(max(0, left), max(max(0, left), min(right, width) - side) + 1, stride)
-    ys = range(max(0, top), max(max(0, top), min(bottom, height) - side) + 1, stride)
+
+    def positions(start: int, stop: int, limit: int) -> list[int]:
+        first, last = max(0, start), min(stop, limit) - side
+        if last <= first:  # box narrower than a tile: centre one on it
+            return [min(max(0, (start + stop - side) // 2), limit - side)]
+        return sorted({*range(first, last + 1, stride), last})
+
+    xs = positions(left, right, width)
+    ys = positions(top, bottom, height)
     grid = []
     for y in ys:
         for x in xs:
@@ -207,6 +214,9 @@ def select_tiles(rgb: np.ndarray, config: TileConfig) -> list[Tile]:
         # The border is the object itself (a close-up filling the frame) or the object
         # matches its background: the framing box alone says where the object is.
         candidates = [t for t in grid if t.highlight_fraction <= config.max_highlight_fraction]
+    if not candidates:
+        # a bright white object under strong light: the least-clipped tiles
+        candidates = sorted(grid, key=lambda t: t.highlight_fraction)[: config.count]
     candidates.sort(key=lambda t: -t.texture)
     chosen: list[Tile] = []
     for tile in candidates:
