@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from idtool.tokens import create_token
+from idtool.evidence.tokens import create_token
 from phone_photos import PHONE_SIZE_PX, PhonePhotos
 from server_support import (  # noqa: F401
     app,
