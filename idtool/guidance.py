@@ -54,6 +54,11 @@ def _primary_set(listings: ListingIndex) -> ListingSetInfo | None:
     return listings.sets[-1] if listings.sets else None
 
 
+def _annotation(entry: ListingEntry) -> str | None:
+    """The full annotation where the export has one (quotas, conditions), else the short."""
+    return clean_annotation(entry.full_annotation or entry.annotation) or None
+
+
 def _cites_for(entry: ListingEntry, choice: PopulationChoice, match: ListingMatch) -> CitesListing:
     listed_under = entry.listed_under
     if match.inherited and listed_under == entry.full_name and entry.rank != "species":
@@ -61,7 +66,7 @@ def _cites_for(entry: ListingEntry, choice: PopulationChoice, match: ListingMatc
     return CitesListing(
         appendix=choice.appendix,
         population=choice.population,
-        annotation=clean_annotation(entry.annotation) or None,
+        annotation=_annotation(entry),
         listing_id=entry.taxon_id or f"{entry.listing_set.name}:{entry.full_name}",
         listed_under=listed_under,
         listing=entry.listing,
@@ -183,7 +188,7 @@ def guidance_for_taxon(
             cites=CitesListing(
                 None,
                 "not covered",
-                clean_annotation(entry.annotation) or None,
+                _annotation(entry),
                 entry.taxon_id or None,
                 entry.listed_under,
                 entry.listing,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -29,9 +28,6 @@ from idtool.cites.store import (
     migrate,
     rows_of_sets,
 )
-
-BUNDLED_PATH = Path(__file__).resolve().parent.parent / "data" / "cites_bundled_listings.csv"
-BUNDLED_SNAPSHOT_DATE = "2023-11-25"
 
 
 @dataclass(frozen=True)
@@ -94,6 +90,10 @@ class ListingEntry:
     synonyms: tuple[str, ...]
     common_names: str
     listing_set: ListingSetInfo
+    common_names_fr: str = ""
+    common_names_es: str = ""
+    distribution_iso: tuple[str, ...] = ()
+    provenance: str = ""
 
     @property
     def appendices(self) -> tuple[str, ...]:
@@ -135,6 +135,14 @@ class ListingEntry:
             synonyms=tuple(_synonym_names(row.get("synonyms") or "")),
             common_names=row.get("common_names") or "",
             listing_set=listing_set,
+            common_names_fr=row.get("common_names_fr") or "",
+            common_names_es=row.get("common_names_es") or "",
+            distribution_iso=tuple(
+                c.strip().upper()
+                for c in (row.get("distribution_iso") or "").replace(";", ",").split(",")
+                if c.strip()
+            ),
+            provenance=row.get("provenance") or "",
         )
 
 
@@ -404,24 +412,6 @@ def stale_warning(listing_set: ListingSetInfo) -> str | None:
     return None
 
 
-def load_bundled_entries(path: Path = BUNDLED_PATH) -> tuple[list[ListingEntry], ListingSetInfo]:
-    """Read the bundled listings table shipped with idtool."""
-    from idtool.cites.listing_import import read_rows
-    from idtool.hashing import sha256_file
-
-    layout, rows = read_rows(path)
-    row_list = list(rows)
-    info = ListingSetInfo(
-        name=path.name,
-        sha256=sha256_file(path),
-        snapshot_date=BUNDLED_SNAPSHOT_DATE,
-        layout=layout,
-        row_count=len(row_list),
-        bundled=True,
-    )
-    return [ListingEntry.from_row(r, info) for r in row_list], info
-
-
 def load_listing_index(db: sqlite_utils.Database) -> ListingIndex:
     """Build the index from the catalog's current listing sets (or the bundled table).
 
@@ -445,8 +435,9 @@ def load_listing_index(db: sqlite_utils.Database) -> ListingIndex:
         entries = [ListingEntry.from_row(r, by_id[r["set_id"]]) for r in rows]
         used = sets
     else:
-        entries, info = load_bundled_entries()
-        used = [info]
+        from idtool.cites.bundled import load_bundled_entries
+
+        entries, used = load_bundled_entries()
     quotas: list[Quota] = []
     if quota_sets := list_sets(db, KIND_QUOTAS):
         info_q = quota_sets[-1]

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from idtool.catalog import open_catalog_db
 from idtool.cites import import_listing_file, list_sets, load_listing_index
-from idtool.cites.listing_index import LATEST_COP, load_bundled_entries, stale_warning
+from idtool.cites.bundled import load_bundled_entries
+from idtool.cites.listing_index import LATEST_COP, stale_warning
 from idtool.cites.store import KIND_EU
 from idtool.cli.common import (
     catalog_option,
@@ -144,8 +145,7 @@ def register(group: click.Group) -> None:
         index = load_listing_index(db)
         in_use = {(s.name, s.sha256) for s in index.sets}
         if not sets:
-            _, bundled = load_bundled_entries()
-            sets = [bundled]
+            _, sets = load_bundled_entries()
         rows: list[dict[str, Any]] = []
         for info in sets:
             row = info.to_dict()
