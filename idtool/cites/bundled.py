@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from idtool.cites.listing_import import idtool_listing_row
-from idtool.cites.listing_index import ListingEntry
 from idtool.cites.store import ListingSetInfo
 from idtool.errors import ListingDataError
 from idtool.hashing import sha256_file
@@ -76,15 +75,15 @@ def read_amendments(path: Path = AMENDMENTS_PATH) -> list[dict[str, str]]:
     return _read(path)
 
 
-def load_bundled_entries(
+def load_bundled_rows(
     path: Path = BUNDLED_PATH, amendments: Path = AMENDMENTS_PATH
-) -> tuple[list[ListingEntry], list[ListingSetInfo]]:
+) -> tuple[list[tuple[dict[str, Any], ListingSetInfo]], list[ListingSetInfo]]:
     """Read the shipped table and the amendments, oldest source first.
 
     Returns:
-        The entries (later sets replace earlier rows of the same name in the index) and
-        one listing set per source: the 2017 index part, the 2023 reptile part, the
-        amendments.
+        ``cites_taxa``-shaped rows with their set (later sets replace earlier rows of the
+        same name in the index) and one listing set per source: the 2017 index part, the
+        2023 reptile part, the amendments.
 
     Raises:
         ListingDataError: a shipped file is missing or malformed.
@@ -94,7 +93,7 @@ def load_bundled_entries(
     by_source: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_source.setdefault(row.get("source") or "", []).append(row)
-    entries: list[ListingEntry] = []
+    entries: list[tuple[dict[str, Any], ListingSetInfo]] = []
     sets: list[ListingSetInfo] = []
     for source in sorted(by_source, key=_source_date):
         info = ListingSetInfo(
@@ -106,7 +105,7 @@ def load_bundled_entries(
             bundled=True,
         )
         sets.append(info)
-        entries += [ListingEntry.from_row(idtool_listing_row(r), info) for r in by_source[source]]
+        entries += [(idtool_listing_row(r), info) for r in by_source[source]]
     amended = [_amendment_row(r) for r in _read(amendments)]
     dates = [r.get("effective") or "" for r in _read(amendments)]
     info = ListingSetInfo(
@@ -118,5 +117,5 @@ def load_bundled_entries(
         bundled=True,
     )
     sets.append(info)
-    entries += [ListingEntry.from_row(r, info) for r in amended]
+    entries += [(r, info) for r in amended]
     return entries, sets

@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from idtool.cites.annotations import PopulationSplit, parse_listing, parse_population_split
+from idtool.cites.bundled import load_bundled_rows
 from idtool.cites.eu import EuAnnexEntry, EuAnnexIndex
 from idtool.cites.store import (
     KIND_EU,
@@ -435,9 +436,8 @@ def load_listing_index(db: sqlite_utils.Database) -> ListingIndex:
         entries = [ListingEntry.from_row(r, by_id[r["set_id"]]) for r in rows]
         used = sets
     else:
-        from idtool.cites.bundled import load_bundled_entries
-
-        entries, used = load_bundled_entries()
+        rows_and_sets, used = load_bundled_rows()
+        entries = [ListingEntry.from_row(row, info) for row, info in rows_and_sets]
     quotas: list[Quota] = []
     if quota_sets := list_sets(db, KIND_QUOTAS):
         info_q = quota_sets[-1]

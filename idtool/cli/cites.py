@@ -11,9 +11,10 @@ import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
-from idtool.catalog import open_catalog_db
+from idtool.catalog.store import open_catalog_db
 from idtool.cites import import_listing_file, list_sets, load_listing_index
-from idtool.cites.bundled import load_bundled_entries
+from idtool.cites.bundled import load_bundled_rows
+from idtool.cites.guidance import CombinedGuidance, Guidance, guidance_for_label
 from idtool.cites.listing_index import LATEST_COP, stale_warning
 from idtool.cites.store import KIND_EU
 from idtool.cli.common import (
@@ -26,7 +27,6 @@ from idtool.cli.common import (
     trade_options,
 )
 from idtool.config import Settings
-from idtool.guidance import CombinedGuidance, Guidance, guidance_for_label
 
 
 def open_cites_db(settings: Settings) -> sqlite_utils.Database:
@@ -145,7 +145,7 @@ def register(group: click.Group) -> None:
         index = load_listing_index(db)
         in_use = {(s.name, s.sha256) for s in index.sets}
         if not sets:
-            _, sets = load_bundled_entries()
+            _, sets = load_bundled_rows()
         rows: list[dict[str, Any]] = []
         for info in sets:
             row = info.to_dict()
