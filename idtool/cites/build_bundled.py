@@ -17,8 +17,9 @@ Rows are kept when the Appendices name the taxon or inheritance would answer wro
 1. every order, family, subfamily and genus row, turned into a taxonomy-only row (no
    listing) when it only repeats the listing of the taxon above it (e.g. the orchid
    genera, included in Orchidaceae spp.);
-2. a species (then subspecies) row when the higher taxa kept so far do not give it the
-   same appendices, when it carries its own annotation (a population split, a quota), an
+2. a species (then subspecies) row in Appendix I and not "included in" a higher-taxon
+   listing (Appendix I names its species), or one the higher taxa kept so far do not give
+   the same appendices, or when it carries its own annotation (a population split, a quota), an
    Appendix III Party, a plant annotation symbol of its own or an NC exclusion;
 3. a taxonomy-only genus row for every genus whose species were dropped and which has no
    row, so that those species still reach their family or order.
@@ -72,6 +73,7 @@ COLUMNS = (
 HIGHER_RANKS = ("ORDER", "FAMILY", "SUBFAMILY", "GENUS")
 LOWER_RANKS = ("SUBSPECIES", "VARIETY")
 
+_INCLUDED = re.compile(r"Included in [A-Z]\w+ spp|\[\w+ listing ", re.I)
 # Annotation text that carries no listing fact of its own.
 _NOT_A_FACT = re.compile(
     r"Included in [^.]*?spp\.?|Entry into effect [^.]*\.|Formerly included in [^.]*\.|"
@@ -235,6 +237,8 @@ def _needed(row: dict[str, str], index: ListingIndex, by_name: dict[str, dict[st
         return True
     if not appendices:
         return False
+    if "I" in appendices and not _INCLUDED.search(row["annotation"]):
+        return True  # Appendix I names its species: keep them as rows of their own
     answer = listing_answer(index, row["full_name"])
     if row["hash_symbol"] and row["hash_symbol"] != answer.hash_symbol:
         return True

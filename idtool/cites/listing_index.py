@@ -46,6 +46,11 @@ COP_MEETINGS = (
 )
 LATEST_COP = COP_MEETINGS[-1]
 
+INHERITED = "{query} is not listed by name; it is covered by the listing of {taxon} ({rank})"
+INHERITED_BUNDLED = (
+    "{query} has no row of its own in the shipped table; the listing of {taxon} ({rank}) covers it"
+)
+
 _SYNONYM = re.compile(r"\b([A-Z][a-z]+(?: (?:[a-z][a-z-]{2,})){1,2})\b")
 _NOT_EPITHETS = {"in", "de", "von", "van", "da", "du", "del", "la", "le", "and", "ex", "et"}
 _SPP = re.compile(r"\s+(spp?\.?|ssp\.|subsp\.|var\.)(\s|$)", re.I)
@@ -273,6 +278,10 @@ class ListingIndex:
     def bundled(self) -> bool:
         return any(s.bundled for s in self.sets)
 
+    def entries(self) -> list[ListingEntry]:
+        """Every row in force (one per name)."""
+        return list(self._by_name.values())
+
     def entry(self, name: str) -> ListingEntry | None:
         return self._by_name.get(normalise_name(name).casefold())
 
@@ -349,10 +358,8 @@ class ListingIndex:
             if not entry.appendices:
                 note = f"{query} falls under {entry.full_name}, which is not covered (NC)"
                 return ListingMatch(query, "not_listed", kind, entry, tuple(lineage), note)
-            note = (
-                f"{query} is not listed by name; it is covered by the listing of "
-                f"{entry.full_name} ({entry.rank})"
-            )
+            template = INHERITED_BUNDLED if entry.listing_set.bundled else INHERITED
+            note = template.format(query=query, taxon=entry.full_name, rank=entry.rank)
             return ListingMatch(query, "listed", kind, entry, tuple(lineage), note)
         members = [self._by_name[n.casefold()] for n in self._members.get(query.casefold(), [])]
         if members:

@@ -175,28 +175,34 @@ def register(group: click.Group) -> None:
             click.echo("EU annex: unknown — no data loaded")
 
     @group.command("guidance")
-    @click.argument("name")
+    @click.argument("name", nargs=-1, required=True)
     @trade_options
     @catalog_option
     @format_option
     @click.pass_context
     def guidance_cmd(
         ctx: click.Context,
-        name: str,
+        name: tuple[str, ...],
         catalog_path: Path | None,
         output_format: str,
         **trade: str | None,
     ) -> None:
-        """What CITES requires for a taxon (any rank) or material and a declared trade.
+        """What CITES requires for a taxon or material and a declared trade.
+
+        NAME is a scientific name of any rank, a synonym, or a common name in English,
+        French or Spanish, quoted or not; a misspelt or partial name is read as the
+        clearly closest known name, or answered with ranked suggestions.
 
         Example:
 
-            idtool guidance "Loxodonta africana" --origin BW --purpose T --source W
+            idtool guidance Loxodonta africana --origin BW --purpose T --source W
+
+            idtool guidance perroquet gris --origin CM --source W
         """
         declaration = declaration_from(trade)
         settings = settings_from(ctx, catalog_path=catalog_path)
         index = load_listing_index(open_cites_db(settings))
-        result = guidance_for_label(name, declaration, index)
+        result = guidance_for_label(" ".join(name), declaration, index)
         if output_format == "json":
             echo_json(result.to_dict())
             return
@@ -221,7 +227,12 @@ def _print_guidance(result: Guidance | CombinedGuidance) -> None:
             ),
         )
         table.add_row("default", result.default_label)
-    table.add_row("match", g.match_note or g.match_kind)
+    if g.name_match and g.name_match.note:
+        table.add_row("name", g.name_match.note)
+    table.add_row("match", g.match_note or g.listing_match)
+    names = [f"{lang}: {', '.join(found[:3])}" for lang, found in g.common_names.items() if found]
+    if names:
+        table.add_row("common names", "\n".join(names))
     table.add_row("population", g.cites.population or "")
     if g.cites.options and not g.cites.population_resolved:
         table.add_row(
