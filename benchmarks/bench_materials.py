@@ -20,7 +20,7 @@ selective accuracy (0.95 by default): the figures are top-1, per-class recall, e
 calibration error and the coverage at that threshold. Each is repeated over ``--repeats``
 fold seeds (min / median shown); the load average is printed with the figures.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_materials.py [--model models/idtool-lite0-1.0.0]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_materials.py [--model models/idtool-lite0-1.1.0]
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from idtool.curation.training import (
 )
 from idtool.forensics.tiles import TileConfig, select_tiles, tile_inputs
 from idtool.model.bundle import load_bundle
+from idtool.model.discovery import SHIPPED_BUNDLE
 from idtool.model.preprocess import decode_image, to_model_input
 from idtool.model.runtime import TorchEngine, l2_normalise
 
@@ -198,7 +199,7 @@ def figures(logits: np.ndarray, y: np.ndarray, target: float) -> dict[str, float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--model", type=Path, default=SHIPPED_MODELS_DIR / "idtool-lite0-1.0.0")
+    parser.add_argument("--model", type=Path, default=SHIPPED_MODELS_DIR / SHIPPED_BUNDLE)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--target", type=float, default=0.95, help="selective accuracy to reach")

@@ -95,7 +95,7 @@ def appendix_table(labels: Sequence[str], taxa: dict[str, TaxonRecord], db: Any)
                 out[label] = appendix
             elif status == "not_wildlife" or fallback[label] == "not_wildlife":
                 out[label] = "not_wildlife"
-            elif status == "not_listed":
+            elif status in ("not_listed", "not_listed_as_material"):
                 out[label] = "not_listed"
             else:
                 out[label] = "unknown"
