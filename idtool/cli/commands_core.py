@@ -270,8 +270,8 @@ def identify(
 @click.option(
     "--tiles/--no-tiles",
     default=None,
-    help="Add the surface-tile texture view (default: on when the reference set has two or "
-    "more material classes).",
+    help="Add the surface-tile texture view (default: on when the reference set has two of "
+    "material_ivory, material_walrus_ivory, material_bone).",
 )
 @format_option
 @click.pass_context
@@ -291,8 +291,8 @@ def train(
 
     Cross-validates with near-duplicates grouped, calibrates the confidence (temperature),
     picks the thresholds, and writes a new model bundle with a model card and its ONNX
-    Runtime export; identify, batch and serve use the newest trained bundle. With two or
-    more material classes the head also reads full-resolution surface tiles (--tiles).
+    Runtime export; identify, batch and serve use the newest trained bundle. With ivory,
+    walrus ivory or bone classes the head also reads full-resolution surface tiles (--tiles).
 
     Example:
 

@@ -208,8 +208,8 @@ def reference_audit(
 @click.option(
     "--tiles/--no-tiles",
     default=None,
-    help="Add the surface-tile texture view (default: on when the reference set has two or "
-    "more material classes).",
+    help="Add the surface-tile texture view (default: on when the reference set has two of "
+    "material_ivory, material_walrus_ivory, material_bone).",
 )
 @format_option
 @click.pass_context

@@ -24,7 +24,6 @@ import numpy as np
 from idtool.forensics.tiles import TileConfig, select_tiles, tile_inputs
 from idtool.model.preprocess import PreprocessConfig
 from idtool.model.runtime import EmbeddingEngine
-from idtool.types import MATERIAL_PREFIX
 
 
 @dataclass(frozen=True)
@@ -44,15 +43,18 @@ class TextureView:
 
 
 COMBINE = "concat(whole, mean of tiles)"
-MIN_MATERIAL_CLASSES = 2  # "auto" turns the texture view on from this many material classes
+# The classes the texture view was measured on (benchmarks/bench_materials.py): "auto"
+# turns it on when a reference set has at least two of them.
+TEXTURE_CLASSES = frozenset({"material_ivory", "material_walrus_ivory", "material_bone"})
+MIN_TEXTURE_CLASSES = 2
 
 
 def choose_texture(classes: Sequence[str], tiles: bool | None = None) -> TextureView | None:
     """The texture view a new head should use: ``tiles`` True/False forces it; None
-    (auto) turns it on when the reference set has at least two material classes, where
-    it was measured to help (telling materials apart by their surface)."""
+    (auto) turns it on when the reference set has at least two of
+    :data:`TEXTURE_CLASSES`, the materials whose surface it was measured to tell apart."""
     if tiles is None:
-        tiles = sum(c.startswith(MATERIAL_PREFIX) for c in classes) >= MIN_MATERIAL_CLASSES
+        tiles = len(TEXTURE_CLASSES.intersection(classes)) >= MIN_TEXTURE_CLASSES
     return TextureView(TileConfig()) if tiles else None
 
 
