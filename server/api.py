@@ -135,10 +135,13 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
     notes = check_text("notes", request.form.get("notes"))
     filename = check_text("filename", secure_filename(upload.filename or "")) or "upload"
     settings = state.settings
-    decoded = decode_image(
-        data, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels
-    )
     model = state.model
+    decoded = decode_image(
+        data,
+        max_bytes=settings.max_image_bytes,
+        max_pixels=settings.max_image_pixels,
+        fit=model.runtime.bundle.preprocess,
+    )
     identification = with_advice(model.identify(decoded, filename), declaration, model.listings)
     guidance = identification.extra["guidance"]
     state.store.store_original(data)
