@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from photo_sets import demo_photos, synth_medium, synth_phone
 
-from idtool.bundle import load_bundle
 from idtool.config import SHIPPED_MODELS_DIR
-from idtool.preprocess import decode_image, to_model_input
-from idtool.runtime import load_engine
+from idtool.model.bundle import load_bundle
+from idtool.model.preprocess import decode_image, to_model_input
+from idtool.model.runtime import load_engine
 
 
 def _embed(engine, bundle, paths: list[Path], fit: bool) -> np.ndarray:

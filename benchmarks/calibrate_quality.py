@@ -1,15 +1,15 @@
-"""Calibrate (and re-check) the photo-quality thresholds of idtool.quality.
+"""Calibrate (and re-check) the photo-quality thresholds of idtool.forensics.quality.
 
 Runs every demo photo (``shared/data/reference_demo/*/*.jpg``, plus ``reference_images/``
 if present) as is and with synthetic degradations, prints the distribution of each raw
 metric and the pass/warn rate the current thresholds give. The thresholds in
-``idtool.quality.THRESHOLDS`` were chosen from this output: each one sits between the demo
+``idtool.forensics.quality.THRESHOLDS`` were chosen from this output: each one sits between the demo
 photos (which should pass) and the matching degradation (which should warn).
 
 Each degraded photo is encoded as a JPEG (quality 92, as a camera would store it) and
 measured the way identify, batch and the server measure it (``--path working``, the
 default): decoded for the shipped model (reduced JPEG decoding + one downscale to the
-working image, see idtool.preprocess). ``--path full`` measures the full decode instead
+working image, see idtool.model.preprocess). ``--path full`` measures the full decode instead
 (as ``idtool quality`` does). ``--phones N`` adds N generated 12 MP phone photos (and
 their degradations) to the demo photos.
 
@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from photo_sets import phone_jpeg
 
-from idtool.bundle import load_bundle
-from idtool.preprocess import PreprocessConfig, decode_image
-from idtool.quality import THRESHOLDS, assess_decoded, measure_metrics
+from idtool.forensics.quality import THRESHOLDS, assess_decoded, measure_metrics
+from idtool.model.bundle import load_bundle
+from idtool.model.preprocess import PreprocessConfig, decode_image
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO_DIRS = (ROOT.parent / "shared" / "data" / "reference_demo", ROOT / "reference_images")

@@ -2,10 +2,10 @@
 
 :func:`prepare` runs in a decode worker (thread, process or Ray actor): it decodes one
 file once, at the size the model needs (the working image of
-:func:`idtool.preprocess.decode_image` with ``fit=``), and from that one image measures
+:func:`idtool.model.preprocess.decode_image` with ``fit=``), and from that one image measures
 its quality and makes its thumbnail, so the thread that runs the model only embeds. :func:`finish` runs where the model is: one batched
 identification call, then the CITES guidance of each result (:func:`cites_guidance`,
-the only glue to :mod:`idtool.guidance`).
+the only glue to :mod:`idtool.cites.guidance`).
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from idtool.advice import with_advice
 from idtool.batch.walk import BatchItem
 from idtool.cites import ListingIndex
+from idtool.cites.guidance import TradeDeclaration
+from idtool.decide.advice import with_advice
+from idtool.decide.identify import Identifier
 from idtool.errors import IdtoolError, InvalidImage
-from idtool.guidance import TradeDeclaration
-from idtool.identify import Identifier
-from idtool.preprocess import DecodedImage, PreprocessConfig, decode_image
-from idtool.quality import QualityReport, assess_decoded
+from idtool.forensics.quality import QualityReport, assess_decoded
+from idtool.model.preprocess import DecodedImage, PreprocessConfig, decode_image
 from idtool.types import Identification
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ Threads are set for a small machine (measured on 2 cores, see the README's Perfo
 section): ``workers`` decode threads, OpenCV's own thread pool off during the run (each
 decode thread already keeps a core busy; OpenCV's pool on top of them only adds
 contention), and the ONNX Runtime session with spinning off (see
-:class:`idtool.runtime.OnnxEngine`). Decoding ahead is bounded in images *and* in bytes
+:class:`idtool.model.runtime.OnnxEngine`). Decoding ahead is bounded in images *and* in bytes
 (:data:`DECODE_AHEAD_BYTES`): a file being decoded counts its size on disk plus its
 working image, a decoded one what it holds, so a folder of 12 MP photos cannot fill the
 memory.
@@ -35,14 +35,14 @@ from idtool.batch.jobs import JobConfig, JobStore
 from idtool.batch.progress import NoProgress, ProgressReporter
 from idtool.batch.report import ReportPaths, write_reports
 from idtool.batch.walk import BatchItem, discover
-from idtool.bundle import load_bundle
-from idtool.bundles import resolve_bundle_dir
-from idtool.catalog import Catalog
+from idtool.catalog.store import Catalog
 from idtool.cites import ListingIndex, load_listing_index
 from idtool.config import Settings
+from idtool.decide.service import Runtime
 from idtool.errors import BadField
-from idtool.preprocess import PreprocessConfig
-from idtool.service import Runtime
+from idtool.model.bundle import load_bundle
+from idtool.model.discovery import resolve_bundle_dir
+from idtool.model.preprocess import PreprocessConfig
 
 log = logging.getLogger(__name__)
 
