@@ -41,6 +41,26 @@ def available_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def cpu_int8_kind() -> str:
+    """Which int8 arithmetic this CPU has: ``vnni`` (AVX-512 VNNI, AVX-VNNI or AMX: exact
+    u8 x s8 dot products) or ``no-vnni`` (AVX2's pmaddubsw, which saturates 16-bit sums,
+    so weights need a 7-bit range). An int8 model is validated for one kind at export and
+    used only on CPUs of that kind.
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return "no-vnni"
+    for line in flags.splitlines():
+        if line.startswith("flags"):
+            have = set(line.split(":", 1)[1].split())
+            return "vnni" if have.intersection(VNNI_FLAGS) else "no-vnni"
+    return "no-vnni"
+
+
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -129,6 +149,15 @@ def _verified_onnx(bundle: ModelBundle, variant: str) -> Path | None:
         )
     if info.get("validated") is not True:
         log.warning("%s did not pass its parity check at export; ignoring it", path)
+        return None
+    validated_kind = (info.get("cpu") or {}).get("int8_kind")
+    if variant == "int8" and validated_kind != cpu_int8_kind():
+        log.info(
+            "%s was validated on a %s CPU and this one is %s; using fp32",
+            path,
+            validated_kind,
+            cpu_int8_kind(),
+        )
         return None
     return path
 
