@@ -8,7 +8,9 @@ import click
 
 from idtool.catalog.store import current_user
 from idtool.cli.common import echo_json, format_option, settings_from
+from idtool.evidence.export import export_case
 from idtool.evidence.store import EvidenceStore
+from idtool.evidence.verify import verify_store
 
 
 def register(group: click.Group) -> None:
@@ -33,7 +35,7 @@ def register(group: click.Group) -> None:
         settings = settings_from(ctx)
         store = EvidenceStore.open(settings.evidence_path)
         try:
-            report = store.verify()
+            report = verify_store(store)
         finally:
             store.close()
         if output_format == "json":
@@ -69,7 +71,7 @@ def register(group: click.Group) -> None:
         settings = settings_from(ctx)
         store = EvidenceStore.open(settings.evidence_path)
         try:
-            report = store.export_case(case_ref, directory, current_user())
+            report = export_case(store, case_ref, directory, current_user())
         finally:
             store.close()
         if output_format == "json":
