@@ -47,6 +47,8 @@ def register(group: click.Group) -> None:
             )
             for note in report.notes:
                 click.echo(f"note: {note}")
+            for path in report.leftovers:
+                click.echo(f"leftover temporary file: {path}")
             for problem in report.problems:
                 click.echo(f"MISMATCH: {problem}")
             click.echo("OK: everything verifies" if report.ok else "FAILED: evidence was altered")
@@ -61,8 +63,9 @@ def register(group: click.Group) -> None:
     def export(ctx: click.Context, case_ref: str, directory: Path, output_format: str) -> None:
         """Write every record of CASE_REF into DIRECTORY: originals, JSON, manifest.
 
-        DIRECTORY must be new or empty. manifest.json lists each file with its SHA-256;
-        each export is logged in the custody log.
+        DIRECTORY must be new or empty. Everything is written to a temporary folder
+        beside it and renamed into place only when complete. manifest.json lists each
+        file with its SHA-256; each export (or failed export) is logged in the custody log.
 
         Example:
 

@@ -99,7 +99,14 @@ def test_evidence_verify_and_export(env, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["items"][0]["sha256"] == sha
     assert run("evidence", "export", "NOPE", str(tmp_path / "n")).exit_code == 1
+    (env / "evidence" / "incoming" / ".upload-crashed").write_bytes(b"partial")
+    noted = run("evidence", "verify")
+    assert noted.exit_code == 0
+    assert "leftover temporary file: incoming/.upload-crashed" in noted.stdout
     (env / "evidence" / "originals" / sha[:2] / sha).write_bytes(b"tampered")
+    failed = run("evidence", "export", "CASE-1", str(tmp_path / "case1-again"))
+    assert failed.exit_code == 1 and "[integrity_error]" in failed.output
+    assert not (tmp_path / "case1-again").exists()
     bad = run("evidence", "verify", "--format", "json")
     assert bad.exit_code == 1
     assert json.loads(bad.stdout)["ok"] is False
