@@ -60,6 +60,9 @@ NOT_FOUND_BUNDLED = (
 )
 
 
+NEXT_STEP_NOT_COVERED = "{reason}: no CITES document is needed for this population"
+
+
 def _primary_set(listings: ListingIndex) -> ListingSetInfo | None:
     return listings.sets[-1] if listings.sets else None
 
@@ -259,7 +262,7 @@ def _guidance_for_scientific(
     if not choice.resolved:
         checks.insert(0, choice.reason)
     if choice.appendix is None:
-        next_steps.append(f"{choice.population}: {choice.reason}; no CITES document is needed")
+        next_steps.append(NEXT_STEP_NOT_COVERED.format(reason=choice.reason))
     elif prohibitions:
         next_steps.append(prohibitions[0])
     else:
