@@ -36,6 +36,7 @@ from idtool.cites.listing_index import ListingEntry, ListingIndex, ListingMatch,
 from idtool.cites.materials import MaterialTable, load_materials
 from idtool.cites.names import names_for
 from idtool.cites.permits import FORENSICS, REFER, advise
+from idtool.cites.range_check import check_range
 from idtool.cites.store import ListingSetInfo
 from idtool.types import Decision, Identification, is_material_label
 
@@ -261,6 +262,10 @@ def _guidance_for_scientific(
     checks = [*declaration.describe(), *advice.officer_checks]
     if not choice.resolved:
         checks.insert(0, choice.reason)
+    range_taxon = entry.full_name if match.match_kind in ("exact", "synonym") else match.query
+    in_range = check_range(listings, range_taxon, declaration.origin_country, declaration.source)
+    if in_range and in_range.check:
+        checks.insert(0, in_range.check)
     if choice.appendix is None:
         next_steps.append(NEXT_STEP_NOT_COVERED.format(reason=choice.reason))
     elif prohibitions:
@@ -300,6 +305,7 @@ def _guidance_for_scientific(
         quotas=tuple(quotas),
         reservations=tuple(reservations),
         warnings=tuple(warnings),
+        range_check=in_range,
     )
 
 

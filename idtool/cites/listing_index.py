@@ -252,6 +252,13 @@ class ListingIndex:
             self._by_name[entry.full_name.casefold()] = entry
             for synonym in entry.synonyms:  # kept from every set (newer layouts lack them)
                 self._synonyms.setdefault(synonym.casefold(), entry.full_name)
+        self._ranges: dict[str, tuple[tuple[str, ...], ListingSetInfo]] = {}
+        for entry in entries:  # the newest set that records a range wins
+            if entry.distribution_iso:
+                self._ranges[entry.full_name.casefold()] = (
+                    entry.distribution_iso,
+                    entry.listing_set,
+                )
         self._parents: dict[str, tuple[str, ...]] = {}
         self._members: dict[str, list[str]] = {}
         for entry in self._by_name.values():
@@ -277,6 +284,11 @@ class ListingIndex:
     @property
     def bundled(self) -> bool:
         return any(s.bundled for s in self.sets)
+
+    def recorded_range(self, name: str) -> tuple[tuple[str, ...], ListingSetInfo] | None:
+        """ISO codes of the range states an imported export records for ``name``, and
+        the set that records them; None when no set does (the shipped table never does)."""
+        return self._ranges.get(normalise_name(name).casefold())
 
     def entries(self) -> list[ListingEntry]:
         """Every row in force (one per name)."""
