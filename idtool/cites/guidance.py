@@ -168,9 +168,7 @@ def _guidance_for_scientific(
     listings: ListingIndex,
     suggestions: tuple[str, ...] = (),
 ) -> Guidance:
-    match = listings.lookup(name)
-    if suggestions:
-        match = replace(match, suggestions=suggestions)
+    match = replace(listings.lookup(name, suggest=False), suggestions=suggestions)
     entry = match.entry
     warnings: list[str] = []
     next_steps: list[str] = []

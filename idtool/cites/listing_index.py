@@ -329,11 +329,13 @@ class ListingIndex:
                 break
         return list(dict.fromkeys(lineage))
 
-    def lookup(self, name: str) -> ListingMatch:
+    def lookup(self, name: str, *, suggest: bool = True) -> ListingMatch:
         """Resolve a scientific name of any rank to the listing that applies.
 
         Args:
             name: e.g. ``"Python regius"``, ``"Scleractinia"``, ``"Manis spp."``.
+            suggest: look for close spellings when not found (slow on a full export;
+                guidance passes False and uses :mod:`idtool.cites.names` instead).
 
         Returns:
             The match; never raises for unknown names (``status == "not_found"``).
@@ -353,10 +355,10 @@ class ListingIndex:
             if entry.has_nc:
                 note = f"{entry.full_name} is listed as not covered (NC) by the Convention"
                 return ListingMatch(query, "not_listed", kind, entry, lineage, note)
-            return self._walk_up(query, list(lineage), start=1)
-        return self._walk_up(query, self._lineage_of(query), start=1)
+            return self._walk_up(query, list(lineage), 1, suggest)
+        return self._walk_up(query, self._lineage_of(query), 1, suggest)
 
-    def _walk_up(self, query: str, lineage: list[str], start: int) -> ListingMatch:
+    def _walk_up(self, query: str, lineage: list[str], start: int, suggest: bool) -> ListingMatch:
         for i, parent in enumerate(lineage[start:], start=start):
             entry = self._by_name.get(parent.casefold())
             if entry is None or not (entry.appendices or entry.has_nc):
@@ -382,7 +384,7 @@ class ListingIndex:
             return ListingMatch(
                 query, "partial", "members", None, tuple(lineage), note, members=tuple(members)
             )
-        suggestions = tuple(self.suggest(query))
+        suggestions = tuple(self.suggest(query)) if suggest else ()
         note = (
             f"{query} was not found in the listing set: it is not listed under CITES by this "
             "name nor through a genus, family or order listing known here, or the name is "
