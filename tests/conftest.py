@@ -77,4 +77,4 @@ def small_reference(target: Path, per_class: int = 3) -> Path:
 @pytest.fixture(scope="session")
 def phone_photos() -> PhonePhotos:
     """12 MP phone photos (JPEG in orientations 1/3/6/8, PNG, HEIC where encodable)."""
-    return make_phone_photos(shipped_photo("material_ivory_or_bone"))
+    return make_phone_photos(shipped_photo("material_ivory"))
