@@ -24,7 +24,16 @@ from sqlite_utils import Database
 
 GENESIS_HASH = "0" * 64
 ACTIONS = frozenset(
-    {"upload", "identification", "view", "export", "schreger", "token_create", "token_revoke"}
+    {
+        "upload",
+        "identification",
+        "original",  # the full original attached to a record made from a working copy
+        "view",
+        "export",
+        "schreger",
+        "token_create",
+        "token_revoke",
+    }
 )
 
 

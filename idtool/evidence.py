@@ -102,6 +102,21 @@ def _initial(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX tokens_active_name ON tokens(name) WHERE revoked_at IS NULL")
 
 
+@evidence_migrations(name="0002_original_follows")
+def _original_follows(db: Database) -> None:
+    """A record may be made from a working copy, its original attached later.
+
+    ``original_status`` NULL: the upload itself is the original (every older record).
+    """
+    for column, kind in (
+        ("original_status", "TEXT"),
+        ("original_sha256", "TEXT"),
+        ("original_bytes", "INTEGER"),
+        ("original_media_format", "TEXT"),
+    ):
+        db.execute(f"ALTER TABLE records ADD COLUMN {column} {kind}")
+
+
 @dataclass(frozen=True)
 class EvidenceRecord:
     """One upload and what idtool said about it. ``to_dict()`` is the stored/API shape."""
@@ -124,6 +139,28 @@ class EvidenceRecord:
     idempotency_key: str | None = None
     filename: str | None = None
     schreger: dict[str, Any] | None = None
+    original_status: str | None = None  # None: the upload is the original; else pending/received
+    original_sha256: str | None = None
+    original_bytes: int | None = None
+    original_media_format: str | None = None
+
+    def original_dict(self) -> dict[str, Any]:
+        """``{"status": "pending"|"received", "sha256", "bytes", "media_format", "working_copy"}``."""
+        if self.original_status is None:
+            return {
+                "status": "received",
+                "sha256": self.sha256,
+                "bytes": self.byte_count,
+                "media_format": self.media_format,
+                "working_copy": False,
+            }
+        return {
+            "status": self.original_status,
+            "sha256": self.original_sha256,
+            "bytes": self.original_bytes,
+            "media_format": self.original_media_format,
+            "working_copy": True,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,6 +182,7 @@ class EvidenceRecord:
                 "exif": self.exif,
                 "stored": True,
             },
+            "original": self.original_dict(),
             "versions": {
                 "model_version": self.model_version,
                 "reference_version": self.reference_version,
@@ -154,7 +192,10 @@ class EvidenceRecord:
 
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON of :meth:`to_dict` (logged in the custody chain)."""
-        return sha256_text(canonical_json(self.to_dict()))
+        body = self.to_dict()
+        if self.original_status is None:
+            body.pop("original")  # derived from the upload: keeps older records' hashes
+        return sha256_text(canonical_json(body))
 
     def to_row(self) -> dict[str, Any]:
         return {
@@ -176,6 +217,10 @@ class EvidenceRecord:
             "model_version": self.model_version,
             "reference_version": self.reference_version,
             "listing_set": self.listing_set,
+            "original_status": self.original_status,
+            "original_sha256": self.original_sha256,
+            "original_bytes": self.original_bytes,
+            "original_media_format": self.original_media_format,
         }
 
     @classmethod
@@ -199,6 +244,10 @@ class EvidenceRecord:
             idempotency_key=row["idempotency_key"],
             filename=row["filename"],
             schreger=None if row["schreger"] is None else json.loads(row["schreger"]),
+            original_status=row.get("original_status"),
+            original_sha256=row.get("original_sha256"),
+            original_bytes=row.get("original_bytes"),
+            original_media_format=row.get("original_media_format"),
         )
 
 
@@ -519,6 +568,80 @@ class EvidenceStore:
             )
         return updated
 
+    def attach_original(
+        self,
+        record_id: str,
+        actor: str,
+        *,
+        sha256: str,
+        byte_count: int,
+        media_format: str,
+        exif: dict[str, Any],
+        idempotency_key: str | None = None,
+    ) -> tuple[EvidenceRecord, bool]:
+        """Attach the full original to a record made from a working copy.
+
+        The original must already be stored (:meth:`store_original`). The record takes
+        the original's EXIF (a working copy made on the phone carries none), and the
+        custody log links the working copy's SHA-256 to the original's.
+
+        Returns:
+            ``(record, attached)``; ``attached`` is False when this same original was
+            attached before (a retry).
+
+        Raises:
+            NotFound: no such record, or it belongs to another officer.
+            Conflict: the record has its original already (the upload itself, or a
+                different file).
+        """
+        with self.transaction() as db:
+            current = self._row(db, "id = ?", [record_id])
+            if current is None or current.officer != actor:
+                raise NotFound(f"no identification record {record_id!r}")
+            if current.original_status == "received" and current.original_sha256 == sha256:
+                return current, False
+            if current.original_status != "pending":
+                raise Conflict(
+                    f"record {record_id} already has its original "
+                    f"(SHA-256 {current.original_dict()['sha256']}); "
+                    "a different file cannot replace it"
+                )
+            updated = replace(
+                current,
+                exif=exif or current.exif,
+                original_status="received",
+                original_sha256=sha256,
+                original_bytes=byte_count,
+                original_media_format=media_format,
+            )
+            db.execute(
+                "UPDATE records SET exif = ?, original_status = ?, original_sha256 = ?, "
+                "original_bytes = ?, original_media_format = ? WHERE id = ?",
+                [
+                    canonical_json(updated.exif),
+                    "received",
+                    sha256,
+                    byte_count,
+                    media_format,
+                    record_id,
+                ],
+            )
+            append_entry(
+                db,
+                actor=actor,
+                action="original",
+                record_id=record_id,
+                sha256=sha256,
+                details={
+                    "working_copy_sha256": current.sha256,
+                    "bytes": byte_count,
+                    "media_format": media_format,
+                    "idempotency_key": idempotency_key,
+                    "record_sha256": updated.content_hash(),
+                },
+            )
+        return updated, True
+
     def custody(self, record_id: str | None = None) -> list[CustodyEntry]:
         return list(iter_entries(self.db, record_id))
 
@@ -566,6 +689,13 @@ class EvidenceStore:
             path = self.original_path(record.sha256)
             if not path.is_file():
                 report.problems.append(f"record {record.id}: original {record.sha256} is missing")
+            if record.original_status == "received" and record.original_sha256:
+                referenced.add(record.original_sha256)
+                if not self.original_path(record.original_sha256).is_file():
+                    report.problems.append(
+                        f"record {record.id}: original {record.original_sha256} "
+                        "(attached after its working copy) is missing"
+                    )
         originals = self.root / ORIGINALS
         for path in sorted(originals.glob("*/*")):
             if path.name.startswith(".tmp-"):
@@ -605,6 +735,18 @@ class EvidenceStore:
             ext = EXTENSIONS.get(record.media_format, "bin")
             original_name = f"{record.id}.{ext}"
             write_atomic(directory / original_name, data)
+            extra: dict[str, Any] = {}
+            if record.original_status == "received" and record.original_sha256:
+                full = self.read_original(record.original_sha256)
+                if hashlib.sha256(full).hexdigest() != record.original_sha256:
+                    raise IntegrityError(
+                        f"full original of record {record.id} does not match its SHA-256: "
+                        "run `idtool evidence verify`"
+                    )
+                full_ext = EXTENSIONS.get(record.original_media_format or "", "bin")
+                extra["full_original"] = f"{record.id}.original.{full_ext}"
+                extra["full_original_sha256"] = record.original_sha256
+                write_atomic(directory / extra["full_original"], full)
             self.log(actor, "export", record, {"case_ref": case_ref, "directory": str(directory)})
             body = record.to_dict()
             body["custody"] = [e.to_dict() for e in self.custody(record.id)]
@@ -620,6 +762,7 @@ class EvidenceStore:
                     "record": record_name,
                     "record_file_sha256": sha256_text(record_text),
                     "record_sha256": record.content_hash(),
+                    **extra,
                 }
             )
         manifest = {

@@ -19,7 +19,7 @@ from idtool.advice import with_advice
 from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES
 from idtool.cites.countries import countries
 from idtool.custody import now_iso
-from idtool.errors import BadField, Conflict
+from idtool.errors import BadField, Conflict, NotFound
 from idtool.evidence import EvidenceRecord, check_text
 from idtool.exif import extract_exif
 from idtool.guidance import TradeDeclaration
@@ -119,7 +119,8 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
     state.limiter.check(officer)
     key = check_text("idempotency_key", request.headers.get("Idempotency-Key"))
     upload = _image_upload()
-    data = upload.read()
+    with upload.stream:  # a large part is spooled to a temporary file: close it now
+        data = upload.read()
     sha256 = hashlib.sha256(data).hexdigest()
     if key:
         existing = state.store.find_by_idempotency(officer, key)
@@ -131,6 +132,7 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
                 )
             return jsonify(record_body(existing, state)), 201, {"Idempotent-Replayed": "true"}
     declaration = declaration_from_form(request.form)
+    original_pending = _flag("original_pending", request.form.get("original_pending"))
     case_ref = check_text("case_ref", request.form.get("case_ref"))
     notes = check_text("notes", request.form.get("notes"))
     filename = check_text("filename", secure_filename(upload.filename or "")) or "upload"
@@ -160,6 +162,7 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
         notes=notes,
         idempotency_key=key,
         filename=filename,
+        original_status="pending" if original_pending else None,
     )
     record, created = state.store.add_record(record)
     headers = {"Location": url_for("api.get_identification", record_id=record.id)}
@@ -167,6 +170,54 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
         headers["Idempotent-Replayed"] = "true"
     log.info("record %s by %s: %s", record.id, officer, identification.decision)
     return jsonify(record_body(record, state)), 201, headers
+
+
+def _flag(name: str, value: str | None) -> bool:
+    """Raises: BadField: not one of 1/0/true/false."""
+    text = (value or "").strip().lower()
+    if text in ("", "0", "false"):
+        return False
+    if text in ("1", "true"):
+        return True
+    raise BadField(f"{name} must be 1 or 0, got {value!r}")
+
+
+@bp.put("/identifications/<record_id>/original")
+def attach_original(record_id: str) -> tuple[Response, int]:
+    """Attach the full original to a record created from a working copy
+    (``original_pending=1``). The same file again is a no-op (200); another file is 409.
+    """
+    state = current_state()
+    officer: str = g.officer
+    key = check_text("idempotency_key", request.headers.get("Idempotency-Key"))
+    record = state.store.get(record_id)
+    if record.officer != officer:
+        raise NotFound(f"no identification record {record_id!r}")
+    upload = _image_upload()
+    with upload.stream:
+        data = upload.read()
+    settings = state.settings
+    decoded = decode_image(
+        data, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels
+    )
+    sha256 = hashlib.sha256(data).hexdigest()
+    if record.original_status != "pending" and record.original_dict()["sha256"] != sha256:
+        raise Conflict(
+            f"record {record_id} already has its original; a different file cannot replace it"
+        )
+    state.store.store_original(data)
+    updated, attached = state.store.attach_original(
+        record_id,
+        officer,
+        sha256=sha256,
+        byte_count=len(data),
+        media_format=decoded.media_format,
+        exif=extract_exif(data),
+        idempotency_key=key,
+    )
+    if attached:
+        log.info("record %s by %s: original %s attached", record_id, officer, sha256)
+    return jsonify(record_body(updated, state)), 200
 
 
 @bp.get("/identifications/<record_id>")

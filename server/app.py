@@ -67,7 +67,9 @@ def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Fla
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=settings.max_image_bytes + FORM_OVERHEAD_BYTES,
-        MAX_FORM_MEMORY_SIZE=FORM_OVERHEAD_BYTES,
+        # Werkzeug applies this to its multipart buffer while reading the file part too:
+        # at 64 KiB it refused every real photo (issue 11; the server branch streams it).
+        MAX_FORM_MEMORY_SIZE=settings.max_image_bytes + FORM_OVERHEAD_BYTES,
         IDTOOL_CATALOG=str(settings.catalog_path),
         IDTOOL_EVIDENCE_DIR=str(settings.evidence_path),
         IDTOOL_SERVER_WORKERS=settings.server_workers,
