@@ -15,7 +15,7 @@ from server_support import (  # noqa: F401
     upload,
 )
 
-from idtool.tokens import create_token, hash_token, list_tokens, revoke_token
+from idtool.evidence.tokens import create_token, hash_token, list_tokens, revoke_token
 
 PROTECTED = [
     ("post", "/api/v1/identifications"),

@@ -66,7 +66,7 @@ def test_50_mb_body_is_413(client, auth):
 
 def test_too_many_bytes_under_the_body_limit_is_413(make_app, auth):
     app = make_app(max_image_bytes=50_000)
-    from idtool.tokens import create_token
+    from idtool.evidence.tokens import create_token
 
     headers = {"Authorization": f"Bearer {create_token(app.extensions['idtool'].store, 'o', 't')}"}
     r = upload(app.test_client(), headers, ivory_photo().read_bytes() + b"\x00" * 60_000)
@@ -133,7 +133,7 @@ def test_unexpected_error_is_500_without_traceback(app, client, auth, monkeypatc
 
 
 def test_rate_limit_is_429_with_retry_after(make_app):
-    from idtool.tokens import create_token
+    from idtool.evidence.tokens import create_token
 
     app = make_app(rate_limit_per_minute=2)
     client = app.test_client()

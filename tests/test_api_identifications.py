@@ -87,7 +87,7 @@ def test_same_key_different_photo_is_a_conflict(client, auth):
 
 
 def test_same_key_from_two_officers_gives_two_records(app, client, auth, store):
-    from idtool.tokens import create_token
+    from idtool.evidence.tokens import create_token
 
     other = {"Authorization": f"Bearer {create_token(store, 'officer.two', 't')}"}
     a = upload(client, {**auth, "Idempotency-Key": "k"}).get_json()

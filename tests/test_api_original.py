@@ -20,7 +20,7 @@ from server_support import (  # noqa: F401
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from idtool.tokens import create_token
+from idtool.evidence.tokens import create_token
 
 
 def working_copy(data: bytes, longest_px: int = 1600) -> bytes:

@@ -17,15 +17,14 @@ from curation_fixtures import (
     reference_fixture,
 )
 
-from idtool.audit import (
+from idtool.catalog.store import Catalog
+from idtool.curation.audit import (
     AuditReport,
     audit_reference,
     difference_hash,
-    render_audit_html,
-    write_audit_html,
 )
-from idtool.bundle import load_bundle
-from idtool.catalog import Catalog
+from idtool.curation.audit_report import render_audit_html, write_audit_html
+from idtool.model.bundle import load_bundle
 
 PLANTED = {TIGER_COPY, CORAL_RESIZED, CHEETAH_IN_CORAL}
 

@@ -20,13 +20,13 @@ from idtool.batch.items import JobOptions
 from idtool.batch.jobs import JobStore
 from idtool.batch.pipeline import BatchRequest, run_batch
 from idtool.batch.walk import discover
-from idtool.bundle import build_base_bundle
+from idtool.catalog.reference_import import import_reference_dir
+from idtool.cites.guidance import TradeDeclaration
 from idtool.cli import main
 from idtool.config import SHIPPED_REFERENCE_DIR, Settings, load_settings
+from idtool.decide.service import Runtime
 from idtool.errors import BadField, Conflict, NotFound
-from idtool.guidance import TradeDeclaration
-from idtool.reference import import_reference_dir
-from idtool.service import Runtime
+from idtool.model.bundle import build_base_bundle
 
 REFERENCE_PER_CLASS = 4
 CLASSES = ("Scleractinia", "material_ceramic", "material_ivory_or_bone")

@@ -10,11 +10,11 @@ import pytest
 
 from idtool.batch.items import JobOptions
 from idtool.batch.pipeline import BatchRequest, run_batch
-from idtool.bundle import build_base_bundle
+from idtool.catalog.reference_import import import_reference_dir
+from idtool.cites.guidance import TradeDeclaration
 from idtool.config import SHIPPED_REFERENCE_DIR, Settings, load_settings
-from idtool.guidance import TradeDeclaration
-from idtool.reference import import_reference_dir
-from idtool.service import Runtime
+from idtool.decide.service import Runtime
+from idtool.model.bundle import build_base_bundle
 
 pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'idtool[ray]'")
 

@@ -19,7 +19,7 @@ import pytest
 from server_support import ivory_photo, make_app, server_home  # noqa: F401
 
 from idtool.config import PROJECT_ROOT
-from idtool.tokens import create_token
+from idtool.evidence.tokens import create_token
 
 CHROMIUM = os.environ.get("IDTOOL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from idtool.bundle import HEAD_FILE, MODEL_JSON, load_bundle
-from idtool.bundles import list_bundles, resolve_bundle_dir
 from idtool.config import load_settings
 from idtool.errors import ModelBundleError
+from idtool.model.bundle import HEAD_FILE, MODEL_JSON, load_bundle
+from idtool.model.discovery import list_bundles, resolve_bundle_dir
 
 
 def _copy(bundle, tmp_path: Path) -> Path:

@@ -11,10 +11,10 @@ import pytest
 import sqlite_utils
 
 from idtool.cites import import_listing_file, list_sets, load_listing_index, migrate
+from idtool.cites.guidance import TradeDeclaration, guidance_for_taxon
 from idtool.cites.listing_import import snapshot_date_from_name
 from idtool.cites.store import KIND_EU, cites_migrations
 from idtool.errors import BadField, ListingDataError
-from idtool.guidance import TradeDeclaration, guidance_for_taxon
 
 CITES_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cites"
 

@@ -17,10 +17,10 @@ from curation_fixtures import (
     catalog_copy,
 )
 
-from idtool.catalog import Catalog
+from idtool.catalog.store import Catalog
 from idtool.cli import main
-from idtool.cli.curation import GATE_FAILED_EXIT
-from idtool.evaluation import Evaluation
+from idtool.cli.evaluation import GATE_FAILED_EXIT
+from idtool.curation.evaluation import Evaluation
 
 NEW_COMMANDS = [
     ["reference", "add"],

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from idtool.cli import main
-from idtool.evidence import EvidenceRecord, EvidenceStore
-from idtool.tokens import authenticate
+from idtool.evidence.store import EvidenceRecord, EvidenceStore
+from idtool.evidence.tokens import authenticate
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from conftest import EXAMPLES
 
-from idtool.bundle import load_bundle
 from idtool.cli import main
-from idtool.runtime import load_engine
+from idtool.model.bundle import load_bundle
+from idtool.model.runtime import load_engine
 
 
 def test_train_writes_a_complete_bundle_that_identify_then_uses(core_home_copy: Path) -> None:

@@ -10,9 +10,10 @@ import pytest
 from curation_fixtures import CHEETAH_IN_CORAL, ReferenceFixture, catalog_copy, reference_fixture
 from sqlite_utils import Database
 
-from idtool.bundle import load_bundle
-from idtool.catalog import Catalog, open_catalog_db
-from idtool.curation import (
+from idtool.catalog.migrations import catalog_migrations
+from idtool.catalog.reference_import import Provenance, ReferenceEmbedder
+from idtool.catalog.store import Catalog, open_catalog_db
+from idtool.curation.reference_edits import (
     add_photos,
     class_dir_for,
     history,
@@ -22,9 +23,8 @@ from idtool.curation import (
     show_class,
 )
 from idtool.errors import BadField, Conflict, NotFound
-from idtool.migrations import catalog_migrations
-from idtool.reference import Provenance, ReferenceEmbedder
-from idtool.runtime import load_engine
+from idtool.model.bundle import load_bundle
+from idtool.model.runtime import load_engine
 
 
 @pytest.fixture(scope="session")

@@ -15,18 +15,18 @@ from curation_fixtures import (
     baseline_evaluation,
 )
 
-from idtool.catalog import Catalog
-from idtool.errors import BadField, NotFound
-from idtool.evaluation import Evaluation, _error_counts, fold_assignment
-from idtool.evaluation_report import (
+from idtool.catalog.store import Catalog
+from idtool.catalog.taxonomy import TaxonRecord, infer_taxon
+from idtool.curation.evaluation import Evaluation, _error_counts, fold_assignment
+from idtool.curation.evaluation_report import (
     Tolerance,
     compare_evaluations,
     load_summary,
     store_evaluation,
     stored_evaluations,
 )
-from idtool.identify import DecisionResult
-from idtool.taxonomy import TaxonRecord, infer_taxon
+from idtool.decide.identify import DecisionResult
+from idtool.errors import BadField, NotFound
 from idtool.types import Decision
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

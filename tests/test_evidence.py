@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from idtool.custody import GENESIS_HASH, verify_chain
 from idtool.errors import BadField, Conflict, NotFound
-from idtool.evidence import EvidenceRecord, EvidenceStore
-from idtool.exif import extract_exif
+from idtool.evidence.custody import GENESIS_HASH, verify_chain
+from idtool.evidence.store import EvidenceRecord, EvidenceStore
+from idtool.model.exif import extract_exif
 
 PHOTO = b"\xff\xd8\xff\xe0 pretend jpeg bytes \xff\xd9"
 

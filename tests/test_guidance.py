@@ -10,9 +10,7 @@ import sqlite_utils
 
 from idtool.cites import import_listing_file, load_listing_index
 from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES
-from idtool.cites.listing_index import ListingIndex
-from idtool.errors import BadField
-from idtool.guidance import (
+from idtool.cites.guidance import (
     DISCLAIMER,
     CombinedGuidance,
     Guidance,
@@ -21,6 +19,8 @@ from idtool.guidance import (
     guidance_for_label,
     guidance_for_taxon,
 )
+from idtool.cites.listing_index import ListingIndex
+from idtool.errors import BadField
 from idtool.types import Candidate, Decision, Identification
 
 CITES_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cites"

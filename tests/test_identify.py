@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from idtool.bundle import Thresholds
-from idtool.identify import ClassScores, decide
-from idtool.taxonomy import TaxonRecord, infer_taxon
+from idtool.catalog.taxonomy import TaxonRecord, infer_taxon
+from idtool.decide.identify import ClassScores, decide
+from idtool.model.bundle import Thresholds
 from idtool.types import Decision
 
 TAXA: dict[str, TaxonRecord] = {

@@ -1,11 +1,11 @@
-"""idtool.knn_index: exact path equals brute force; IVF path has high recall and exact scores."""
+"""idtool.model.knn_index: exact path equals brute force; IVF path has high recall and exact scores."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from idtool.knn_index import KnnIndex
+from idtool.model.knn_index import KnnIndex
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -11,8 +11,8 @@ import pytest
 
 from idtool.config import PROJECT_ROOT, SHIPPED_REFERENCE_DIR
 from idtool.errors import ModelBundleError
-from idtool.onnx_export import INT8_MIN_COSINE, export_onnx, read_sidecar
-from idtool.preprocess import decode_image, to_model_input
+from idtool.model.onnx_export import INT8_MIN_COSINE, export_onnx, read_sidecar
+from idtool.model.preprocess import decode_image, to_model_input
 
 pytest.importorskip("onnxruntime")
 
@@ -39,7 +39,7 @@ def photos() -> list[Path]:
 
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory: pytest.TempPathFactory, photos: list[Path]) -> tuple:
-    from idtool.bundle import build_base_bundle, load_bundle
+    from idtool.model.bundle import build_base_bundle, load_bundle
 
     try:
         bundle_dir = build_base_bundle(tmp_path_factory.mktemp("onnx") / "bundle")
@@ -54,7 +54,7 @@ def _batch(bundle, photos: list[Path]) -> np.ndarray:
 
 
 def test_fp32_matches_torch_on_real_photos(exported, photos) -> None:
-    from idtool.runtime import OnnxEngine, TorchEngine
+    from idtool.model.runtime import OnnxEngine, TorchEngine
 
     bundle, written = exported
     batch = _batch(bundle, photos[::3])
@@ -65,7 +65,7 @@ def test_fp32_matches_torch_on_real_photos(exported, photos) -> None:
 
 
 def test_int8_if_written_stays_close_to_fp32(exported, photos) -> None:
-    from idtool.runtime import OnnxEngine
+    from idtool.model.runtime import OnnxEngine
 
     bundle, written = exported
     if len(written) < 2:
@@ -88,8 +88,8 @@ def test_sidecar_carries_bundle_and_embedding_version(exported) -> None:
 
 
 def test_load_engine_prefers_onnx_and_falls_back_to_torch(exported, tmp_path: Path) -> None:
-    from idtool.bundle import load_bundle
-    from idtool.runtime import load_engine
+    from idtool.model.bundle import load_bundle
+    from idtool.model.runtime import load_engine
 
     bundle, written = exported
     best = "onnxruntime-int8" if len(written) > 1 else "onnxruntime-fp32"
@@ -101,8 +101,8 @@ def test_load_engine_prefers_onnx_and_falls_back_to_torch(exported, tmp_path: Pa
 
 
 def test_unvalidated_export_is_ignored(exported, tmp_path: Path) -> None:
-    from idtool.bundle import load_bundle
-    from idtool.runtime import load_engine
+    from idtool.model.bundle import load_bundle
+    from idtool.model.runtime import load_engine
 
     bundle, _ = exported
     copy = tmp_path / "copy"
@@ -114,8 +114,8 @@ def test_unvalidated_export_is_ignored(exported, tmp_path: Path) -> None:
 
 
 def test_corrupted_onnx_is_refused(exported, tmp_path: Path) -> None:
-    from idtool.bundle import load_bundle
-    from idtool.runtime import load_engine
+    from idtool.model.bundle import load_bundle
+    from idtool.model.runtime import load_engine
 
     bundle, _ = exported
     copy = tmp_path / "copy"

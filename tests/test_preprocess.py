@@ -12,7 +12,7 @@ from conftest import shipped_photo
 from PIL import Image
 
 from idtool.errors import ImageTooLarge, InvalidImage, UnsupportedMediaType
-from idtool.preprocess import (
+from idtool.model.preprocess import (
     PreprocessConfig,
     decode_image,
     jpeg_is_complete,

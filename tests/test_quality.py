@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from idtool.quality import THRESHOLDS, QualityThresholds, assess_quality
+from idtool.forensics.quality import THRESHOLDS, QualityThresholds, assess_quality
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DEMO = SHARED / "data" / "reference_demo"

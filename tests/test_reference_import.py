@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from conftest import small_reference
 
-from idtool.catalog import Catalog
+from idtool.catalog.reference_import import import_reference_dir
+from idtool.catalog.store import Catalog
 from idtool.config import load_settings
+from idtool.decide.service import Runtime
 from idtool.errors import BadField, EmptyReference, NotFound
-from idtool.reference import import_reference_dir
-from idtool.service import Runtime
 
 
 @pytest.fixture

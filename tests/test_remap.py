@@ -5,11 +5,11 @@ import pytest
 import torch
 from conftest import shipped_photo
 
-from idtool.bundle import LITE0_PACKAGE, load_package_backbone
 from idtool.errors import ModelBundleError
-from idtool.model import create_backbone, load_strict, stage_depths
-from idtool.preprocess import PreprocessConfig, decode_image, to_model_input
-from idtool.remap import remap_keys
+from idtool.model.backbone import create_backbone, load_strict, stage_depths
+from idtool.model.bundle import LITE0_PACKAGE, load_package_backbone
+from idtool.model.preprocess import PreprocessConfig, decode_image, to_model_input
+from idtool.model.remap import remap_keys
 
 CORAL_REEF = 973  # ImageNet-1k class index of "coral reef"
 

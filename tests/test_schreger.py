@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from idtool.errors import BadField
-from idtool.schreger import (
+from idtool.forensics.schreger import (
     MIN_ANGLES,
     AngleMeasurement,
     angles_from_points,
@@ -20,8 +20,8 @@ from idtool.schreger import (
     measure_auto,
     measure_schreger,
 )
-from idtool.schreger_auto import radial_angle
-from idtool.synthetic_schreger import generate_section
+from idtool.forensics.schreger_auto import radial_angle
+from idtool.forensics.synthetic_schreger import generate_section
 
 TOLERANCE_DEG = 5.0
 

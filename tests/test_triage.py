@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from idtool.triage import checks_for_material, known_materials
+from idtool.forensics.triage import checks_for_material, known_materials
 
 LABELS = [
     "material_ivory_or_bone",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from idtool.bundle import ModelBundle
-from idtool.training import TrainingSet, TrainResult
+from idtool.curation.training import TrainingSet, TrainResult
+from idtool.model.bundle import ModelBundle
 
 
 def render_model_card(

@@ -29,14 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from idtool.bundle import Head, ModelBundle, Thresholds
-from idtool.catalog import ReferenceEmbeddings
+from idtool.catalog.store import ReferenceEmbeddings
+from idtool.catalog.taxonomy import ROLLUP_RANKS, TaxonRecord, rollup_groups
 from idtool.errors import IdtoolError
-from idtool.knn_index import KnnIndex
-from idtool.preprocess import DecodedImage, decode_image
-from idtool.quality import assess_quality
-from idtool.runtime import EmbeddingEngine, embed_decoded
-from idtool.taxonomy import ROLLUP_RANKS, TaxonRecord, rollup_groups
+from idtool.forensics.quality import assess_quality
+from idtool.model.bundle import Head, ModelBundle, Thresholds
+from idtool.model.knn_index import KnnIndex
+from idtool.model.preprocess import DecodedImage, decode_image
+from idtool.model.runtime import EmbeddingEngine, embed_decoded
 from idtool.types import Candidate, Decision, Identification, ItemError
 
 KNN_TEMPERATURE = 0.05

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from idtool.catalog import Catalog
+from idtool.catalog.store import Catalog
+from idtool.curation.evaluation import SUMMARY_KIND, Evaluation
 from idtool.errors import BadField, NotFound
-from idtool.evaluation import SUMMARY_KIND, Evaluation
 
 
 def write_evaluation(evaluation: Evaluation, out: Path) -> dict[str, str]:
     """Write summary.json, confusion_matrix.csv/.png, per_class.csv, reliability.png and
     coverage_risk.png into ``out``; returns the file paths by name."""
-    from idtool.plots import (
+    from idtool.curation.plots import (
         plot_confusion,
         plot_coverage_risk,
         plot_reliability,

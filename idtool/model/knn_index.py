@@ -21,7 +21,7 @@ one ``vectors @ query`` and ``np.maximum.reduceat`` over a precomputed class gro
 index finds; it is fast but leaves out the classes none of those rows belong to, and a
 k-NN softmax at temperature 0.05 over hundreds of classes has a long tail: on embedding-like
 data at 100k it over-states the top class's probability by about 0.1 (median, see the
-benchmark), so :func:`idtool.identify.knn_scores` keeps the exact scan.
+benchmark), so :func:`idtool.decide.identify.knn_scores` keeps the exact scan.
 
 faiss is imported only when an approximate index is built. Building is deterministic: fixed
 k-means seed and training sample.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from idtool.cites.guidance import TradeDeclaration, guidance_for_identification
 from idtool.cites.listing_index import ListingIndex
-from idtool.guidance import TradeDeclaration, guidance_for_identification
-from idtool.triage import checks_for_material
+from idtool.forensics.triage import checks_for_material
 from idtool.types import Identification
 
 

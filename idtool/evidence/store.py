@@ -31,7 +31,8 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from idtool.custody import (
+from idtool.errors import BadField, Conflict, IntegrityError, NotFound
+from idtool.evidence.custody import (
     CustodyEntry,
     append_entry,
     canonical_json,
@@ -41,7 +42,6 @@ from idtool.custody import (
     sha256_text,
     verify_chain,
 )
-from idtool.errors import BadField, Conflict, IntegrityError, NotFound
 from idtool.hashing import sha256_file
 
 HEAD_FILE = "custody_head.json"

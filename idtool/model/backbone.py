@@ -1,7 +1,7 @@
 """The image backbone: a timm network that turns a preprocessed batch into embeddings.
 
-No file I/O and no preprocessing here: weights come from :mod:`idtool.bundle`, input
-tensors from :mod:`idtool.preprocess`.
+No file I/O and no preprocessing here: weights come from :mod:`idtool.model.bundle`, input
+tensors from :mod:`idtool.model.preprocess`.
 """
 
 from __future__ import annotations

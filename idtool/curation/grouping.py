@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from idtool.errors import IdtoolError
-from idtool.preprocess import decode_image
+from idtool.model.preprocess import decode_image
 
 NEAR_DUPLICATE_COSINE = 0.95
 HASH_DISTANCE = 6  # of 64 bits

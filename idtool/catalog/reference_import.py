@@ -17,18 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from idtool.bundle import ModelBundle
-from idtool.catalog import Catalog, current_user, now_iso
+from idtool.catalog.store import Catalog, current_user, now_iso
+from idtool.catalog.taxonomy import TAXONOMY_FILE, infer_taxon, read_taxonomy_csv
 from idtool.config import SHIPPED_REFERENCE_DIR
 from idtool.errors import BadField, CatalogError, IdtoolError, NotFound
-from idtool.preprocess import (
+from idtool.model.bundle import ModelBundle
+from idtool.model.preprocess import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
     DecodedImage,
     decode_image,
 )
-from idtool.runtime import EmbeddingEngine, embed_decoded
-from idtool.taxonomy import TAXONOMY_FILE, infer_taxon, read_taxonomy_csv
+from idtool.model.runtime import EmbeddingEngine, embed_decoded
 
 log = logging.getLogger(__name__)
 

@@ -23,14 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from idtool.bundle import TARGET_SELECTIVE_ACCURACY, Head, ModelBundle, Thresholds
-from idtool.catalog import Catalog
+from idtool.catalog.store import Catalog
+from idtool.catalog.taxonomy import TaxonRecord
+from idtool.curation.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
+from idtool.decide.identify import ClassScores, decide
 from idtool.errors import CatalogError
-from idtool.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
-from idtool.identify import ClassScores, decide
-from idtool.preprocess import PreprocessConfig, decode_image, to_model_input
-from idtool.runtime import EmbeddingEngine
-from idtool.taxonomy import TaxonRecord
+from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, Head, ModelBundle, Thresholds
+from idtool.model.preprocess import PreprocessConfig, decode_image, to_model_input
+from idtool.model.runtime import EmbeddingEngine
 from idtool.types import Decision
 
 log = logging.getLogger(__name__)

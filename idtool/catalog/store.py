@@ -19,10 +19,9 @@ from typing import Any
 import numpy as np
 from sqlite_utils import Database
 
-from idtool.cites import migrate as cites_migrate
+from idtool.catalog.migrations import catalog_migrations
+from idtool.catalog.taxonomy import TaxonRecord
 from idtool.errors import CatalogError, EmptyReference, NotFound
-from idtool.migrations import catalog_migrations
-from idtool.taxonomy import TaxonRecord
 
 
 def now_iso() -> str:
@@ -37,7 +36,11 @@ def current_user() -> str:
 
 
 def open_catalog_db(path: Path) -> Database:
-    """Open (creating if needed) the catalog database and apply every migration set."""
+    """Open (creating if needed) the catalog database and apply the catalog's migrations.
+
+    The CITES listing tables share this file; :mod:`idtool.cites` applies their
+    migrations itself when it first touches them.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = Database(path)
@@ -47,7 +50,6 @@ def open_catalog_db(path: Path) -> Database:
     except Exception as exc:  # sqlite3 raises several types; report one clear error
         raise CatalogError(f"cannot open the catalog {path}: {exc}") from None
     catalog_migrations.apply(db)
-    cites_migrate(db)  # the CITES listing sets share the catalog file
     return db
 
 

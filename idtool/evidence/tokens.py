@@ -14,9 +14,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from idtool.custody import append_entry, now_iso
 from idtool.errors import BadField, Conflict, NotFound, Unauthorized
-from idtool.evidence import EvidenceStore
+from idtool.evidence.custody import append_entry, now_iso
+from idtool.evidence.store import EvidenceStore
 
 TOKEN_PREFIX = "idt_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")

@@ -10,7 +10,7 @@
   written only when every held-out photo's embedding stays within cosine 0.99 of fp32.
 - a JSON sidecar beside each (``model.json`` / ``model.int8.json`` in ``onnx/``) carrying the
   bundle's full ``model.json``, the embedding version, the file's SHA-256, the opset and
-  the parity figures measured here. :mod:`idtool.runtime` refuses a file whose SHA-256
+  the parity figures measured here. :mod:`idtool.model.runtime` refuses a file whose SHA-256
   differs from its sidecar.
 
 Two graph details matter for speed on a small CPU. TF-ported EfficientNets use dynamic
@@ -39,12 +39,12 @@ import torch
 from torch import nn
 
 from idtool import __version__
-from idtool.bundle import ModelBundle
 from idtool.config import SHIPPED_REFERENCE_DIR
 from idtool.errors import IdtoolError, ModelBundleError
 from idtool.hashing import sha256_file
-from idtool.preprocess import PreprocessConfig, decode_image, to_model_input
-from idtool.runtime import ONNX_DIR, onnx_path
+from idtool.model.bundle import ModelBundle
+from idtool.model.preprocess import PreprocessConfig, decode_image, to_model_input
+from idtool.model.runtime import ONNX_DIR, onnx_path
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ INT8_RECIPES = (
 
 
 def sidecar_path(model_path: Path) -> Path:
-    """Where :mod:`idtool.runtime` looks for a model file's sidecar."""
+    """Where :mod:`idtool.model.runtime` looks for a model file's sidecar."""
     return model_path.with_suffix(".json")
 
 

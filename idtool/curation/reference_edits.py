@@ -23,13 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from idtool.catalog import Catalog
+from idtool.catalog.reference_import import (
+    IMAGE_SUFFIXES,
+    ImportReport,
+    Provenance,
+    ReferenceEmbedder,
+    add_images,
+)
+from idtool.catalog.store import Catalog
+from idtool.catalog.taxonomy import TAXONOMY_FILE, TaxonRecord, infer_taxon, read_taxonomy_csv
 from idtool.config import SHIPPED_REFERENCE_DIR
 from idtool.errors import BadField, Conflict, IdtoolError, NotFound
 from idtool.hashing import sha256_file
-from idtool.preprocess import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode_image
-from idtool.reference import IMAGE_SUFFIXES, ImportReport, Provenance, ReferenceEmbedder, add_images
-from idtool.taxonomy import TAXONOMY_FILE, TaxonRecord, infer_taxon, read_taxonomy_csv
+from idtool.model.preprocess import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode_image
 from idtool.types import MATERIAL_PREFIX, label_from_class_dir
 
 log = logging.getLogger(__name__)

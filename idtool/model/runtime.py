@@ -2,7 +2,7 @@
 
 Both return L2-normalised float32 embeddings for a preprocessed float32 N x 3 x H x W
 batch. :func:`load_engine` picks one; ``engine.name`` says which, and it is recorded in
-every result's ``decision_source`` chain through :class:`idtool.identify.Identifier`.
+every result's ``decision_source`` chain through :class:`idtool.decide.identify.Identifier`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Protocol
 
 import numpy as np
 
-from idtool.bundle import ModelBundle
 from idtool.errors import BadField, ModelBundleError
 from idtool.hashing import sha256_file
-from idtool.preprocess import DecodedImage, to_model_input
+from idtool.model.bundle import ModelBundle
+from idtool.model.preprocess import DecodedImage, to_model_input
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class TorchEngine:
     def __init__(self, bundle: ModelBundle, threads: int = 0) -> None:
         import torch  # only this engine needs PyTorch
 
-        from idtool.model import Embedder
+        from idtool.model.backbone import Embedder
 
         if threads > 0:
             torch.set_num_threads(threads)

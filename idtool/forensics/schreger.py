@@ -8,7 +8,7 @@ mammoth, over 115 degrees to elephant, and between is indeterminate.
 
 Two ways in: manual (the user marks vertex + one point on each line, see
 :func:`angles_from_points` and :func:`load_points`) and automatic (:func:`measure_auto`,
-implemented in :mod:`idtool.schreger_auto`). :func:`classify` applies the rule;
+implemented in :mod:`idtool.forensics.schreger_auto`). :func:`classify` applies the rule;
 :func:`measure_schreger` is the one call a front end needs. The result is an indication
 for a laboratory, never a verdict.
 """
@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from idtool.errors import BadField
-from idtool.schreger_auto import analyse_auto, find_outline
+from idtool.forensics.schreger_auto import analyse_auto, find_outline
 
 logger = logging.getLogger(__name__)
 
@@ -258,7 +258,7 @@ def load_points(path: Path) -> list[Triple]:
 
 
 def measure_auto(rgb: np.ndarray) -> list[AngleMeasurement]:
-    """Measure outer Schreger angles automatically (see :mod:`idtool.schreger_auto`).
+    """Measure outer Schreger angles automatically (see :mod:`idtool.forensics.schreger_auto`).
 
     Args:
         rgb: the photo of the cross-section, uint8 HxWx3 RGB.

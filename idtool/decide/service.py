@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from idtool.bundle import ModelBundle, load_bundle
-from idtool.bundles import resolve_bundle_dir
-from idtool.catalog import Catalog
+from idtool.catalog.reference_import import ReferenceEmbedder
+from idtool.catalog.store import Catalog
 from idtool.cites import load_listing_index
 from idtool.cites.listing_index import ListingIndex
 from idtool.config import Settings
-from idtool.identify import Identifier
-from idtool.reference import ReferenceEmbedder
-from idtool.runtime import EmbeddingEngine, load_engine
+from idtool.decide.identify import Identifier
+from idtool.model.bundle import ModelBundle, load_bundle
+from idtool.model.discovery import resolve_bundle_dir
+from idtool.model.runtime import EmbeddingEngine, load_engine
 
 
 @dataclass

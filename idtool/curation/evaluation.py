@@ -13,7 +13,7 @@ Costs are asymmetric: calling listed material "not wildlife" (a look-alike class
 ``material_ceramic``) is far worse than the reverse, so those errors are counted apart
 (``called_not_wildlife``) and the gate allows no increase in them.
 
-Writing, storing and the non-regression gate are in :mod:`idtool.evaluation_report`.
+Writing, storing and the non-regression gate are in :mod:`idtool.curation.evaluation_report`.
 """
 
 from __future__ import annotations
@@ -28,15 +28,11 @@ from typing import Any
 import numpy as np
 
 from idtool import __version__
-from idtool.bundle import TARGET_SELECTIVE_ACCURACY, ModelBundle, Thresholds
-from idtool.catalog import Catalog, current_user, now_iso
-from idtool.errors import BadField, IdtoolError, NotFound
-from idtool.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
-from idtool.identify import ClassScores, DecisionResult, Identifier, decide
-from idtool.reference import IMAGE_SUFFIXES
-from idtool.runtime import EmbeddingEngine
-from idtool.taxonomy import TaxonRecord
-from idtool.training import (
+from idtool.catalog.reference_import import IMAGE_SUFFIXES
+from idtool.catalog.store import Catalog, current_user, now_iso
+from idtool.catalog.taxonomy import TaxonRecord
+from idtool.curation.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
+from idtool.curation.training import (
     DEFAULT_C,
     DEFAULT_CROPS,
     SIMILARITY_QUANTILE,
@@ -49,6 +45,10 @@ from idtool.training import (
     softmax,
     train_head,
 )
+from idtool.decide.identify import ClassScores, DecisionResult, Identifier, decide
+from idtool.errors import BadField, IdtoolError, NotFound
+from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, ModelBundle, Thresholds
+from idtool.model.runtime import EmbeddingEngine
 from idtool.types import Decision
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def appendix_table(labels: Sequence[str], taxa: dict[str, TaxonRecord], db: Any)
     }
     try:
         from idtool.cites import load_listing_index
-        from idtool.guidance import TradeDeclaration, guidance_for_label
+        from idtool.cites.guidance import TradeDeclaration, guidance_for_label
 
         listings = load_listing_index(db)
         out = {}
