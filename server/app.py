@@ -21,7 +21,7 @@ from server.state import ServerState, current_state, load_model_state
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 FORM_OVERHEAD_BYTES = 64 * 1024  # room for the trade fields next to the photo
-SHELL_FILES = ("index.html", "app.js", "style.css")  # what sw.js precaches
+SHELL_FILES = ("index.html", "app.js", "words.js", "photo.js", "style.css")  # what sw.js precaches
 SW_VERSION_MARKER = "__SHELL_VERSION__"
 
 
