@@ -19,7 +19,7 @@ from idtool.cites.annotations import (
 from idtool.cites.countries import find_countries, normalise_country
 from idtool.errors import BadField
 
-CITES_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cites"
+CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
 LOXODONTA = (
     "Appendix I:All populations except those of BW, NA, ZA, and ZW. \n"
     "Appendix II:Populations of BW, NA, ZA, ZW "

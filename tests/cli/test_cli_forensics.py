@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from idtool.cli import main
 from idtool.forensics.synthetic_schreger import generate_section
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DEMO_PHOTO = SHARED / "data" / "reference_demo" / "material_ceramic" / "material_ceramic_009.jpg"
 
 

@@ -16,7 +16,7 @@ from idtool.cites.listing_import import snapshot_date_from_name
 from idtool.cites.store import KIND_EU, cites_migrations
 from idtool.errors import BadField, ListingDataError
 
-CITES_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cites"
+CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
 
 
 def _needs(name: str) -> Path:

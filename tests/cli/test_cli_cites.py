@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from idtool.cli import main
 
-CITES_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cites"
+CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
 
 
 @pytest.fixture

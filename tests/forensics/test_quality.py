@@ -11,7 +11,7 @@ import pytest
 
 from idtool.forensics.quality import THRESHOLDS, QualityThresholds, assess_quality
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DEMO = SHARED / "data" / "reference_demo"
 PHOTOS = [
     DEMO / "material_ivory_or_bone" / "material_ivory_or_bone_009.jpg",

@@ -23,7 +23,7 @@ from idtool.cites.listing_index import ListingIndex
 from idtool.errors import BadField
 from idtool.types import Candidate, Decision, Identification
 
-CITES_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cites"
+CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
 REQUIRED_KEYS = {
     "taxon",
     "matched_name",
