@@ -218,7 +218,9 @@ async function flushOnce(now) {
     }
     if (stage === "identify" && out.status === 201) {
       remember(out.body);
-      render(out.body, analysed, item.original);
+      // a queued photo's answer: shown, but not pulled into view while the officer types
+      const typing = ["INPUT", "TEXTAREA", "SELECT"].includes((document.activeElement || {}).tagName);
+      render(out.body, analysed, item.original, !typing);
       $("upload-status").textContent = "A queued photo was sent.";
       if (item.original) flushAgain = true; // its original next
     } else if (stage === "original" && out.status === 200) {
@@ -530,7 +532,14 @@ function exifLine(record) {
       : "The photo carried no time, camera or GPS data.");
 }
 
-async function render(record, blob, original) {
+/* Width set through the CSSOM, not a style attribute (allowed under a strict CSP). */
+function scoreBar(score) {
+  const bar = el("div");
+  bar.style.width = Math.round((score || 0) * 100) + "%";
+  return bar;
+}
+
+async function render(record, blob, original, focus = true) {
   current = { record, blob, original: original || null };
   const ident = record.identification;
   const names = namesOf(record);
@@ -544,7 +553,7 @@ async function render(record, blob, original) {
       el("div", { class: "noimg" }),
       el("div", { class: "cand" }, el("div", {}, names[c.label] || pretty(c.label)),
         el("div", { class: "meta" }, c.label.startsWith("material_") ? "material" : [el("i", {}, c.label), c.rank ? ` · ${c.rank}` : ""]),
-        el("div", { class: "bar-score" }, el("div", { style: `width:${pct(c.score).replace("\u00a0", "")}` }))),
+        el("div", { class: "bar-score" }, scoreBar(c.score))),
       el("span", { class: "score" }, pct(c.score)));
     cands.append(li);
     thumb(ref.thumbnail_url, "reference photo of " + (names[c.label] || pretty(c.label))).then((img) => li.firstChild.replaceWith(img));
@@ -586,6 +595,7 @@ async function render(record, blob, original) {
   $("schreger").hidden = true;
   // The verdict, not the candidates, is what the officer sees first: after layout settles
   // (the form has just shrunk), put the verdict at the top and give it focus.
+  if (!focus) return;
   requestAnimationFrame(() => {
     card.scrollIntoView({ block: "start" });
     $("verdict").focus({ preventScroll: true });

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 
-from phone_photos import phone_photo
+from phone_photos import phone_jpeg, phone_jpeg_of, phone_pixels
 from server_support import (  # noqa: F401
     app,
     auth,
@@ -60,7 +60,7 @@ def put_original(client, headers, record_id, data, key="orig-1"):  # type: ignor
 
 
 def test_working_copy_first_then_the_original_is_attached_byte_for_byte(client, auth, store):
-    original = phone_photo(ivory_photo())
+    original = phone_jpeg_of(ivory_photo(), 6)
     assert 3_000_000 <= len(original) <= 6_000_000
     copy = working_copy(original)
     r = upload(client, {**auth, "Idempotency-Key": "k-1"}, copy, original_pending="1")
@@ -84,7 +84,7 @@ def test_working_copy_first_then_the_original_is_attached_byte_for_byte(client, 
     assert attached["original"]["status"] == "received"
     assert attached["original"]["sha256"] == sha
     assert attached["original"]["bytes"] == len(original)
-    assert attached["evidence"]["exif"]["make"] == "TestPhone"  # taken from the original
+    assert attached["evidence"]["exif"]["make"] == "Samsung"  # taken from the original
     assert store.read_original(sha) == original
     assert (
         client.get(f"/api/v1/identifications/{body['id']}", headers=auth).get_json()["original"]
@@ -99,14 +99,16 @@ def test_working_copy_first_then_the_original_is_attached_byte_for_byte(client, 
     again = put_original(client, auth, body["id"], original, key="orig-1")
     assert again.status_code == 200 and again.get_json()["original"]["sha256"] == sha
     assert len([e for e in store.custody(body["id"]) if e.action == "original"]) == 1
-    other = put_original(client, auth, body["id"], phone_photo(ivory_photo(), seed=1))
+    other = put_original(
+        client, auth, body["id"], phone_jpeg(phone_pixels(ivory_photo(), seed=1), 6)
+    )
     assert other.status_code == 409
     assert other.get_json()["error"]["code"] == "conflict"
     assert store.verify().ok, store.verify().problems
 
 
 def test_an_upload_without_original_pending_is_its_own_original(client, auth, store):
-    original = phone_photo(ivory_photo())
+    original = phone_jpeg_of(ivory_photo(), 6)
     r = upload(client, auth, original)
     assert r.status_code == 201, r.get_json()  # a 3-6 MB photo is accepted (was 413)
     body = r.get_json()
@@ -114,22 +116,22 @@ def test_an_upload_without_original_pending_is_its_own_original(client, auth, st
     assert body["original"]["status"] == "received"
     assert body["original"]["sha256"] == sha == body["evidence"]["sha256"]
     assert body["original"]["working_copy"] is False
-    r = put_original(client, auth, body["id"], phone_photo(ivory_photo(), seed=2))
+    r = put_original(client, auth, body["id"], phone_jpeg(phone_pixels(ivory_photo(), seed=2), 6))
     assert r.status_code == 409
     assert store.verify().ok
 
 
 def test_original_refusals(client, auth, store):
-    copy = working_copy(phone_photo(ivory_photo()))
+    copy = working_copy(phone_jpeg_of(ivory_photo(), 6))
     record_id = upload(client, auth, copy, original_pending="1").get_json()["id"]
     r = put_original(client, auth, record_id, b"this is a text file, not a photo\n")
     assert r.status_code == 415, r.get_json()
-    r = put_original(client, auth, record_id, phone_photo(ivory_photo())[:200_000])
+    r = put_original(client, auth, record_id, phone_jpeg_of(ivory_photo(), 6)[:200_000])
     assert r.status_code == 422, r.get_json()
     other = {"Authorization": f"Bearer {create_token(store, 'officer.two', 'tester')}"}
-    r = put_original(client, other, record_id, phone_photo(ivory_photo()))
+    r = put_original(client, other, record_id, phone_jpeg_of(ivory_photo(), 6))
     assert r.status_code == 404
-    assert put_original(client, auth, "nope", phone_photo(ivory_photo())).status_code == 404
+    assert put_original(client, auth, "nope", phone_jpeg_of(ivory_photo(), 6)).status_code == 404
     r = upload(client, auth, copy, original_pending="maybe")
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_field"
     assert store.get(record_id).original_status == "pending"
