@@ -520,7 +520,8 @@ function evidenceHashes(record) {
 
 /* What the photo's EXIF recorded (from the original once it has arrived). */
 function exifLine(record) {
-  const exif = (record.evidence && record.evidence.exif) || {};
+  // the original's EXIF once it has arrived (a working copy made on the phone has none)
+  const exif = (record.original && record.original.exif) || (record.evidence && record.evidence.exif) || {};
   const recorded = [];
   if (exif.datetime_original) recorded.push("taken " + exif.datetime_original.replace("T", " "));
   if (exif.make || exif.model) recorded.push("camera " + [exif.make, exif.model].filter(Boolean).join(" "));

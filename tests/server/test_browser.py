@@ -100,6 +100,11 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _original(record) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The record's ``original`` block, as the API returns it."""
+    return record.to_dict()["original"]
+
+
 VERDICT_ON_SCREEN = """() => {
   const v = document.getElementById('verdict');
   if (!v) return false;
@@ -172,10 +177,12 @@ def test_phone_photo_working_copy_first_then_the_original(live, page, tmp_path):
     assert (quality["width_px"], quality["height_px"]) == (1200, 1600)
     assert record.byte_count < 1_000_000
     # ... and holds the original byte for byte, linked to it in the custody log
-    assert record.original_status == "received"
-    assert record.original_sha256 == _sha256(photo_file)
-    assert store.read_original(record.original_sha256) == photo_file.read_bytes()
-    assert record.exif.get("make") == "Samsung"
+    original = _original(record)
+    assert original["status"] == "received" and original["working_copy"] is True
+    assert original["sha256"] == _sha256(photo_file)
+    assert store.read_original(original["sha256"]) == photo_file.read_bytes()
+    exif = original.get("exif") or record.to_dict()["evidence"]["exif"]
+    assert exif.get("make") == "Samsung"
     [entry] = [e for e in store.custody(record.id) if e.action == "original"]
     assert entry.details["working_copy_sha256"] == record.sha256
     assert store.verify().ok
@@ -210,11 +217,11 @@ def test_slow_link_shows_the_verdict_before_the_original_arrives(live, page, pho
     page.wait_for_selector("#result .verdict", state="visible", timeout=120_000)
     # the answer is on screen while the original is still on its way
     [record] = store.list_records("SLOW-1")
-    assert record.original_status == "pending"
+    assert _original(record)["status"] == "pending"
     assert "original photo: pending" in page.inner_text("#original-status").lower()
     page.wait_for_selector("#original-status.received", timeout=180_000)
     [record] = store.list_records("SLOW-1")
-    assert record.original_sha256 == _sha256(photo_file)
+    assert _original(record)["sha256"] == _sha256(photo_file)
 
 
 def test_refusal_is_shown_at_the_photo_and_clears_the_last_result(live, page, photo_file, tmp_path):
@@ -231,7 +238,9 @@ def test_refusal_is_shown_at_the_photo_and_clears_the_last_result(live, page, ph
     page.click("#submit")
     page.wait_for_selector("#result .verdict", state="visible")
     [record] = store.list_records("REFUSE-1")
-    assert record.original_status is None and record.sha256 == _sha256(photo_file)
+    assert record.sha256 == _sha256(photo_file)
+    assert _original(record)["working_copy"] is False
+    assert _original(record)["sha256"] == record.sha256
     assert "original photo: received" in page.inner_text("#original-status").lower()
 
     not_a_photo = tmp_path / "IMG_0043.jpg"
@@ -276,7 +285,7 @@ def test_server_errors_keep_the_photo_queued(live, page, photo_file):
     page.wait_for_selector("#original-status.received")
     page.wait_for_function("document.getElementById('queue').hidden")
     [record] = store.list_records("BUSY-1")
-    assert record.original_sha256 == _sha256(photo_file)
+    assert _original(record)["sha256"] == _sha256(photo_file)
 
 
 def test_offline_photo_is_queued_and_sent_once_when_back_online(live, page, photo_file):
@@ -303,7 +312,7 @@ def test_offline_photo_is_queued_and_sent_once_when_back_online(live, page, phot
     records = store.list_records("OFFLINE-1")
     assert len(records) == 1
     assert records[0].idempotency_key
-    assert records[0].original_sha256 == _sha256(photo_file)
+    assert _original(records[0])["sha256"] == _sha256(photo_file)
     assert sum(1 for e in store.custody() if e.action == "upload") == 1
     assert sum(1 for e in store.custody() if e.action == "original") == 1
 
@@ -409,5 +418,5 @@ def test_page_opens_offline_and_sends_the_queue_once(live, page, photo_file, tmp
     assert posts == ["/api/v1/identifications"]
     puts = [path for method, path in requests.since(offline_from) if method == "PUT"]
     assert puts == [f"/api/v1/identifications/{records[0].id}/original"]
-    assert records[0].original_sha256 == hashlib.sha256(photo_file.read_bytes()).hexdigest()
+    assert _original(records[0])["sha256"] == _sha256(photo_file)
     assert sum(1 for e in store.custody() if e.action == "upload") == 1
