@@ -15,7 +15,7 @@ issue's target is <= 3 s for a 12 MP photo on the 2-core machine). Phase ``load`
 Idempotency-Key, as a phone retry). Each phase runs ``--repeats`` times and reports every
 run plus min/median, with the 1-minute load average next to each figure, the engine
 the server runs (from ``/healthz``) and its peak RSS (VmHWM). Afterwards it checks that
-no record was lost or duplicated and that ``EvidenceStore.verify()`` passes.
+no record was lost or duplicated and that ``verify_store`` passes.
 
 Usage:
 
@@ -279,11 +279,12 @@ def main() -> None:
         server.wait(timeout=30)
 
     from idtool.evidence.store import EvidenceStore
+    from idtool.evidence.verify import verify_store
 
     store = EvidenceStore.open(evidence)
     try:
         records = store.list_records("BENCH", limit=10_000_000)
-        report = store.verify()
+        report = verify_store(store)
     finally:
         store.close()
     keys = [(r.officer, r.idempotency_key) for r in records]
@@ -301,7 +302,9 @@ def main() -> None:
         "records": len(records),
         "lost": len(set(bench.sent.values()) - {r.id for r in records}),
         "duplicated": len(keys) - len(set(keys)),
-        "originals_pending": sum(1 for r in records if r.original_status == "pending"),
+        "originals_pending": sum(
+            1 for r in records if (r.to_dict().get("original") or {}).get("status") == "pending"
+        ),
         "evidence_verify_ok": report.ok,
         "results": {k: v["summary"] for k, v in results.items()},
     }

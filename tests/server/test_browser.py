@@ -22,6 +22,7 @@ from server_support import REFERENCE, ivory_photo, make_app, server_home  # noqa
 
 from idtool.config import PROJECT_ROOT
 from idtool.evidence.tokens import create_token
+from idtool.evidence.verify import verify_store
 
 CHROMIUM = os.environ.get("IDTOOL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -185,7 +186,7 @@ def test_phone_photo_working_copy_first_then_the_original(live, page, tmp_path):
     assert exif.get("make") == "Samsung"
     [entry] = [e for e in store.custody(record.id) if e.action == "original"]
     assert entry.details["working_copy_sha256"] == record.sha256
-    assert store.verify().ok
+    assert verify_store(store).ok
     assert page.evaluate(QUEUED_KEYS) == []
 
     shot = tmp_path / "phone_page.png"
