@@ -63,6 +63,9 @@ function officerList(items, names) {
 /* Why the server refused a photo, said for the officer; null when it was not a refusal. */
 function refusalText(status, body, what = "photo") {
   const code = body && body.error ? body.error.code : "";
+  if (code === "field_too_large") {
+    return "A text field is too long (the notes or the case reference). Shorten it and send the photo again.";
+  }
   if (status === 413 || code === "image_too_large") {
     return `This ${what} is too large for the server (too many bytes or pixels). ` +
       "Take it again at a lower resolution, or hand the file to your supervisor.";
