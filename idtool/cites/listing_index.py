@@ -264,6 +264,10 @@ class ListingIndex:
     def bundled(self) -> bool:
         return any(s.bundled for s in self.sets)
 
+    def entries(self) -> list[ListingEntry]:
+        """Every current listing row (one per taxon), e.g. to build a name matcher."""
+        return list(self._by_name.values())
+
     def entry(self, name: str) -> ListingEntry | None:
         return self._by_name.get(normalise_name(name).casefold())
 

@@ -68,10 +68,21 @@ def _register() -> None:
         evidence,
         export,
         forensics,
+        listings,
         server,
     )
 
-    for module in (commands_core, curation, cites, forensics, export, batch, server, evidence):
+    for module in (
+        commands_core,
+        curation,
+        cites,
+        forensics,
+        export,
+        batch,
+        listings,
+        server,
+        evidence,
+    ):
         module.register(main)
 
 
