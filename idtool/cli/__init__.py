@@ -65,6 +65,7 @@ def _register() -> None:
         cites,
         commands_core,
         curation,
+        evaluation,
         evidence,
         export,
         forensics,
@@ -75,6 +76,7 @@ def _register() -> None:
     for module in (
         commands_core,
         curation,
+        evaluation,
         cites,
         forensics,
         export,

@@ -11,8 +11,9 @@ import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
-from idtool.catalog import open_catalog_db
+from idtool.catalog.store import open_catalog_db
 from idtool.cites import import_listing_file, list_sets, load_listing_index
+from idtool.cites.guidance import CombinedGuidance, Guidance, guidance_for_label
 from idtool.cites.listing_index import LATEST_COP, load_bundled_entries, stale_warning
 from idtool.cites.store import KIND_EU
 from idtool.cli.common import (
@@ -25,7 +26,6 @@ from idtool.cli.common import (
     trade_options,
 )
 from idtool.config import Settings
-from idtool.guidance import CombinedGuidance, Guidance, guidance_for_label
 
 
 def open_cites_db(settings: Settings) -> sqlite_utils.Database:

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from idtool.batch.jobs import JobStore
-from idtool.grouping import difference_hash
+from idtool.hashing import difference_hash
 from idtool.listings.linking import ContactKeys, cluster_listings, contact_keys
 from idtool.listings.records import RawListing
 from idtool.listings.scoring import Priority, score_listing

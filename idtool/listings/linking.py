@@ -1,10 +1,10 @@
 """Link listings that share a photo, a seller handle, a phone number or a messaging handle.
 
 One trader posts the same stock in many places: listings sharing any of these keys are
-joined (union-find, :func:`idtool.grouping.linked_components`) into a cluster:
+joined (union-find, :func:`idtool.hashing.linked_components`) into a cluster:
 
 - ``photo``: the same photo bytes (SHA-256), or a near-duplicate (64-bit difference
-  hashes, mirror included, at most :data:`idtool.grouping.HASH_DISTANCE` bits apart:
+  hashes, mirror included, at most :data:`idtool.hashing.HASH_DISTANCE` bits apart:
   resized or re-encoded copies);
 - ``seller``: the same seller handle (case-insensitive, without ``@``);
 - ``phone``: the same phone number written in the text (compared on its last 9 digits,
@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from idtool.grouping import HASH_DISTANCE, linked_components
+from idtool.hashing import HASH_DISTANCE, linked_components
 
 PHONE_DIGITS = 9  # compared suffix
 _PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d\s().\-]{6,18}\d(?!\w)")
