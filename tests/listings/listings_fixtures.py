@@ -181,27 +181,22 @@ def _page(title: str, text: str, seller: str, price: str, images: list[str]) -> 
     )
 
 
+def _write_record(writer: WARCWriter, url: str, data: bytes, content_type: str) -> None:
+    headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+    record = writer.create_warc_record(
+        url, "response", payload=io.BytesIO(data), http_headers=headers
+    )
+    writer.write_record(record)
+    record.raw_stream.close()  # warcio spools the payload to a temporary file
+
+
 def _warc(path: Path, pages: list[tuple[str, str, list[tuple[str, bytes]]]]) -> None:
     with path.open("wb") as handle:
         writer = WARCWriter(handle, gzip=True)
         for url, markup, images in pages:
-            headers = StatusAndHeaders(
-                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
-            )
-            writer.write_record(
-                writer.create_warc_record(
-                    url, "response", payload=io.BytesIO(markup.encode()), http_headers=headers
-                )
-            )
+            _write_record(writer, url, markup.encode(), "text/html; charset=utf-8")
             for img_url, data in images:
-                img_headers = StatusAndHeaders(
-                    "200 OK", [("Content-Type", "image/jpeg")], protocol="HTTP/1.1"
-                )
-                writer.write_record(
-                    writer.create_warc_record(
-                        img_url, "response", payload=io.BytesIO(data), http_headers=img_headers
-                    )
-                )
+                _write_record(writer, img_url, data, "image/jpeg")
 
 
 def write_sample_corpus(root: Path, photos: SamplePhotos, *, broken: bool = True) -> dict[str, str]:
