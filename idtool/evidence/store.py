@@ -50,6 +50,8 @@ ORIGINALS = "originals"
 THUMBNAILS = "thumbnails"
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic", "bmp": "bmp"}
 EXTENSIONS.update({"tiff": "tif", "gif": "gif"})
+# captured listings (idtool evidence listings)
+EXTENSIONS.update({"html": "html", "warc": "warc", "jsonl": "jsonl", "csv": "csv"})
 MAX_TEXT = {"case_ref": 100, "notes": 2000, "idempotency_key": 200, "filename": 255}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 

@@ -146,9 +146,44 @@ def test_mixed_folder_gives_a_ranked_explained_worklist(
     assert "=HYPERLINK" not in page or "&quot;" in page
     assert all((out / "thumbs" / f"{p['sha256']}.jpg").is_file() for p in first["photos"])
 
+    _evidence_of_listings(out, tmp_path / "home", first)
+
     again = run_listings(env, _request([root], out))
     assert again.processed == 0 and again.already_done == summary.photos
     assert _jsonl(out / "listings.jsonl") == records
+
+
+def _evidence_of_listings(out: Path, home: Path, first: dict) -> None:
+    """`idtool evidence listings` stores each captured file once, verifiably, exportably."""
+    runner, env = CliRunner(), {"IDTOOL_HOME": str(home)}
+    args = ["evidence", "listings", str(out), "--case-ref", "CASE-9", "--id", "ebay-1001"]
+    result = runner.invoke(main, [*args, "--format", "json"], env=env)
+    assert result.exit_code == 0, result.output
+    added = json.loads(result.stdout)
+    roles = {f["role"] for f in added["files"]}
+    assert roles == {"export", "image"} and added["records_added"] == len(
+        first["evidence"]["files"]
+    )
+    again = json.loads(runner.invoke(main, [*args, "--format", "json"], env=env).stdout)
+    assert again["records_added"] == 0  # idempotent
+    verify = runner.invoke(main, ["evidence", "verify"], env=env)
+    assert verify.exit_code == 0 and "OK" in verify.stdout
+    export = runner.invoke(
+        main, ["evidence", "export", "CASE-9", str(out.parent / "case9")], env=env
+    )
+    assert export.exit_code == 0, export.output
+    manifest = json.loads((out.parent / "case9" / "manifest.json").read_text(encoding="utf-8"))
+    assert {i["sha256"] for i in manifest["items"]} == {
+        f["sha256"] for f in first["evidence"]["files"]
+    }
+    photo = Path(next(f["path"] for f in first["evidence"]["files"] if f["role"] == "image"))
+    original = photo.read_bytes()
+    photo.write_bytes(original + b"tampered")
+    try:
+        bad = runner.invoke(main, args, env=env)
+        assert bad.exit_code == 1 and "changed since the triage" in bad.stderr
+    finally:
+        photo.write_bytes(original)
 
 
 def _env_vars(settings: Settings) -> dict[str, str]:
