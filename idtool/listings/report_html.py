@@ -34,7 +34,7 @@ td.p{text-align:center;width:56px}.score{font-size:20px;font-weight:700;font-var
 .lvl{display:inline-block;padding:1px 8px;border-radius:10px;font-size:11.5px;font-weight:700;
 text-transform:uppercase}.lvl-high{background:#b3261e;color:#fff}.lvl-medium{background:#f4b400;color:#222}
 .lvl-low{background:#e8eaed;color:#444}
-td.ph{width:200px}img.t{width:60px;height:60px;object-fit:cover;border-radius:4px;margin:0 3px 3px 0;
+td.ph{width:200px}td.tx{width:15em}img.t{width:60px;height:60px;object-fit:cover;border-radius:4px;margin:0 3px 3px 0;
 background:#eee}.title{font-weight:600}.title a{color:#0b57d0;text-decoration:none}
 .sub{font-size:12px;color:#555}.txt{font-size:12.5px;color:#333;margin-top:3px;max-width:60em}
 mark{background:#ffe08a;padding:0 1px;border-radius:2px}mark.ben{background:#d7f0d2}
@@ -107,6 +107,25 @@ def _spans(item: AnalysedListing, field: str) -> list[tuple[int, int, str]]:
     return spans
 
 
+def _taxa_cell(item: AnalysedListing) -> str:
+    """Taxa grouped by appendix and source: one line per group, names in italics."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for taxon in item.taxa:
+        key = (taxon.appendix or "", taxon.source)
+        if taxon.name not in groups.setdefault(key, []):
+            groups[key].append(taxon.name)
+    order = {"I": 0, "II": 1, "III": 2, "": 3}
+    lines = []
+    for (appendix, source), names in sorted(
+        groups.items(), key=lambda g: (order.get(g[0][0], 4), g[0][1])
+    ):
+        shown = ", ".join(f"<i>{_e(n)}</i>" for n in sorted(names))
+        lines.append(
+            f"<div>{_badge(appendix or None)} {shown} <span class='sub'>{_e(source)}</span></div>"
+        )
+    return "".join(lines)
+
+
 def _row(rank: int, item: AnalysedListing, thumbs_dir: str) -> str:
     lst = item.listing
     appendices = [t.appendix for t in item.taxa if t.appendix in ("I", "II", "III")]
@@ -134,10 +153,7 @@ def _row(rank: int, item: AnalysedListing, thumbs_dir: str) -> str:
         )
         if v
     )
-    taxa = "<br>".join(
-        f"{_badge(t.appendix)} <i>{_e(t.name)}</i> <span class='sub'>{_e(t.source)}</span>"
-        for t in sorted(item.taxa, key=lambda t: (t.appendix or "Z", t.name))[:6]
-    )
+    taxa = _taxa_cell(item)
     reasons = "".join(f"<li>{_e(r)}</li>" for r in item.priority.reasons)
     error = (
         f'<div class="err">{_e(lst.error["code"])}: {_e(lst.error["message"])}</div>'
@@ -160,7 +176,7 @@ def _row(rank: int, item: AnalysedListing, thumbs_dir: str) -> str:
         f'<td><div class="title">{title}</div><div class="sub">{sub}</div>'
         f'<div class="txt">{highlight(lst.description, _spans(item, "text"))}</div>'
         f'<div class="src">{_e(lst.source)} {_e(lst.locator)}</div>{error}</td>'
-        f"<td>{taxa or '<span class=sub>none</span>'}</td>"
+        f"<td class='tx'>{taxa or '<span class=sub>none</span>'}</td>"
         f'<td><ul class="r">{reasons}</ul></td><td class="cl">{cluster}</td></tr>'
     )
 
