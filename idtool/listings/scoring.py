@@ -95,13 +95,12 @@ def score_listing(
     taxon_points = best[0] if best else 0.0
     if best is not None:
         t = best[1]
-        how = (
-            f"photo {t.via} identified as it ({t.kind}, confidence {t.confidence:.2f})"
-            if t.source == "photo"
-            else f"text says '{t.via}' ({t.kind} name)"
-            if t.kind != "lexicon"
-            else f"text says '{t.via}'"
-        )
+        if t.source == "photo":
+            how = f"photo {t.via}: {t.kind}, confidence {t.confidence or 0:.2f}"
+        elif t.kind == "lexicon":
+            how = f"text says '{t.via}'"
+        else:
+            how = f"text says '{t.via}', a {t.kind} name"
         reasons.append(f"+{taxon_points:.0f} CITES Appendix {t.appendix}: {t.name} ({how})")
     seen: dict[str, TextHit] = {}
     for hit in hits:
