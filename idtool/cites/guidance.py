@@ -14,6 +14,8 @@ Every answer names its listing set and carries :data:`DISCLAIMER`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from idtool.cites.annotations import (
     PopulationChoice,
     PopulationOption,
@@ -32,6 +34,7 @@ from idtool.cites.guidance_model import (
 )
 from idtool.cites.listing_index import ListingEntry, ListingIndex, ListingMatch, stale_warning
 from idtool.cites.materials import MaterialTable, load_materials
+from idtool.cites.names import names_for
 from idtool.cites.permits import FORENSICS, REFER, advise
 from idtool.cites.store import ListingSetInfo
 from idtool.types import Decision, Identification, is_material_label
@@ -50,8 +53,20 @@ __all__ = [
 ]
 
 
+NOT_FOUND_BUNDLED = (
+    "only the shipped listings are loaded (the CITES Appendices as of the 2017 Species+ index, "
+    "reptiles as of 2023, and idtool's amendments); import a newer Species+ export with "
+    "'idtool cites import FILE' to look up taxa listed since"
+)
+
+
 def _primary_set(listings: ListingIndex) -> ListingSetInfo | None:
     return listings.sets[-1] if listings.sets else None
+
+
+def _annotation(entry: ListingEntry) -> str | None:
+    """The full annotation where the export has one (quotas, conditions), else the short."""
+    return clean_annotation(entry.full_annotation or entry.annotation) or None
 
 
 def _cites_for(entry: ListingEntry, choice: PopulationChoice, match: ListingMatch) -> CitesListing:
@@ -61,7 +76,7 @@ def _cites_for(entry: ListingEntry, choice: PopulationChoice, match: ListingMatc
     return CitesListing(
         appendix=choice.appendix,
         population=choice.population,
-        annotation=clean_annotation(entry.annotation) or None,
+        annotation=_annotation(entry),
         listing_id=entry.taxon_id or f"{entry.listing_set.name}:{entry.full_name}",
         listed_under=listed_under,
         listing=entry.listing,
@@ -106,18 +121,52 @@ def _quota_and_reservation_notes(
 def guidance_for_taxon(
     name: str, declaration: TradeDeclaration, listings: ListingIndex
 ) -> Guidance:
-    """Guidance for one scientific name of any rank.
+    """Guidance for a name people use: scientific (any rank), synonym or common name.
 
     Args:
-        name: ``"Loxodonta africana"``, ``"Scleractinia"``, ``"Naja"``; misspellings give
-            ``status == "not_found"`` with suggestions, never an error.
+        name: ``"Loxodonta africana"``, ``"Scleractinia"``, ``"perroquet gris"``,
+            ``"Cheetah"``; a misspelling is read as the one clearly closest name
+            (``match_kind == "fuzzy"``) or gives ``status == "not_found"`` with ranked
+            suggestions, never an error.
         declaration: the declared trade (validated).
         listings: the loaded listing index.
 
     Returns:
-        The guidance answer.
+        The guidance answer; ``match_kind`` says how the name was read.
     """
+    names = names_for(listings)
+    name_match = names.resolve(name)
+    suggestions = tuple(dict.fromkeys(c.name for c in name_match.candidates))
+    if name_match.match_kind not in ("none", "fuzzy"):
+        suggestions = ()
+    guidance = _guidance_for_scientific(
+        name_match.name or name_match.query, declaration, listings, suggestions
+    )
+    checks = guidance.officer_checks
+    if name_match.match_kind == "fuzzy" or (
+        name_match.match_kind == "common_name" and len(name_match.candidates) > 1
+    ):
+        checks = (name_match.note, *checks)
+    return replace(
+        guidance,
+        taxon=name_match.query,
+        match_kind=name_match.match_kind,
+        name_match=name_match,
+        common_names=names.common_names(name_match.name or guidance.matched_name or ""),
+        officer_checks=checks,
+        suggestions=suggestions or guidance.suggestions,
+    )
+
+
+def _guidance_for_scientific(
+    name: str,
+    declaration: TradeDeclaration,
+    listings: ListingIndex,
+    suggestions: tuple[str, ...] = (),
+) -> Guidance:
     match = listings.lookup(name)
+    if suggestions:
+        match = replace(match, suggestions=suggestions)
     entry = match.entry
     warnings: list[str] = []
     next_steps: list[str] = []
@@ -128,10 +177,7 @@ def guidance_for_taxon(
         if info and (warning := stale_warning(info)):
             warnings.append(warning)
         if listings.bundled:
-            warnings.append(
-                "only the bundled table of reference taxa is loaded; import a Species+ export "
-                "('idtool cites import FILE') to look up other taxa"
-            )
+            warnings.append(NOT_FOUND_BUNDLED)
         hint = f" Did you mean: {', '.join(match.suggestions)}?" if match.suggestions else ""
         next_steps.append(
             "check the spelling and the name against the CITES Checklist; until the taxon is "
@@ -143,7 +189,8 @@ def guidance_for_taxon(
             status="not_found",
             matched_name=None,
             matched_rank=None,
-            match_kind=match.match_kind,
+            match_kind="scientific",
+            listing_match=match.match_kind,
             match_note=match.note,
             cites=_empty_cites(),
             eu=listings.eu.status_for(
@@ -178,12 +225,13 @@ def guidance_for_taxon(
             status="not_listed",
             matched_name=entry.full_name,
             matched_rank=entry.rank,
-            match_kind=match.match_kind,
+            match_kind="scientific",
+            listing_match=match.match_kind,
             match_note=match.note,
             cites=CitesListing(
                 None,
                 "not covered",
-                clean_annotation(entry.annotation) or None,
+                _annotation(entry),
                 entry.taxon_id or None,
                 entry.listed_under,
                 entry.listing,
@@ -235,7 +283,8 @@ def guidance_for_taxon(
         status="listed",
         matched_name=entry.full_name,
         matched_rank=entry.rank,
-        match_kind=match.match_kind,
+        match_kind="scientific",
+        listing_match=match.match_kind,
         match_note=match.note,
         cites=cites,
         eu=eu,
@@ -279,7 +328,8 @@ def _partial_guidance(
         status="partial",
         matched_name=match.query,
         matched_rank=None,
-        match_kind=match.match_kind,
+        match_kind="scientific",
+        listing_match=match.match_kind,
         match_note=match.note,
         cites=CitesListing(
             appendix,
