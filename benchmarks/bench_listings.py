@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import sys
@@ -90,6 +91,12 @@ def make_corpus(target: Path, listings: int) -> None:
     (target / "listings.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and its threads (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listings", type=int, default=300)
@@ -125,16 +132,20 @@ def main() -> None:
         finally:
             runtime.close()
     options = JobOptions(TradeDeclaration(), top_k=3, max_bytes=60_000_000, max_pixels=60_000_000)
-    rates = []
+    rates: list[float] = []
+    cpu_per_listing: list[float] = []
     for repeat in range(args.repeats):
         out = work / f"out_{repeat}"
         shutil.rmtree(out, ignore_errors=True)
         load_before = os.getloadavg()
+        cpu_before = _cpu_s()
         request = ListingsRequest(
             (corpus,), out, options, runtime=args.runtime, workers=args.workers
         )
         summary = run_listings(settings, request)
         load_after = os.getloadavg()
+        cpu_s = _cpu_s() - cpu_before
+        cpu_per_listing.append(cpu_s / max(summary.listings, 1))
         rate = summary.listings_per_min
         rates.append(rate)
         print(
@@ -143,13 +154,20 @@ def main() -> None:
             f"{summary.processed / summary.elapsed_s:.1f} photos/s ({summary.runtime}, "
             f"{args.workers} workers); load average before {load_before[0]:.2f}, "
             f"after {load_after[0]:.2f} (1 min), {load_after[1]:.2f} (5 min); "
-            f"{os.cpu_count()} CPUs"
+            f"{os.cpu_count()} CPUs; CPU time {cpu_s:.0f} s "
+            f"({1000 * cpu_s / max(summary.processed, 1):.0f} ms per photo)"
         )
         sys.stdout.flush()
     best, median = max(rates), statistics.median(rates)
     print(
         f"listings/min: best {best:.0f}, median {median:.0f}; 10,000 listings x 3 photos "
         f"extrapolated: {10_000 / best:.0f} min (best), {10_000 / median:.0f} min (median)"
+    )
+    cpu = min(cpu_per_listing)
+    print(
+        f"CPU time per listing: min {cpu:.2f} s, median {statistics.median(cpu_per_listing):.2f} s;"
+        f" on an idle machine with 2 cores busy the whole run, 10,000 listings would take about "
+        f"{cpu * 10_000 / 2 / 60:.0f} min (CPU time / 2 cores; a lower bound, not a measurement)"
     )
 
 

@@ -7,7 +7,8 @@ with spaces, terms match whole words only (a term is a sequence of words; punctu
 and hyphens between words are ignored, so "white-bellied" matches "white bellied").
 Chinese, Japanese and Korean characters are not separated by spaces, so a term written
 in them matches as a substring. Overlapping hits keep the longest ("ivory colour" wins
-over "ivory").
+over "ivory"). A word runs over underscores, so ``ivory_king88`` (a handle) is not
+"ivory".
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_WORD = re.compile(rf"[^\W_{_CJK}]+")
+_WORD = re.compile(rf"[^\W{_CJK}]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _EXTRA_FOLDS = {"đ": "d", "ł": "l", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe"}
 MAX_TERM_WORDS = 8

@@ -96,7 +96,7 @@ EXPORT = [
         "Carved rhino horn libation cup, old stock, cash only, DM for price.",
         "asia_art_trader",
         [],
-        "medium",
+        "high",
     ),
     (
         "etsy-9009",

@@ -30,7 +30,7 @@ def test_matching_folds_case_and_accents_and_keeps_original_spans() -> None:
     matcher = TermMatcher()
     for term in ("ivoire", "ngà voi", "défense d'éléphant", "象牙", "ivory", "ivory colour"):
         matcher.add(term, term)
-    text = "IVOIRE ancien, NGA VOI, Défense d’Éléphant; 出售象牙手镯; ivory colour; ivorycarving"
+    text = "IVOIRE ancien, NGA VOI, Défense d’Éléphant; 出售象牙手镯; ivory colour; ivorycarving @ivory_king"
     hits = matcher.find(text)
     assert [h.payloads[0] for h in hits] == [
         "ivoire",
@@ -42,7 +42,7 @@ def test_matching_folds_case_and_accents_and_keeps_original_spans() -> None:
     for hit in hits:
         assert text[hit.start : hit.end] == hit.text
     assert hits[3].text == "象牙"  # substring inside a CJK run
-    # word-bounded: "ivorycarving" is not "ivory"
+    # word-bounded: neither "ivorycarving" nor the handle "ivory_king" is "ivory"
 
 
 def test_shipped_lexicon_covers_the_languages_and_products() -> None:
