@@ -141,8 +141,8 @@ def _row(rank: int, item: AnalysedListing, thumbs_dir: str) -> str:
         f'<div class="err">{missing} photo(s) missing</div>' if missing else ""
     )
     title = highlight(lst.title, _spans(item, "title"), limit=400) or "<i>(no title)</i>"
-    if lst.url:
-        title = f'<a href="{_e(lst.url)}" rel="noreferrer">{title}</a>'
+    if lst.url and lst.url.lower().startswith(("http://", "https://")):  # no javascript: links
+        title = f'<a href="{_e(lst.url)}" rel="noreferrer noopener">{title}</a>'
     sub = " · ".join(
         _e(v)
         for v in (

@@ -164,3 +164,22 @@ def test_clusters_join_listings_by_any_shared_key() -> None:
     assert clusters.cluster_of[5] is None
     assert "photo:near-duplicate" in clusters.links[2]
     assert clusters.sizes[clusters.cluster_of[0] or ""] == 3
+
+
+def test_report_html_escapes_listing_text_and_refuses_script_links() -> None:
+    from idtool.listings.analysis import AnalysedListing
+    from idtool.listings.linking import ContactKeys
+    from idtool.listings.records import RawListing
+    from idtool.listings.report_html import highlight
+
+    listing = RawListing(
+        id="x", source="s", source_kind="jsonl", url="javascript:alert(1)", title="<b>ivory</b>"
+    )
+    item = AnalysedListing(
+        listing, [], [], [], [], ContactKeys(None, (), ()), score_listing([], [], 1)
+    )
+    from idtool.listings.report_html import _row
+
+    row = _row(1, item, "thumbs")
+    assert "javascript:" not in row and "<b>ivory" not in row and "&lt;b&gt;" in row
+    assert highlight("a <x> ivory", [(6, 11, "")]) == 'a &lt;x&gt; <mark class="">ivory</mark>'
