@@ -24,7 +24,8 @@ from typing import Any
 from idtool.batch.jobs import JOB_DB
 from idtool.errors import BadField, IntegrityError, NotFound
 from idtool.evidence.custody import now_iso
-from idtool.evidence.store import EvidenceRecord, EvidenceStore
+from idtool.evidence.records import EvidenceRecord, OriginalPhoto, OriginalStatus
+from idtool.evidence.store import EvidenceStore
 from idtool.listings.report import JSONL_NAME
 
 LEVELS = ("high", "medium", "low")
@@ -135,16 +136,18 @@ def add_listing_evidence(
                     f"{path} changed since the triage (SHA-256 differs): it cannot be "
                     "added as evidence of the captured listing"
                 )
-            store.store_original(data)
+            store.store_original(data, actor=officer)
+            media_format = _media_format(entry["role"], path)
+            now = now_iso()
             photo = photos.get(sha256)
             identification = photo if photo is not None else _summary(listing)
             record = EvidenceRecord(
                 id=store.new_record_id(),
-                created_at=now_iso(),
+                created_at=now,
                 officer=officer,
                 sha256=sha256,
                 byte_count=len(data),
-                media_format=_media_format(entry["role"], path),
+                media_format=media_format,
                 exif={},
                 declaration={},
                 identification=identification,
@@ -159,6 +162,15 @@ def add_listing_evidence(
                 )[:2000],
                 idempotency_key=f"listing:{hashlib.sha256(str(listing['id']).encode()).hexdigest()[:24]}:{sha256}",
                 filename=path.name[:255],
+                original=OriginalPhoto(
+                    OriginalStatus.RECEIVED,
+                    sha256,
+                    len(data),
+                    media_format,
+                    received_at=now,
+                    exif={},
+                    working_copy=False,  # the captured file is itself the original
+                ),
             )
             _, created = store.add_record(record)
             report.records_added += created
