@@ -1,17 +1,23 @@
 /* idtool phone page: token, capture, offline queue (IndexedDB), upload, result card.
  * Every photo gets an Idempotency-Key when it is taken; it is stored with the photo in
  * IndexedDB until the server answers, so a retry after a lost connection can never
- * create a second record. No build step, no dependencies. */
+ * create a second record. A working copy (photo.js) goes first, with
+ * original_pending=1; the original follows in the background (PUT .../original, with
+ * its own key), retried whole with backoff until the server has it. Officer wording is
+ * in words.js. No build step, no dependencies. */
 "use strict";
 
 const API = "/api/v1";
 const TOKEN_KEY = "idtool.token";
 const RECENT_KEY = "idtool.recent";
 const VOCAB_KEY = "idtool.vocabularies";
-const RETRY_MS = 15000;
+const ORIGINAL_ONLY_KEY = "idtool.sendOriginalOnly";
+const REFUSED_KEY = "idtool.refused";
+const TICK_MS = 5000; // how often the queue is looked at; each item has its own backoff
+const BACKOFF_MS = [5000, 15000, 30000, 60000, 120000, 300000];
 const $ = (id) => document.getElementById(id);
 
-let current = null; // {record, blob} shown in the result card
+let current = null; // {record, blob} shown in the result card (blob: what the server analysed)
 let flushing = false;
 let flushAgain = false; // a flush was asked for while one was running
 const inflight = new Set(); // idempotency keys being sent right now (never sent twice at once)
@@ -35,19 +41,20 @@ function el(tag, attrs, ...children) {
   }
   return node;
 }
-function pct(x) { return Math.round((x || 0) * 100) + "%"; }
-function words(conf) {
-  if (conf >= 0.9) return "very likely";
-  if (conf >= 0.7) return "likely";
-  if (conf >= 0.4) return "possible";
-  return "unlikely";
-}
-function pretty(label) {
-  if (!label) return "";
-  return label.startsWith("material_") ? label.slice(9).replace(/_/g, " ") : label;
+/* A SHA-256 that may wrap between groups of 16 hex digits, never inside one. */
+function hashText(hex) {
+  const span = el("span", { class: "hash" });
+  for (let i = 0; i < hex.length; i += 16) {
+    if (i) span.append(el("wbr"));
+    span.append(hex.slice(i, i + 16));
+  }
+  return span;
 }
 
-/* ---------- IndexedDB queue ---------- */
+/* ---------- IndexedDB queue ----------
+ * item: {key, blob, filename, fields, created, stage: "identify" | "original",
+ *        original (Blob, when blob is a working copy), originalKey, recordId,
+ *        attempts, nextTry} */
 function openDb() {
   return new Promise((resolve, reject) => {
     const req = indexedDB.open("idtool", 1);
@@ -68,15 +75,23 @@ async function queueOp(mode, fn) {
 const queuePut = (item) => queueOp("readwrite", (s) => s.put(item));
 const queueDelete = (key) => queueOp("readwrite", (s) => s.delete(key));
 const queueAll = () => queueOp("readonly", (s) => s.getAll());
+const stageOf = (item) => item.stage || "identify";
 
 async function showQueue() {
   const items = await queueAll();
   const q = $("queue");
   q.hidden = items.length === 0;
+  const photos = items.filter((i) => stageOf(i) === "identify").length;
+  const originals = items.length - photos;
   const when = navigator.onLine ? "shortly" : "as soon as the network is back";
-  q.textContent = items.length === 1
-    ? `1 photo is waiting to be sent. It will go ${when}.`
-    : `${items.length} photos are waiting to be sent. They will go ${when}.`;
+  const parts = [];
+  if (photos) parts.push(photos === 1 ? "1 photo is waiting to be sent" : `${photos} photos are waiting to be sent`);
+  if (originals) {
+    parts.push(originals === 1
+      ? "1 original photo is still to follow its result"
+      : `${originals} original photos are still to follow their results`);
+  }
+  q.textContent = parts.length ? `${parts.join("; ")}. ${photos + originals === 1 ? "It" : "They"} will go ${when}.` : "";
 }
 
 /* ---------- network ---------- */
@@ -107,18 +122,19 @@ function api(path, options = {}) {
   return fetch(API + path, Object.assign({}, options, { headers }));
 }
 
-/* Send one queued item with XHR (for upload progress). Resolves {status, body};
- * status 0 means the network failed and the item stays queued. */
-function send(item, onProgress) {
+/* One multipart request with XHR (for upload progress). Resolves {status, body};
+ * status 0 means the network failed (the item stays queued). The timeout allows a
+ * slow link: at least 2 minutes, else 4 KB/s for the whole body. */
+function sendForm(method, path, key, blob, filename, fields, onProgress) {
   return new Promise((resolve) => {
     const form = new FormData();
-    form.append("image", item.blob, item.filename || "photo.jpg");
-    for (const [k, v] of Object.entries(item.fields)) if (v) form.append(k, v);
+    for (const [k, v] of Object.entries(fields || {})) if (v) form.append(k, v);
+    form.append("image", blob, filename || "photo.jpg");
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", API + "/identifications");
+    xhr.open(method, API + path);
     xhr.setRequestHeader("Authorization", "Bearer " + token());
-    xhr.setRequestHeader("Idempotency-Key", item.key);
-    xhr.timeout = 120000;
+    xhr.setRequestHeader("Idempotency-Key", key);
+    xhr.timeout = Math.max(120000, blob.size / 4);
     if (onProgress) xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
     xhr.onload = () => {
       let body = null;
@@ -132,29 +148,45 @@ function send(item, onProgress) {
 
 const retryable = (status) => status === 0 || status === 429 || status >= 500;
 
-async function deliver(item, interactive) {
-  const bar = $("progress");
-  if (interactive) { bar.hidden = false; bar.firstElementChild.style.width = "0"; }
-  const { status, body } = await send(item, interactive
-    ? (f) => { bar.firstElementChild.style.width = Math.round(f * 100) + "%"; } : null);
-  if (interactive) bar.hidden = true;
-  if (retryable(status)) return { queued: true, status, body };
-  await queueDelete(item.key);
-  return { queued: false, status, body };
+/* Send the item's next step. {done: the item left the queue, status, body, item}. */
+async function deliver(item, onProgress) {
+  const identify = stageOf(item) === "identify";
+  const out = identify
+    ? await sendForm("POST", "/identifications", item.key, item.blob, item.filename,
+      Object.assign({}, item.fields, item.original ? { original_pending: "1" } : {}), onProgress)
+    : await sendForm("PUT", `/identifications/${item.recordId}/original`, item.originalKey,
+      item.original, item.filename, {}, onProgress);
+  if (retryable(out.status) || out.status === 401) {
+    item.attempts = (item.attempts || 0) + 1;
+    item.nextTry = Date.now() + BACKOFF_MS[Math.min(item.attempts, BACKOFF_MS.length) - 1];
+    await queuePut(item);
+    return Object.assign(out, { done: false, item });
+  }
+  if (identify && out.status === 201 && item.original) {
+    // the answer is in; the original is still to follow, attached to this record
+    Object.assign(item, { stage: "original", recordId: out.body.id, blob: null, attempts: 0, nextTry: 0 });
+    await queuePut(item);
+    return Object.assign(out, { done: false, item });
+  }
+  await queueDelete(item.key); // delivered, or truly refused
+  return Object.assign(out, { done: true, item });
 }
 
-/* Send what is queued, oldest first. One flush at a time in this page, and (where the
- * Web Locks API exists) one at a time across tabs, so an item is never sent twice at
- * once; the idempotency key makes even a repeat harmless on the server. */
-async function flushQueue() {
+/* Send what is queued: photos still waiting for an answer first (oldest first), then
+ * originals. One flush at a time in this page, and (where the Web Locks API exists) one
+ * at a time across tabs, so an item is never sent twice at once; the idempotency keys
+ * make even a repeat harmless on the server. `now` ignores the backoff (back online). */
+async function flushQueue(now = false) {
   if (!token() || !navigator.onLine) return; // the "online" event calls us again
   if (flushing) { flushAgain = true; return; }
   flushing = true;
   try {
     do {
       flushAgain = false;
-      if (navigator.locks) await navigator.locks.request("idtool-queue", flushOnce);
-      else await flushOnce();
+      const run = () => flushOnce(now);
+      if (navigator.locks) await navigator.locks.request("idtool-queue", run);
+      else await run();
+      now = false;
     } while (flushAgain && navigator.onLine);
   } finally {
     flushing = false;
@@ -162,31 +194,88 @@ async function flushQueue() {
   }
 }
 
-async function flushOnce() {
-  const items = (await queueAll()).sort((a, b) => a.created - b.created);
+async function flushOnce(now) {
+  const rank = (i) => (stageOf(i) === "identify" ? 0 : 1);
+  const items = (await queueAll()).sort((a, b) => rank(a) - rank(b) || a.created - b.created);
   for (const item of items) {
     if (inflight.has(item.key)) continue; // being sent by onSubmit
-    if (!token()) break;
+    if (!now && item.nextTry && item.nextTry > Date.now()) continue;
+    if (!token() || !navigator.onLine) break;
+    const stage = stageOf(item);
+    const analysed = item.blob; // deliver() drops it once the original is what is left
     inflight.add(item.key);
     let out;
-    try { out = await deliver(item, false); } finally { inflight.delete(item.key); }
-    if (out.queued) break;
-    if (out.status === 201) {
-      remember(out.body);
-      render(out.body, item.blob);
-      $("upload-status").textContent = "A queued photo was sent.";
-    } else if (out.status === 401) {
-      await queuePut(item); // keep it: the token is the problem, not the photo
+    try {
+      out = await deliver(item, stage === "original" ? (f) => originalProgress(item.recordId, f) : null);
+    } finally { inflight.delete(item.key); }
+    if (out.status === 401) {
       askToken("Your token was refused. Enter a valid token; queued photos are kept.");
       break;
+    }
+    if (retryable(out.status)) {
+      if (stage === "original") originalProgress(item.recordId, null);
+      break; // the link is down or the server busy: the rest waits too
+    }
+    if (stage === "identify" && out.status === 201) {
+      remember(out.body);
+      // a queued photo's answer: shown, but not pulled into view while the officer types
+      const typing = ["INPUT", "TEXTAREA", "SELECT"].includes((document.activeElement || {}).tagName);
+      render(out.body, analysed, item.original, !typing);
+      $("upload-status").textContent = "A queued photo was sent.";
+      if (item.original) flushAgain = true; // its original next
+    } else if (stage === "original" && out.status === 200) {
+      remember(out.body);
+      if (current && current.record.id === out.body.id) {
+        current.record = out.body;
+        showOriginal(out.body);
+      }
     } else {
-      $("upload-status").textContent = "A queued photo was refused: " + errorText(out.body);
+      await refused(item, out.status, out.body, stage);
     }
   }
 }
 
-function errorText(body) {
-  return body && body.error ? `${body.error.message} (${body.error.code})` : "unexpected server answer";
+/* ---------- refusals ---------- */
+async function refused(item, status, body, stage) {
+  const what = stage === "original" ? "original photo" : "photo";
+  const text = refusalText(status, body, what) || `The server refused this ${what} (error ${status}).`;
+  const blob = stage === "original" ? item.original : (item.original || item.blob);
+  const entry = {
+    key: item.key, at: new Date().toISOString(), text, stage,
+    case_ref: (item.fields && item.fields.case_ref) || "", filename: item.filename || "",
+    thumb: blob ? await thumbnailUrl(blob) : null, recordId: item.recordId || null,
+  };
+  const list = JSON.parse(localStorage.getItem(REFUSED_KEY) || "[]").filter((r) => r.key !== item.key);
+  list.unshift(entry);
+  localStorage.setItem(REFUSED_KEY, JSON.stringify(list.slice(0, 10)));
+  renderRefused();
+  if (stage === "original" && current && current.record.id === item.recordId) showOriginal(current.record, text);
+  return entry;
+}
+
+function renderRefused() {
+  const list = JSON.parse(localStorage.getItem(REFUSED_KEY) || "[]");
+  $("refused").hidden = list.length === 0;
+  $("refused-list").replaceChildren(...list.map((r) => {
+    const dismiss = el("button", { type: "button", class: "link" }, "Dismiss");
+    dismiss.onclick = () => {
+      const rest = JSON.parse(localStorage.getItem(REFUSED_KEY) || "[]").filter((x) => x.key !== r.key);
+      localStorage.setItem(REFUSED_KEY, JSON.stringify(rest));
+      renderRefused();
+    };
+    const when = r.at.slice(0, 16).replace("T", " ");
+    return el("li", {},
+      r.thumb ? el("img", { src: r.thumb, alt: "the refused photo" }) : el("div", { class: "noimg" }),
+      el("div", {},
+        el("div", { class: "meta" }, [when, r.filename, r.case_ref && `case ${r.case_ref}`].filter(Boolean).join(" · ")),
+        el("div", {}, r.text), dismiss));
+  }));
+}
+
+function showRefusalAtPhoto(text) {
+  const box = $("refusal");
+  box.replaceChildren(el("strong", {}, "Not accepted. "), text);
+  box.hidden = false;
 }
 
 /* ---------- token ---------- */
@@ -248,54 +337,87 @@ function startUpload() {
   $("upload-panel").hidden = false;
   loadVocabularies();
   renderRecent();
+  renderRefused();
   showQueue();
-  flushQueue();
+  flushQueue(true);
 }
 
 function onPhoto() {
   const file = $("image").files[0];
   $("submit").disabled = !file;
+  $("refusal").hidden = true;
   const img = $("preview");
   if (file) {
+    img.onerror = () => { // not something the phone can show either: name it instead
+      img.hidden = true;
+      $("camera-text").textContent = `${file.name}: this file cannot be shown as a photo`;
+      $("camera-text").hidden = false;
+    };
     img.src = URL.createObjectURL(file);
     img.hidden = false;
     $("camera-text").hidden = true;
   }
 }
 
+function clearResult() {
+  current = null;
+  $("result").replaceChildren();
+  $("result").hidden = true;
+  $("schreger").hidden = true;
+}
+
 async function onSubmit(ev) {
   ev.preventDefault();
   const file = $("image").files[0];
   if (!file) return;
+  clearResult(); // never leave the last answer on screen beside a new photo
+  $("refusal").hidden = true;
+  $("submit").disabled = true;
   const fields = {};
   for (const name of ["case_ref", "origin_country", "export_country", "destination_country", "purpose", "source", "notes"]) {
     fields[name] = $(name).value.trim();
   }
-  const item = { key: newKey(), blob: file, filename: file.name, fields, created: Date.now() };
+  let work = null;
+  if (!$("original-only").checked) {
+    $("upload-status").textContent = "Preparing a working copy…";
+    work = await makeWorkingCopy(file);
+  }
+  const item = {
+    key: newKey(), blob: work ? work.blob : file, filename: file.name, fields, created: Date.now(),
+    stage: "identify", original: work ? file : null, originalKey: work ? newKey() : null,
+    recordId: null, attempts: 0, nextTry: 0,
+  };
   inflight.add(item.key); // a flush running meanwhile leaves this one to us
   let out;
+  const bar = $("progress");
   try {
     await queuePut(item); // first on the phone, then on the wire
-    $("submit").disabled = true;
-    $("upload-status").textContent = "Sending…";
-    out = await deliver(item, true);
+    $("upload-status").textContent = work
+      ? `Sending a working copy (${megabytes(work.blob.size)}); the original (${megabytes(file.size)}) follows.`
+      : `Sending the photo (${megabytes(file.size)})…`;
+    bar.hidden = false;
+    bar.firstElementChild.style.width = "0";
+    out = await deliver(item, (f) => { bar.firstElementChild.style.width = Math.round(f * 100) + "%"; });
   } finally {
     inflight.delete(item.key);
+    bar.hidden = true;
   }
-  if (out.queued) {
+  if (out.status === 201) {
+    $("upload-status").textContent = "";
+    remember(out.body);
+    resetForm();
+    render(out.body, item.blob || (work ? work.blob : file), work ? file : null);
+    if (work) flushQueue(true); // the original, in the background
+  } else if (out.status === 401) {
+    askToken("Your token was refused. Enter a valid token; the photo is kept.");
+  } else if (!out.done) {
     $("upload-status").textContent = out.status === 0
       ? "No network: the photo is saved on this phone and will be sent automatically."
       : "The server is busy: the photo is saved and will be sent again shortly.";
-  } else if (out.status === 201) {
-    $("upload-status").textContent = "";
-    remember(out.body);
-    render(out.body, file);
-    resetForm();
-  } else if (out.status === 401) {
-    await queuePut(item);
-    askToken("Your token was refused. Enter a valid token; the photo is kept.");
   } else {
-    $("upload-status").textContent = "Refused: " + errorText(out.body);
+    $("upload-status").textContent = "";
+    const entry = await refused(item, out.status, out.body, "identify");
+    showRefusalAtPhoto(entry.text);
   }
   $("submit").disabled = !$("image").files[0];
   showQueue();
@@ -304,6 +426,7 @@ async function onSubmit(ev) {
 function resetForm() {
   $("image").value = "";
   $("preview").hidden = true;
+  $("camera-text").textContent = "Take or choose a photo";
   $("camera-text").hidden = false;
   $("submit").disabled = true;
 }
@@ -319,36 +442,108 @@ async function thumb(url, alt) {
   return img;
 }
 
-function verdict(ident) {
-  if (ident.error) return el("div", { class: "verdict error" }, el("span", { class: "big" }, "Could not analyse the photo"), ident.error.message);
+function verdict(ident, names) {
+  const box = (cls, big, ...rest) => el("div", { class: "verdict " + cls, id: "verdict", tabindex: "-1" },
+    el("strong", { class: "big" }, big), ...rest);
+  if (ident.error) {
+    return box("error", "Could not analyse the photo",
+      refusalText(422, { error: ident.error }) || "Take the photo again.");
+  }
   const conf = ident.confidence || 0;
   if (ident.decision === "identified") {
-    const common = (ident.candidates.find((c) => c.label === ident.label) || {}).common_name;
-    return el("div", { class: "verdict identified" },
-      el("span", { class: "big" }, common || pretty(ident.label)),
-      el("span", { class: ident.label.startsWith("material_") ? "" : "sci" }, pretty(ident.label)),
-      ` (${ident.rank}) – ${words(conf)}, ${pct(conf)} confidence`);
+    const name = names[ident.label] || pretty(ident.label);
+    const material = ident.label.startsWith("material_");
+    return box("identified", name,
+      el("span", {}, material ? "material" : el("i", {}, ident.label), ident.rank && !material ? ` (${ident.rank})` : "",
+        ` – ${likelihood(conf)} (${pct(conf)})`));
   }
   if (ident.decision === "uncertain") {
-    return el("div", { class: "verdict uncertain" },
-      el("span", { class: "big" }, "Uncertain"),
-      "Could be " + ident.candidates.slice(0, 3).map((c) => `${c.common_name || pretty(c.label)} (${pct(c.score)})`).join(", or ") +
-      ". Treat as the strictest candidate until checked.");
+    const options = ident.candidates.slice(0, 3).map((c) => `${names[c.label] || pretty(c.label)} (${pct(c.score)})`);
+    return box("uncertain", "Uncertain",
+      el("span", {}, `Could be ${options.join(", or ")}. Treat it as the strictest of these until checked.`));
   }
-  return el("div", { class: "verdict not_in_reference" },
-    el("span", { class: "big" }, "Not in the reference set"),
-    "The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist.");
+  return box("not_in_reference", "Not in the reference set",
+    el("span", {}, "The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist."));
 }
 
-function listBlock(title, items, cls) {
-  if (!items || items.length === 0) return null;
-  const ul = el("ul", { class: "plain" }, items.map((t) => el("li", {}, t)));
+function listBlock(title, items, cls, names) {
+  const texts = officerList(items, names);
+  if (texts.length === 0) return null;
+  const ul = el("ul", { class: "plain" }, texts.map((t) => el("li", {}, t)));
   return cls ? el("div", { class: cls }, el("strong", {}, title), ul) : [el("h3", {}, title), ul];
 }
 
-async function render(record, blob) {
-  current = { record, blob };
+/* The "original photo" line of the card: received, pending (sending n %), or refused. */
+function originalLine(record, note) {
+  const o = record.original || { status: "received", bytes: record.evidence.bytes };
+  if (o.status === "received") {
+    return el("p", { class: "original received", id: "original-status" },
+      el("strong", {}, "Original photo: received"),
+      o.bytes ? ` (${megabytes(o.bytes)}), stored unchanged.` : ", stored unchanged.");
+  }
+  return el("p", { class: "original pending", id: "original-status" },
+    el("strong", {}, "Original photo: pending"),
+    note ? [". ", note] : ". It is sent in the background; the result above is from a working copy.");
+}
+function showOriginal(record, note) {
+  const line = $("original-status");
+  if (line) line.replaceWith(originalLine(record, note));
+  const hashes = $("evidence-hashes");
+  if (hashes) hashes.replaceWith(evidenceHashes(record));
+  const exif = $("exif-line");
+  if (exif) exif.replaceWith(exifLine(record));
+}
+function originalProgress(recordId, fraction) {
+  if (!current || current.record.id !== recordId || !$("original-status")) return;
+  if (current.record.original && current.record.original.status === "received") return;
+  showOriginal(current.record, fraction === null
+    ? "No network now: it will be sent again automatically."
+    : `Sending in the background: ${Math.round(fraction * 100)}\u00a0%.`);
+}
+
+/* SHA-256 of what was analysed and of the original (the same file unless a working copy
+ * went first); refreshed in place when the original arrives. */
+function evidenceHashes(record) {
+  const o = record.original || {};
+  const lines = [];
+  if (o.working_copy) {
+    lines.push(el("p", { class: "meta" }, "Working copy analysed: SHA-256 ", hashText(record.evidence.sha256),
+      ` (${megabytes(record.evidence.bytes)}).`));
+    lines.push(el("p", { class: "meta" }, "Original photo: ",
+      o.sha256 ? ["SHA-256 ", hashText(o.sha256), ` (${megabytes(o.bytes)}).`] : "not received yet."));
+  } else {
+    lines.push(el("p", { class: "meta" }, "Photo analysed and stored unchanged: SHA-256 ",
+      hashText(record.evidence.sha256), ` (${megabytes(record.evidence.bytes)}).`));
+  }
+  return el("div", { id: "evidence-hashes" }, lines);
+}
+
+/* What the photo's EXIF recorded (from the original once it has arrived). */
+function exifLine(record) {
+  // the original's EXIF once it has arrived (a working copy made on the phone has none)
+  const exif = (record.original && record.original.exif) || (record.evidence && record.evidence.exif) || {};
+  const recorded = [];
+  if (exif.datetime_original) recorded.push("taken " + exif.datetime_original.replace("T", " "));
+  if (exif.make || exif.model) recorded.push("camera " + [exif.make, exif.model].filter(Boolean).join(" "));
+  if (exif.gps_latitude != null) recorded.push(`GPS ${exif.gps_latitude}, ${exif.gps_longitude}`);
+  const pending = record.original && record.original.status === "pending";
+  return el("p", { class: "meta", id: "exif-line" }, recorded.length
+    ? "The photo recorded: " + recorded.join("; ") + "."
+    : pending ? "Time, camera and GPS data come with the original photo."
+      : "The photo carried no time, camera or GPS data.");
+}
+
+/* Width set through the CSSOM, not a style attribute (allowed under a strict CSP). */
+function scoreBar(score) {
+  const bar = el("div");
+  bar.style.width = Math.round((score || 0) * 100) + "%";
+  return bar;
+}
+
+async function render(record, blob, original, focus = true) {
+  current = { record, blob, original: original || null };
   const ident = record.identification;
+  const names = namesOf(record);
   const g = record.guidance || {};
   const card = $("result");
   const appendix = g.prohibitions && g.prohibitions.length ? "prohibited" : (g.cites && g.cites.appendix) || "";
@@ -357,59 +552,67 @@ async function render(record, blob) {
     const ref = (record.references || []).find((r) => r.label === c.label) || {};
     const li = el("li", {},
       el("div", { class: "noimg" }),
-      el("div", {}, el("div", {}, c.common_name || pretty(c.label)),
-        el("div", { class: "meta" }, pretty(c.label) + (c.rank ? ` · ${c.rank}` : "")),
-        el("div", { class: "bar-score" }, el("div", { style: `width:${pct(c.score)}` }))),
+      el("div", { class: "cand" }, el("div", {}, names[c.label] || pretty(c.label)),
+        el("div", { class: "meta" }, c.label.startsWith("material_") ? "material" : [el("i", {}, c.label), c.rank ? ` · ${c.rank}` : ""]),
+        el("div", { class: "bar-score" }, scoreBar(c.score))),
       el("span", { class: "score" }, pct(c.score)));
     cands.append(li);
-    thumb(ref.thumbnail_url, "reference photo of " + c.label).then((img) => li.firstChild.replaceWith(img));
+    thumb(ref.thumbnail_url, "reference photo of " + (names[c.label] || pretty(c.label))).then((img) => li.firstChild.replaceWith(img));
   }
   const quality = ident.quality || {};
-  const exif = (record.evidence && record.evidence.exif) || {};
-  const recorded = [];
-  if (exif.datetime_original) recorded.push("taken " + exif.datetime_original.replace("T", " "));
-  if (exif.make || exif.model) recorded.push("camera " + [exif.make, exif.model].filter(Boolean).join(" "));
-  if (exif.gps_latitude != null) recorded.push(`GPS ${exif.gps_latitude}, ${exif.gps_longitude}`);
   const schreger = record.forensics && record.forensics.schreger;
+  const population = g.cites && g.cites.population ? officerText(g.cites.population, names) : null;
   const parts = [
-    verdict(ident),
+    verdict(ident, names),
+    el("p", { class: "cites-line" },
+      appendix ? el("span", { class: "appendix " + appendix }, appendix === "prohibited" ? "Prohibited" : "Appendix " + appendix) : "No CITES appendix found",
+      " ", g.matched_name ? ["for ", el("i", {}, g.matched_name)] : "", population ? ` – ${population}` : ""),
+    originalLine(record),
     quality.verdict && quality.verdict !== "pass" && quality.advice && quality.advice.length
-      ? listBlock("Photo quality: " + quality.verdict, quality.advice, "warnbox") : null,
+      ? listBlock("Photo quality: " + quality.verdict, quality.advice, "warnbox", names) : null,
     el("h3", {}, "Candidates"), cands,
-    el("h3", {}, "CITES"),
-    el("p", {}, appendix ? el("span", { class: "appendix " + appendix }, appendix === "prohibited" ? "Prohibited" : "Appendix " + appendix) : "No CITES appendix found",
-      " ", g.matched_name ? `for ${g.matched_name}` : "", g.cites && g.cites.population ? ` (${g.cites.population})` : ""),
-    g.cites && g.cites.annotation ? el("details", { class: "meta" }, el("summary", {}, "Listing annotation"), g.cites.annotation) : null,
-    listBlock("Prohibited", g.prohibitions, "dangerbox"),
-    listBlock("Permits needed", g.permits),
-    listBlock("Check", g.officer_checks),
-    listBlock("Next steps", g.next_steps),
-    listBlock("Warnings", g.warnings, "warnbox"),
+    g.cites && g.cites.annotation ? el("details", { class: "meta" }, el("summary", {}, "Listing annotation"), officerText(g.cites.annotation, names)) : null,
+    listBlock("Prohibited", g.prohibitions, "dangerbox", names),
+    listBlock("Permits needed", g.permits, null, names),
+    listBlock("Check", g.officer_checks, null, names),
+    listBlock("Next steps", g.next_steps, null, names),
+    listBlock("Warnings", g.warnings, "warnbox", names),
     schreger && schreger.applicable
       ? el("button", { type: "button", id: "open-schreger" }, "Measure Schreger angles (ivory)") : null,
-    record.schreger ? el("p", {}, el("strong", {}, "Schreger: "), `${record.schreger.classification} – ${record.schreger.reason}`) : null,
+    record.schreger ? el("p", {}, el("strong", {}, "Schreger: "), `${record.schreger.classification} – ${officerText(record.schreger.reason, names)}`) : null,
     el("h3", {}, "Evidence"),
     el("p", { class: "meta" },
-      `Record ${record.id} · ${record.created_at} · officer ${record.officer}` +
+      `Record ${record.id} · ${record.created_at.slice(0, 19).replace("T", " ")} · officer ${record.officer}` +
       (record.case_ref ? ` · case ${record.case_ref}` : "")),
-    el("p", { class: "meta" }, `Photo stored unchanged, SHA-256 ${record.evidence.sha256} (${record.evidence.bytes} bytes).`),
-    el("p", { class: "meta" }, recorded.length ? "The photo recorded: " + recorded.join("; ") + "." : "The photo carried no time, camera or GPS data."),
-    el("p", { class: "meta" }, `Model ${record.versions.model_version} · reference ${record.versions.reference_version} · listings ${record.versions.listing_set}`),
-    el("p", { class: "disclaimer" }, g.disclaimer || "Visual identification is probable cause, not proof."),
+    evidenceHashes(record),
+    exifLine(record),
+    el("p", { class: "meta" }, `Model ${record.versions.model_version} · reference ${record.versions.reference_version}`),
+    el("p", { class: "disclaimer" }, officerText(g.disclaimer, names) || "Visual identification is probable cause, not proof."),
   ];
   card.replaceChildren(...parts.flat().filter((p) => p !== null && p !== undefined && p !== false));
   card.hidden = false;
   const open = $("open-schreger");
   if (open) open.onclick = () => openSchreger();
   $("schreger").hidden = true;
-  card.scrollIntoView({ behavior: "smooth", block: "start" });
+  // The verdict, not the candidates, is what the officer sees first: after layout settles
+  // (the form has just shrunk), put the verdict at the top and give it focus.
+  if (!focus) return;
+  requestAnimationFrame(() => {
+    card.scrollIntoView({ block: "start" });
+    $("verdict").focus({ preventScroll: true });
+  });
 }
 
 /* ---------- recent ---------- */
 function remember(record) {
   const list = JSON.parse(localStorage.getItem(RECENT_KEY) || "[]").filter((r) => r.id !== record.id);
   const ident = record.identification;
-  list.unshift({ id: record.id, at: record.created_at, what: ident.label ? pretty(ident.label) : ident.decision, case_ref: record.case_ref });
+  const names = namesOf(record);
+  list.unshift({
+    id: record.id, at: record.created_at,
+    what: ident.label ? names[ident.label] || pretty(ident.label) : ident.decision.replace(/_/g, " "),
+    case_ref: record.case_ref,
+  });
   localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, 20)));
   renderRecent();
 }
@@ -419,7 +622,7 @@ function renderRecent() {
     const li = el("li", {}, `${r.at.slice(0, 16).replace("T", " ")} · ${r.what}` + (r.case_ref ? ` · ${r.case_ref}` : ""));
     li.onclick = async () => {
       const res = await api("/identifications/" + r.id);
-      if (res.ok) render(await res.json(), null);
+      if (res.ok) render(await res.json(), null, null);
     };
     return li;
   }) : [el("li", { class: "hint" }, "Nothing yet.")]));
@@ -478,21 +681,30 @@ async function sendSchreger() {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ triples }),
   });
   const body = await r.json();
-  if (!r.ok) { $("schreger-result").replaceChildren(el("p", { class: "error" }, errorText(body))); return; }
+  if (!r.ok) {
+    const msg = body && body.error ? officerText(body.error.message) : null;
+    $("schreger-result").replaceChildren(el("p", { class: "error" }, msg || `The server refused the angles (error ${r.status}).`));
+    return;
+  }
   const s = body.schreger;
   $("schreger-result").replaceChildren(
-    el("p", {}, el("strong", {}, s.classification), ` – ${s.reason}`),
+    el("p", {}, el("strong", {}, s.classification.replace(/_/g, " ")), ` – ${officerText(s.reason)}`),
     el("p", { class: "meta" }, `${s.n} angles, mean ${s.mean_deg}°, range ${s.min_deg}–${s.max_deg}°. ${s.rule}`),
-    el("p", { class: "disclaimer" }, s.disclaimer));
+    el("p", { class: "disclaimer" }, officerText(s.disclaimer)));
   current.record = body;
 }
 
 /* ---------- start ---------- */
 document.addEventListener("DOMContentLoaded", () => {
   setNet();
-  window.addEventListener("online", () => { setNet(); showQueue(); flushQueue(); });
+  window.addEventListener("online", () => { setNet(); showQueue(); flushQueue(true); });
   window.addEventListener("offline", () => { setNet(); showQueue(); });
-  setInterval(() => { if (navigator.onLine) flushQueue(); }, RETRY_MS);
+  setInterval(() => { if (navigator.onLine) flushQueue(); }, TICK_MS);
+  const originalOnly = $("original-only");
+  originalOnly.checked = localStorage.getItem(ORIGINAL_ONLY_KEY) === "1";
+  originalOnly.addEventListener("change", () => {
+    localStorage.setItem(ORIGINAL_ONLY_KEY, originalOnly.checked ? "1" : "0");
+  });
   $("token-form").addEventListener("submit", saveToken);
   $("upload-form").addEventListener("submit", onSubmit);
   $("image").addEventListener("change", onPhoto);

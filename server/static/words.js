@@ -1,0 +1,90 @@
+/* idtool phone page: what the officer reads (loaded before app.js).
+ *
+ * The server's guidance is shared with the CLI and the batch report, so some of its
+ * sentences carry internal labels ("material_ivory_or_bone (0.85)"), file names and
+ * instructions for the administrator ("import an annex table with 'idtool cites
+ * eu-import FILE'"). On the phone they become names, percentages in words, or go.
+ */
+"use strict";
+
+function pct(x) { return Math.round((x || 0) * 100) + "\u00a0%"; }
+
+function likelihood(conf) {
+  if (conf >= 0.9) return "very likely";
+  if (conf >= 0.7) return "likely";
+  if (conf >= 0.4) return "possible";
+  return "unlikely";
+}
+
+/* A label as people say it: "material_ivory_or_bone" -> "ivory or bone". */
+function pretty(label) {
+  if (!label) return "";
+  return label.startsWith("material_") ? label.slice(9).replace(/_/g, " ") : label;
+}
+
+/* label -> the name shown for it (common name when the reference set has one). */
+function namesOf(record) {
+  const names = {};
+  const ident = (record && record.identification) || {};
+  for (const c of ident.candidates || []) names[c.label] = c.common_name || pretty(c.label);
+  if (ident.label && !names[ident.label]) names[ident.label] = pretty(ident.label);
+  return names;
+}
+
+const ADMIN_SENTENCE = /\bidtool\s+[a-z][a-z-]*|\bimport (?:an?|the) [\w -]*(?:table|index|file)\b|\bIDTOOL_[A-Z_]+\b/;
+
+/* One sentence of guidance in the officer's words, or null when it is meant for the
+ * administrator of the server and says nothing to the officer. */
+function officerText(text, names = {}) {
+  if (text === null || text === undefined) return null;
+  let t = String(text);
+  // parenthesised instructions for the administrator: dropped, the rest of the sentence kept
+  t = t.replace(/\s*\([^()]*\)/g, (part) => (ADMIN_SENTENCE.test(part) ? "" : part));
+  if (ADMIN_SENTENCE.test(t)) return null;
+  // "listing set cites_bundled_listings.csv is dated ..." -> "the CITES listings on this server ..."
+  t = t.replace(/\blisting set [\w.-]+\.(?:csv|json|txt|xlsx)\b( is\b)?/gi,
+    (m, is) => "the CITES listings on this server" + (is ? " are" : ""));
+  t = t.replace(/\bthe how_to_tell_apart notes\b/g, "the reference notes");
+  // scores: "(0.85)" -> "(85 %)", "confidence 0.4" -> "confidence 40 %"
+  t = t.replace(/\((0\.\d+|1\.0+)\)/g, (m, x) => `(${pct(parseFloat(x))})`);
+  t = t.replace(/\b(score|confidence|similarity|probability)( of)? (0\.\d+|1\.0+)\b/gi,
+    (m, word, of, x) => `${word}${of || ""} ${pct(parseFloat(x))}`);
+  // internal labels -> names; other snake_case words -> plain words
+  t = t.replace(/\bmaterial_[a-z_]+\b/g, (m) => names[m] || pretty(m));
+  t = t.replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (m) => m.replace(/_/g, " "));
+  t = t.replace(/\s{2,}/g, " ").trim();
+  return t || null;
+}
+
+function officerList(items, names) {
+  return (items || []).map((t) => officerText(t, names)).filter(Boolean);
+}
+
+/* Why the server refused a photo, said for the officer; null when it was not a refusal. */
+function refusalText(status, body, what = "photo") {
+  const code = body && body.error ? body.error.code : "";
+  if (code === "field_too_large") {
+    return "A text field is too long (the notes or the case reference). Shorten it and send the photo again.";
+  }
+  if (status === 413 || code === "image_too_large") {
+    return `This ${what} is too large for the server (too many bytes or pixels). ` +
+      "Take it again at a lower resolution, or hand the file to your supervisor.";
+  }
+  if (status === 415 || code === "unsupported_media_type") {
+    return `This file is not a photo the server can read. Choose a JPEG, PNG or HEIC photo from the camera or the gallery.`;
+  }
+  if (status === 422 || code === "invalid_image") {
+    return `The ${what} could not be read: the file looks damaged or incomplete. Take the photo again.`;
+  }
+  if (status === 409 || code === "conflict") {
+    return `This ${what} clashes with one sent before under the same reference; it was not sent again.`;
+  }
+  if (status === 400 || code === "bad_field") {
+    const msg = body && body.error ? officerText(body.error.message) : null;
+    return "The server refused the form" + (msg ? `: ${msg}.` : ".") + " Correct it and send the photo again.";
+  }
+  if (status >= 400 && status < 500 && status !== 401 && status !== 429) {
+    return `The server refused this ${what} (error ${status}).`;
+  }
+  return null;
+}
