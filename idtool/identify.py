@@ -5,8 +5,11 @@ nearest reference image, the taxonomy and the thresholds; :class:`Identifier` wi
 an embedding engine and the reference catalog.
 
 Scoring: when the bundle has a trained head whose classes are exactly the catalog's, the
-head's temperature-calibrated softmax gives the probabilities (``head``). Otherwise a
-k-NN softmax over per-class best cosine similarities is used (``knn``).
+head's temperature-calibrated softmax gives the probabilities (``head``). Otherwise the
+class-mean prototype classifier of :mod:`idtool.prototypes`, calibrated and thresholded on
+the catalog's own embeddings by grouped cross-validation, is used (``prototype``), and
+every result carries a warning naming the fix (``idtool train``); see
+:func:`scorer_warnings`. (:func:`knn_scores`, the old fallback, is kept for comparison.)
 
 Decision, in order:
 
@@ -34,10 +37,11 @@ from idtool.catalog import ReferenceEmbeddings
 from idtool.errors import IdtoolError
 from idtool.knn_index import KnnIndex
 from idtool.preprocess import DecodedImage, decode_image
+from idtool.prototypes import PROTOTYPE_SOURCE, PrototypeClassifier, fit_prototypes
 from idtool.quality import assess_quality
 from idtool.runtime import EmbeddingEngine, embed_decoded
 from idtool.taxonomy import ROLLUP_RANKS, TaxonRecord, rollup_groups
-from idtool.types import Candidate, Decision, Identification, ItemError
+from idtool.types import Candidate, Decision, Identification, ItemError, ResultWarning
 
 KNN_TEMPERATURE = 0.05
 NEAREST_REFERENCES = 3
@@ -84,6 +88,60 @@ def head_matches(head: Head | None, reference: ReferenceEmbeddings) -> bool:
     return head is not None and set(head.classes) == set(reference.classes)
 
 
+def _listed(labels: Iterable[str], limit: int = 5) -> str:
+    names = sorted(labels)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def scorer_warnings(
+    bundle: ModelBundle, reference: ReferenceEmbeddings
+) -> tuple[ResultWarning, ...]:
+    """Why the bundle's head is not (or no longer) fitted to the catalog, with the fix.
+
+    ``head_missing``: the bundle has no head; ``head_mismatch``: its classes differ from
+    the catalog's active classes (an import, add, remove or rename since ``idtool train``);
+    both mean answers come from the prototype classifier. ``head_stale``: same classes, but
+    the head was fitted on another reference version (photos added or removed).
+    """
+    fix = "run `idtool train` to fit a head to this catalog"
+    head = bundle.head
+    if head is None:
+        return (
+            ResultWarning(
+                "head_missing",
+                f"model {bundle.version} has no classifier head: answers come from class-mean "
+                f"prototypes of reference {reference.reference_version}, which are less "
+                f"accurate; {fix}",
+            ),
+        )
+    missing = set(reference.classes) - set(head.classes)
+    extra = set(head.classes) - set(reference.classes)
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"not in the head: {_listed(missing)}")
+        if extra:
+            parts.append(f"no longer in the catalog: {_listed(extra)}")
+        return (
+            ResultWarning(
+                "head_mismatch",
+                f"the classifier head of model {bundle.version} does not cover the catalog's "
+                f"classes ({'; '.join(parts)}): answers come from class-mean prototypes of "
+                f"reference {reference.reference_version}, which are less accurate; {fix}",
+            ),
+        )
+    if head.fit_on != reference.reference_version:
+        return (
+            ResultWarning(
+                "head_stale",
+                f"the classifier head was fitted on reference {head.fit_on}, the catalog is now "
+                f"{reference.reference_version} (photos added or removed); {fix}",
+            ),
+        )
+    return ()
+
+
 def _candidate(label: str, score: float, taxa: dict[str, TaxonRecord]) -> Candidate:
     taxon = taxa.get(label)
     return Candidate(
@@ -115,7 +173,8 @@ def decide(
             Decision.NOT_IN_REFERENCE, None, None, top.score, candidates, f"{source}+open_set"
         )
     decision, label, rank, confidence = Decision.UNCERTAIN, None, None, top.score
-    if top.score >= thresholds.min_confidence:
+    needed = thresholds.threshold_for(top.label)
+    if needed is not None and top.score >= needed:
         decision, label, rank = Decision.IDENTIFIED, top.label, top.rank
     else:
         prob = dict(zip(scores.classes, scores.probabilities.tolist(), strict=True))
@@ -130,10 +189,16 @@ def decide(
                 key=lambda item: item[1],
                 default=None,
             )
-            if best is not None and best[1] >= thresholds.min_confidence:
+            if best is None:
+                continue
+            group_needed = thresholds.threshold_for(best[0])
+            if group_needed is not None and best[1] >= group_needed:
                 decision, label, rank, confidence = Decision.IDENTIFIED, best[0], level, best[1]
                 source = f"{source}+rollup_to_{level}"
                 break
+        if decision is Decision.UNCERTAIN and top.score >= thresholds.min_confidence:
+            # confident enough by the global rule, but this class's own operating point says no
+            source = f"{source}+class_threshold"
     if decision is Decision.IDENTIFIED and not quality_ok:
         decision, label, rank = Decision.UNCERTAIN, None, None
         source = f"{source}+quality_downgrade"
@@ -155,9 +220,24 @@ class Identifier:
         self.reference = reference
         self.taxa = taxa
         self.use_head = head_matches(bundle.head, reference)
-        # A head's thresholds were fitted with it; k-NN scores get the generic defaults.
-        self.thresholds = bundle.thresholds if self.use_head else Thresholds()
+        self.warnings = scorer_warnings(bundle, reference)
         self.index = KnnIndex(reference.vectors, reference.labels)  # built once, see knn_index
+        self._prototypes: PrototypeClassifier | None = None
+
+    @property
+    def prototypes(self) -> PrototypeClassifier:
+        """The prototype classifier over the reference set, fitted on first use."""
+        if self._prototypes is None:
+            target = self.bundle.thresholds.target_selective_accuracy
+            self._prototypes = fit_prototypes(
+                self.reference, self.taxa, target_selective_accuracy=target
+            )
+        return self._prototypes
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """A head's thresholds were fitted with it; prototypes carry their own."""
+        return self.bundle.thresholds if self.use_head else self.prototypes.thresholds
 
     @property
     def model_version(self) -> str:
@@ -171,7 +251,8 @@ class Identifier:
             head = self.bundle.head
             probs = head.probabilities(embedding[None, :])[0]
             return ClassScores(head.classes, probs.astype(np.float64), "head")
-        return knn_scores(embedding, self.reference, self.index)
+        probs = self.prototypes.probabilities(embedding[None, :])[0]
+        return ClassScores(self.prototypes.classes, probs.astype(np.float64), PROTOTYPE_SOURCE)
 
     def nearest(
         self, embedding: np.ndarray, count: int = NEAREST_REFERENCES
@@ -221,6 +302,7 @@ class Identifier:
                     reference_version=self.reference.reference_version,
                     nearest_similarity=nearest[0]["similarity"],
                     quality=quality.to_dict(),
+                    warnings=self.warnings,
                     extra={
                         "engine": self.engine.name,
                         "nearest_references": nearest,
@@ -243,6 +325,7 @@ class Identifier:
             model_version=self.model_version,
             reference_version=self.reference.reference_version,
             error=ItemError(error.code, error.message),
+            warnings=self.warnings,
         )
 
     def identify_paths(

@@ -143,8 +143,19 @@ def _format_candidates(result: Identification) -> str:
     return ", ".join(f"{c.label} {_percent(c.score)}" for c in result.candidates)
 
 
+def print_result_warnings(results: list[Identification]) -> None:
+    """One stderr line per distinct warning of the results (e.g. the head is stale)."""
+    seen: set[tuple[str, str]] = set()
+    for result in results:
+        for warning in result.warnings:
+            if (warning.code, warning.message) not in seen:
+                seen.add((warning.code, warning.message))
+                echo_err(f"warning [{warning.code}]: {warning.message}")
+
+
 def print_identifications(results: list[Identification], output_format: str) -> None:
     """Print results as JSON Lines or a table (shared by identify and its extensions)."""
+    print_result_warnings(results)
     if output_format == "json":
         for result in results:
             echo_json(result.to_dict())
