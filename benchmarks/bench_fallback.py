@@ -6,7 +6,7 @@ Compares, on the same grouped, stratified 5-fold split of ``../shared/data/refer
 - ``knn (as shipped)``: the old fallback, a softmax at temperature 0.05 over each class's
   best cosine, with the generic thresholds (0.7 / 0.45);
 - ``prototype``: class means, temperature and thresholds (global, then per class) fitted
-  on the other folds (:mod:`idtool.prototypes`);
+  on the other folds (:mod:`idtool.decide.prototypes`);
 - ``head``: the ``idtool train`` recipe (logistic regression on photo + mirror views),
   same calibration and threshold discipline.
 
@@ -30,17 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
-from idtool.bundle import TARGET_SELECTIVE_ACCURACY, Thresholds
-from idtool.catalog import ReferenceEmbeddings
+from idtool.catalog.reference_import import import_reference_dir
+from idtool.catalog.store import ReferenceEmbeddings
 from idtool.config import PROJECT_ROOT, load_settings
-from idtool.cross_validation import cross_validate, fold_assignment
-from idtool.grouping import near_duplicate_group_ids
-from idtool.identify import knn_scores
-from idtool.prototypes import fit_prototypes
-from idtool.reference import import_reference_dir
-from idtool.service import Runtime
-from idtool.thresholds import class_operating_points, decide_all, selective, worst_class
-from idtool.training import embed_training_set, train_head
+from idtool.curation.cross_validation import cross_validate, fold_assignment
+from idtool.curation.grouping import near_duplicate_group_ids
+from idtool.curation.training import embed_training_set, train_head
+from idtool.decide.identify import knn_scores
+from idtool.decide.prototypes import fit_prototypes
+from idtool.decide.service import Runtime
+from idtool.decide.thresholds import class_operating_points, decide_all, selective, worst_class
+from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, Thresholds
 
 
 def _figures(outcomes, truths, classes, taxa, top1) -> dict[str, object]:

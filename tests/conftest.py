@@ -10,12 +10,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from phone_photos import PhonePhotos, make_phone_photos
 
-from idtool.bundle import ModelBundle, load_bundle
-from idtool.bundles import SHIPPED_BUNDLE
+from idtool.catalog.reference_import import import_reference_dir
 from idtool.config import PROJECT_ROOT, SHIPPED_MODELS_DIR, SHIPPED_REFERENCE_DIR, load_settings
-from idtool.reference import import_reference_dir
-from idtool.service import Runtime
+from idtool.decide.service import Runtime
+from idtool.model.bundle import ModelBundle, load_bundle
+from idtool.model.discovery import SHIPPED_BUNDLE
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SHARED_DEMO = SHARED / "data" / "reference_demo"
@@ -67,3 +68,9 @@ def small_reference(target: Path, per_class: int = 3) -> Path:
             shutil.copy(photo, target / class_dir.name / photo.name)
     shutil.copy(SHIPPED_REFERENCE_DIR / "SOURCES.csv", target / "SOURCES.csv")
     return target
+
+
+@pytest.fixture(scope="session")
+def phone_photos() -> PhonePhotos:
+    """12 MP phone photos (JPEG in orientations 1/3/6/8, PNG, HEIC where encodable)."""
+    return make_phone_photos(shipped_photo("material_ivory_or_bone"))

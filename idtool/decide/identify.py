@@ -1,0 +1,253 @@
+"""From an embedding to an answer: scoring and calibrated confidence, then the decision.
+
+:class:`Identifier` wires an embedding engine and the reference catalog to the pure
+open-set rule of :mod:`idtool.decide.decision` (re-exported here: :func:`decide`,
+:class:`ClassScores`, :class:`DecisionResult`).
+
+Scoring: when the bundle has a trained head whose classes are exactly the catalog's, the
+head's temperature-calibrated softmax gives the probabilities (``head``). Otherwise the
+class-mean prototype classifier of :mod:`idtool.decide.prototypes`, calibrated and
+thresholded on the catalog's own embeddings by grouped cross-validation, is used
+(``prototype``), and every result carries a warning naming the fix (``idtool train``); see
+:func:`scorer_warnings`. (:func:`knn_scores`, the old fallback, is kept for comparison.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from idtool.catalog.store import ReferenceEmbeddings
+from idtool.catalog.taxonomy import TaxonRecord
+from idtool.decide.decision import ClassScores, DecisionResult, decide
+from idtool.decide.prototypes import PROTOTYPE_SOURCE, PrototypeClassifier, fit_prototypes
+from idtool.errors import IdtoolError
+from idtool.forensics.quality import assess_quality
+from idtool.model.bundle import Head, ModelBundle, Thresholds
+from idtool.model.knn_index import KnnIndex
+from idtool.model.preprocess import DecodedImage, decode_image
+from idtool.model.runtime import EmbeddingEngine, embed_decoded
+from idtool.types import Identification, ItemError, ResultWarning
+
+KNN_TEMPERATURE = 0.05
+NEAREST_REFERENCES = 3
+__all__ = ["ClassScores", "DecisionResult", "Identifier", "decide", "knn_scores"]
+
+
+def knn_scores(
+    embedding: np.ndarray, reference: ReferenceEmbeddings, index: KnnIndex | None = None
+) -> ClassScores:
+    """Softmax over each class's best cosine similarity (no trained head needed).
+
+    Args:
+        embedding: the query embedding (L2-normalised).
+        reference: the reference set the classes come from.
+        index: a :class:`KnnIndex` over ``reference`` built with its labels (as
+            :class:`Identifier` keeps); without one, an exact index is built for this call.
+    """
+    if index is None:
+        index = KnnIndex(reference.vectors, reference.labels, exact_max_rows=len(reference.labels))
+    classes = index.classes
+    best = index.best_per_class(embedding)
+    logits = (best - best.max()) / KNN_TEMPERATURE
+    probs = np.exp(logits)
+    return ClassScores(classes, probs / probs.sum(), "knn")
+
+
+def head_matches(head: Head | None, reference: ReferenceEmbeddings) -> bool:
+    return head is not None and set(head.classes) == set(reference.classes)
+
+
+def _listed(labels: Iterable[str], limit: int = 5) -> str:
+    names = sorted(labels)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def scorer_warnings(
+    bundle: ModelBundle, reference: ReferenceEmbeddings
+) -> tuple[ResultWarning, ...]:
+    """Why the bundle's head is not (or no longer) fitted to the catalog, with the fix.
+
+    ``head_missing``: the bundle has no head; ``head_mismatch``: its classes differ from
+    the catalog's active classes (an import, add, remove or rename since ``idtool train``);
+    both mean answers come from the prototype classifier. ``head_stale``: same classes, but
+    the head was fitted on another reference version (photos added or removed).
+    """
+    fix = "run `idtool train` to fit a head to this catalog"
+    head = bundle.head
+    if head is None:
+        return (
+            ResultWarning(
+                "head_missing",
+                f"model {bundle.version} has no classifier head: answers come from class-mean "
+                f"prototypes of reference {reference.reference_version}, which are less "
+                f"accurate; {fix}",
+            ),
+        )
+    missing = set(reference.classes) - set(head.classes)
+    extra = set(head.classes) - set(reference.classes)
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"not in the head: {_listed(missing)}")
+        if extra:
+            parts.append(f"no longer in the catalog: {_listed(extra)}")
+        return (
+            ResultWarning(
+                "head_mismatch",
+                f"the classifier head of model {bundle.version} does not cover the catalog's "
+                f"classes ({'; '.join(parts)}): answers come from class-mean prototypes of "
+                f"reference {reference.reference_version}, which are less accurate; {fix}",
+            ),
+        )
+    if head.fit_on != reference.reference_version:
+        return (
+            ResultWarning(
+                "head_stale",
+                f"the classifier head was fitted on reference {head.fit_on}, the catalog is now "
+                f"{reference.reference_version} (photos added or removed); {fix}",
+            ),
+        )
+    return ()
+
+
+class Identifier:
+    """Identify photos against a reference set with one model bundle."""
+
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        engine: EmbeddingEngine,
+        reference: ReferenceEmbeddings,
+        taxa: dict[str, TaxonRecord],
+    ) -> None:
+        self.bundle = bundle
+        self.engine = engine
+        self.reference = reference
+        self.taxa = taxa
+        self.use_head = head_matches(bundle.head, reference)
+        self.warnings = scorer_warnings(bundle, reference)
+        self.index = KnnIndex(reference.vectors, reference.labels)  # built once, see knn_index
+        self._prototypes: PrototypeClassifier | None = None
+
+    @property
+    def prototypes(self) -> PrototypeClassifier:
+        """The prototype classifier over the reference set, fitted on first use."""
+        if self._prototypes is None:
+            target = self.bundle.thresholds.target_selective_accuracy
+            self._prototypes = fit_prototypes(
+                self.reference, self.taxa, target_selective_accuracy=target
+            )
+        return self._prototypes
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """A head's thresholds were fitted with it; prototypes carry their own."""
+        return self.bundle.thresholds if self.use_head else self.prototypes.thresholds
+
+    @property
+    def model_version(self) -> str:
+        return self.bundle.version
+
+    def embed(self, images: Sequence[DecodedImage]) -> np.ndarray:
+        return embed_decoded(self.bundle, self.engine, images)
+
+    def scores(self, embedding: np.ndarray) -> ClassScores:
+        if self.use_head and self.bundle.head is not None:
+            head = self.bundle.head
+            probs = head.probabilities(embedding[None, :])[0]
+            return ClassScores(head.classes, probs.astype(np.float64), "head")
+        probs = self.prototypes.probabilities(embedding[None, :])[0]
+        return ClassScores(self.prototypes.classes, probs.astype(np.float64), PROTOTYPE_SOURCE)
+
+    def nearest(
+        self, embedding: np.ndarray, count: int = NEAREST_REFERENCES
+    ) -> list[dict[str, Any]]:
+        top, sims = self.index.search(embedding, count)
+        return [
+            {
+                "label": self.reference.labels[i],
+                "similarity": round(float(sim), 4),
+                "image_id": self.reference.image_ids[i],
+                "path": self.reference.paths[i],
+            }
+            for i, sim in zip(top.tolist(), sims.tolist(), strict=True)
+        ]
+
+    def identify_decoded(
+        self, images: Sequence[DecodedImage], names: Sequence[str], top_k: int = 3
+    ) -> list[Identification]:
+        """Identify already-decoded images (one batched embedding call)."""
+        if not images:
+            return []
+        embeddings = self.embed(images)
+        results = []
+        for image, name, embedding in zip(images, names, embeddings, strict=True):
+            quality = assess_quality(image.rgb)
+            nearest = self.nearest(embedding)
+            scores = self.scores(embedding)
+            outcome = decide(
+                scores,
+                nearest[0]["similarity"],
+                self.taxa,
+                self.thresholds,
+                top_k=top_k,
+                quality_ok=not quality.lowers_confidence,
+            )
+            results.append(
+                Identification(
+                    image=name,
+                    sha256=image.sha256,
+                    decision=outcome.decision,
+                    label=outcome.label,
+                    rank=outcome.rank,
+                    confidence=outcome.confidence,
+                    candidates=outcome.candidates,
+                    decision_source=outcome.decision_source,
+                    model_version=self.model_version,
+                    reference_version=self.reference.reference_version,
+                    nearest_similarity=nearest[0]["similarity"],
+                    quality=quality.to_dict(),
+                    warnings=self.warnings,
+                    extra={
+                        "engine": self.engine.name,
+                        "nearest_references": nearest,
+                    },
+                )
+            )
+        return results
+
+    def failed(self, name: str, error: IdtoolError, sha256: str | None = None) -> Identification:
+        """The result for an input that could not be processed."""
+        return Identification(
+            image=name,
+            sha256=sha256,
+            decision=None,
+            label=None,
+            rank=None,
+            confidence=None,
+            candidates=(),
+            decision_source="error",
+            model_version=self.model_version,
+            reference_version=self.reference.reference_version,
+            error=ItemError(error.code, error.message),
+            warnings=self.warnings,
+        )
+
+    def identify_paths(
+        self, paths: Iterable[Path], *, max_bytes: int, max_pixels: int, top_k: int = 3
+    ) -> list[Identification]:
+        """Identify files; a bad file yields a result with ``error`` set, never an exception."""
+        results = []
+        for path in paths:
+            try:
+                decoded = decode_image(path, max_bytes=max_bytes, max_pixels=max_pixels)
+            except IdtoolError as exc:
+                results.append(self.failed(str(path), exc))
+                continue
+            results.extend(self.identify_decoded([decoded], [str(path)], top_k=top_k))
+        return results
