@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from idtool.evidence.tokens import create_token
 from phone_photos import PHONE_SIZE_PX, PhonePhotos
 from server_support import (  # noqa: F401
     app,
@@ -22,8 +23,6 @@ from server_support import (  # noqa: F401
     token,
     upload,
 )
-
-from idtool.evidence.tokens import create_token
 
 MIB = 1024 * 1024
 
