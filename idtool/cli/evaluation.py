@@ -305,10 +305,37 @@ def _print_evaluation(s: dict[str, Any], out: str) -> None:
         f"{m['wrong_identifications']} wrong identifications, {m['abstained']} uncertain or "
         f"not in reference; {m['called_not_wildlife']} listed photo(s) called not-wildlife"
     )
-    classes = Table(title="per class (top-1, held out)")
-    for column in ("class", "appendix", "photos", "precision", "recall", "identified", "wrong"):
+    worst = m.get("worst_class")
+    if worst:
+        console.print(
+            f"worst class: {worst['class']} {worst['selective_accuracy']:.3f} right of its "
+            f"identified photos, at coverage {worst['coverage']:.3f} "
+            f"(average {'n/a' if sel is None else f'{sel:.3f}'} at {m['coverage']:.3f})"
+        )
+    points = s.get("operating_points", {})
+    final = (s.get("thresholds") or {}).get("final") or {}
+    classes = Table(title="per class (top-1 held out; operating point per class)")
+    for column in (
+        "class",
+        "appendix",
+        "photos",
+        "precision",
+        "recall",
+        "identified",
+        "wrong",
+        "coverage",
+        "selective",
+        "threshold",
+    ):
         classes.add_column(column)
     for label, row in s["per_class"].items():
+        point = points.get(label, {})
+        coverage, selective = point.get("coverage"), point.get("selective_accuracy")
+        threshold = (
+            "abstains"
+            if label in (final.get("abstain") or [])
+            else f"{(final.get('per_class') or {}).get(label, final.get('min_confidence', 0)):.3f}"
+        )
         classes.add_row(
             label,
             row["appendix"],
@@ -317,6 +344,9 @@ def _print_evaluation(s: dict[str, Any], out: str) -> None:
             f"{row['recall']:.2f}",
             str(row["identified"]),
             str(row["wrong_identifications"]),
+            "-" if coverage is None else f"{coverage:.2f}",
+            "-" if selective is None else f"{selective:.3f}",
+            threshold,
         )
     console.print(classes)
     appendix = Table(title="errors by CITES appendix of the true class")
