@@ -29,6 +29,7 @@ from idtool.cli.common import (
 from idtool.curation.model_card import render_model_card
 from idtool.curation.training import embed_training_set, train_head
 from idtool.decide.advice import with_advice
+from idtool.decide.items import identify_item_paths
 from idtool.decide.service import Runtime
 from idtool.errors import BadField
 from idtool.model.bundle import (
@@ -171,8 +172,12 @@ def print_identifications(results: list[Identification], output_format: str) -> 
             continue
         label = f"{r.label} ({r.rank})" if r.label else "-"
         quality = (r.quality or {}).get("verdict", "")
+        item = r.extra.get("item")
+        name = Path(r.image).name
+        if item:
+            name = f"{name} (item: {item['agreeing']}/{item['photos']} photos agree)"
         table.add_row(
-            Path(r.image).name,
+            name,
             r.decision.value if r.decision else "",
             label,
             _percent(r.confidence) if r.confidence is not None else "",
@@ -203,6 +208,13 @@ def _cites_summary(result: Identification) -> str:
 @click.option(
     "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="Candidates to list."
 )
+@click.option(
+    "--item",
+    "as_item",
+    is_flag=True,
+    help="IMAGES are several photos of ONE item: print one fused result with the per-photo "
+    "results under 'photos'.",
+)
 @trade_options
 @click.pass_context
 def identify(
@@ -213,6 +225,7 @@ def identify(
     engine: str,
     output_format: str,
     top_k: int,
+    as_item: bool,
     **trade: str | None,
 ) -> None:
     """Identify the photos IMAGES against the reference set.
@@ -221,10 +234,14 @@ def identify(
     error entry and does not stop the others; the exit status is 1 only when no image
     could be processed. Each result carries the CITES guidance for the declared trade
     (--origin, --purpose, --source...) and, for materials, the checks to do next.
+    With --item, the photos are fused into one answer for the item (decision_source
+    ends in +item_fusion; 'item' says how many photos agree).
 
     Example:
 
         idtool identify examples/carving_1.jpg --origin KE --purpose T --source W
+
+        idtool identify --item front.jpg back.jpg detail.jpg
     """
     declaration = declaration_from(trade)
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
@@ -232,15 +249,25 @@ def identify(
     try:
         identifier = runtime.identifier()
         listings = runtime.listings()
-        results = [
-            with_advice(result, declaration, listings)
-            for result in identifier.identify_paths(
+        if as_item:
+            item = identify_item_paths(
+                identifier,
                 images,
                 max_bytes=settings.max_image_bytes,
                 max_pixels=settings.max_image_pixels,
                 top_k=top_k,
             )
-        ]
+            results = [with_advice(item, declaration, listings)]
+        else:
+            results = [
+                with_advice(result, declaration, listings)
+                for result in identifier.identify_paths(
+                    images,
+                    max_bytes=settings.max_image_bytes,
+                    max_pixels=settings.max_image_pixels,
+                    top_k=top_k,
+                )
+            ]
     finally:
         runtime.close()
     print_identifications(results, output_format)

@@ -349,6 +349,7 @@ def _print_evaluation(s: dict[str, Any], out: str) -> None:
             threshold,
         )
     console.print(classes)
+    _print_items(console, s.get("items") or {})
     appendix = Table(title="errors by CITES appendix of the true class")
     for column in (
         "appendix",
@@ -387,6 +388,30 @@ def _print_evaluation(s: dict[str, Any], out: str) -> None:
                     f"  {item['image']}: identified as {item['label']} ({item['confidence']:.2f})"
                 )
     console.print(f"wrote {out}")
+
+
+def _print_items(console: Console, items: dict[str, Any]) -> None:
+    """Single photos against 2- and 3-photo items, side by side."""
+    if not items.get("sizes"):
+        return
+    table = Table(title="one photo vs several photos of one item (held-out folds)")
+    for column in ("photos", "fusion", "items", "top-1", "coverage", "selective", "worst class"):
+        table.add_column(column)
+    for size, rules in items["sizes"].items():
+        for rule, row in rules.items():
+            worst = row.get("worst_class") or {}
+            sel = row.get("selective_accuracy")
+            table.add_row(
+                size,
+                rule,
+                str(row["items"]),
+                f"{row['top1_accuracy']:.3f}",
+                f"{row['coverage']:.3f}",
+                "-" if sel is None else f"{sel:.3f}",
+                f"{worst.get('class', '-')} {worst.get('selective_accuracy', '')}"
+                f" @ {worst.get('coverage', '')}",
+            )
+    console.print(table)
 
 
 def _print_gate(gate: dict[str, Any]) -> None:

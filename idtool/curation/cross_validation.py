@@ -9,7 +9,7 @@ figure is measured on data it was tuned on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from idtool.decide.calibration import fit_temperature, softmax
 from idtool.decide.identify import DecisionResult
 from idtool.decide.prototypes import PROTOTYPE_SOURCE, class_means, prototype_logits
 from idtool.decide.thresholds import decide_all, fit_thresholds
-from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY
+from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, Thresholds
 
 HEAD_METHOD = "head"
 METHODS = (HEAD_METHOD, PROTOTYPE_SOURCE)
@@ -39,6 +39,9 @@ class CrossValidation:
     folds: int
     thresholds: list[dict[str, Any]]  # per fold
     outcomes: list[DecisionResult]  # per photo, at its fold's thresholds
+    rules: list[Thresholds] = field(default_factory=list)  # per fold
+    temperatures: list[float] = field(default_factory=list)  # per fold
+    linear: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # per fold (W, b)
 
 
 def fold_assignment(y: np.ndarray, groups: np.ndarray, folds: int, seed: int) -> np.ndarray:
@@ -74,8 +77,9 @@ def cross_validate(
 
     Per fold: the head (``method="head"``) is fitted on the other folds' photos (all
     views), or the class means (``method="prototype"``) are taken over their plain photos;
-    the fold's plain photos are scored; then the temperature and both thresholds for the fold are chosen
-    on the other folds' held-out scores, so no figure is measured on data it was tuned on.
+    the fold's plain photos are scored; then the fold's temperature and thresholds are
+    chosen on the other folds' held-out scores, so no figure is measured on data it was
+    tuned on.
     """
     y = data.y
     if groups is None:
@@ -85,11 +89,13 @@ def cross_validate(
     n_views, dim = data.views.shape[1], data.views.shape[2]
     logits = np.zeros((len(y), len(data.classes)), dtype=np.float64)
     nearest = np.zeros(len(y), dtype=np.float64)
+    linear: list[tuple[np.ndarray, np.ndarray]] = []
     for f in range(k):
         train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
         if method == PROTOTYPE_SOURCE:
             means = class_means(data.plain[train], y[train], len(data.classes))
             logits[test] = prototype_logits(means, data.plain[test])
+            linear.append((means, np.zeros(len(data.classes), dtype=np.float32)))
         else:
             weight, bias = fit_linear(
                 data.views[train].reshape(-1, dim),
@@ -99,10 +105,12 @@ def cross_validate(
                 seed,
             )
             logits[test] = data.plain[test] @ weight.T + bias
+            linear.append((weight, bias))
         nearest[test] = (data.plain[test] @ data.plain[train].T).max(axis=1)
     probs = np.zeros_like(logits)
     outcomes: list[DecisionResult | None] = [None] * len(y)
     per_fold = []
+    rules, temperatures = [], []
     labels = np.asarray(data.labels)
     for f in range(k):
         other, here = fold != f, fold == f
@@ -119,6 +127,8 @@ def cross_validate(
             data.reference_version,
             per_class=per_class_thresholds,
         )
+        rules.append(rule)
+        temperatures.append(temperature)
         for i, outcome in zip(
             np.flatnonzero(here),
             decide_all(probs[here], nearest[here], data.classes, taxa, rule, method),
@@ -145,4 +155,7 @@ def cross_validate(
         folds=k,
         thresholds=per_fold,
         outcomes=[o for o in outcomes if o is not None],
+        rules=rules,
+        temperatures=temperatures,
+        linear=linear,
     )

@@ -42,6 +42,7 @@ from idtool.curation.evaluation_metrics import (
     reliability_bins,
 )
 from idtool.curation.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
+from idtool.curation.item_evaluation import evaluate_items
 from idtool.curation.training import (
     DEFAULT_C,
     DEFAULT_CROPS,
@@ -264,6 +265,7 @@ def evaluate(
         "appendix_of": {label: categories.get(label, "unknown") for label in data.classes},
         "reliability": reliability_bins(cv.probs, y),
         "coverage_risk": coverage_risk_curve(cv, data, taxa),
+        "items": evaluate_items(data, cv, taxa, seed),
         "unknown": unknown,
         "mistakes": [
             {

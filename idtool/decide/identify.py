@@ -182,6 +182,12 @@ class Identifier:
         self, images: Sequence[DecodedImage], names: Sequence[str], top_k: int = 3
     ) -> list[Identification]:
         """Identify already-decoded images (one batched embedding call)."""
+        return [result for result, _ in self.score_decoded(images, names, top_k)]
+
+    def score_decoded(
+        self, images: Sequence[DecodedImage], names: Sequence[str], top_k: int = 3
+    ) -> list[tuple[Identification, ClassScores]]:
+        """Each image's result with the class scores it was decided from (for item fusion)."""
         if not images:
             return []
         embeddings = self.embed(images)
@@ -199,24 +205,27 @@ class Identifier:
                 quality_ok=not quality.lowers_confidence,
             )
             results.append(
-                Identification(
-                    image=name,
-                    sha256=image.sha256,
-                    decision=outcome.decision,
-                    label=outcome.label,
-                    rank=outcome.rank,
-                    confidence=outcome.confidence,
-                    candidates=outcome.candidates,
-                    decision_source=outcome.decision_source,
-                    model_version=self.model_version,
-                    reference_version=self.reference.reference_version,
-                    nearest_similarity=nearest[0]["similarity"],
-                    quality=quality.to_dict(),
-                    warnings=self.warnings,
-                    extra={
-                        "engine": self.engine.name,
-                        "nearest_references": nearest,
-                    },
+                (
+                    Identification(
+                        image=name,
+                        sha256=image.sha256,
+                        decision=outcome.decision,
+                        label=outcome.label,
+                        rank=outcome.rank,
+                        confidence=outcome.confidence,
+                        candidates=outcome.candidates,
+                        decision_source=outcome.decision_source,
+                        model_version=self.model_version,
+                        reference_version=self.reference.reference_version,
+                        nearest_similarity=nearest[0]["similarity"],
+                        quality=quality.to_dict(),
+                        warnings=self.warnings,
+                        extra={
+                            "engine": self.engine.name,
+                            "nearest_references": nearest,
+                        },
+                    ),
+                    scores,
                 )
             )
         return results
