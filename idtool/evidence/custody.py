@@ -35,6 +35,7 @@ ACTIONS = frozenset(
         "export",
         "export_failed",
         "schreger",
+        "add_photo",
         "token_create",
         "token_revoke",
     }

@@ -270,6 +270,16 @@ class ExportReport:
         }
 
 
+def item_photo_hashes(record: EvidenceRecord) -> list[str]:
+    """The SHA-256 of every photo of the record's item: its own, then the added ones."""
+    hashes = [record.sha256]
+    for photo in record.identification.get("photos") or []:
+        sha256 = photo.get("sha256") if isinstance(photo, dict) else None
+        if sha256 and sha256 not in hashes:
+            hashes.append(sha256)
+    return hashes
+
+
 def check_text(name: str, value: str | None) -> str | None:
     """Strip a free-text field; empty becomes None.
 
@@ -621,6 +631,47 @@ class EvidenceStore:
             )
         return updated
 
+    def set_item_identification(
+        self,
+        record_id: str,
+        identification: dict[str, Any],
+        guidance: dict[str, Any],
+        added_sha256: str,
+        actor: str,
+    ) -> EvidenceRecord:
+        """Replace a record's answer by the fused answer for the item after a photo is added.
+
+        The custody entry ``add_photo`` names the added photo and every photo of the item
+        (their SHA-256, in order), with the new record hash. The first photo stays the
+        record's ``sha256``; the others are originals listed in ``identification.photos``.
+
+        Raises:
+            NotFound: no such record.
+        """
+        with self.transaction() as db:
+            current = self._row(db, "id = ?", [record_id])
+            if current is None:
+                raise NotFound(f"no identification record {record_id!r}")
+            updated = replace(current, identification=identification, guidance=guidance)
+            db.execute(
+                "UPDATE records SET identification = ?, guidance = ? WHERE id = ?",
+                [canonical_json(identification), canonical_json(guidance), record_id],
+            )
+            append_entry(
+                db,
+                actor=actor,
+                action="add_photo",
+                record_id=record_id,
+                sha256=added_sha256,
+                details={
+                    "photos": item_photo_hashes(updated),
+                    "decision": identification.get("decision"),
+                    "label": identification.get("label"),
+                    "record_sha256": updated.content_hash(),
+                },
+            )
+        return updated
+
     def custody(self, record_id: str | None = None) -> list[CustodyEntry]:
         return list(iter_entries(self.db, record_id))
 
@@ -665,9 +716,10 @@ class EvidenceStore:
                 report.problems.append(
                     f"record {record.id}: stored record differs from the one logged"
                 )
-            path = self.original_path(record.sha256)
-            if not path.is_file():
-                report.problems.append(f"record {record.id}: original {record.sha256} is missing")
+            for sha256 in item_photo_hashes(record):
+                referenced.add(sha256)
+                if not self.original_path(sha256).is_file():
+                    report.problems.append(f"record {record.id}: original {sha256} is missing")
         originals = self.root / ORIGINALS
         for path in sorted(originals.glob("*/*")):
             if path.name.startswith(".tmp-"):
