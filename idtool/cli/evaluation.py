@@ -312,6 +312,10 @@ def _print_evaluation(s: dict[str, Any], out: str) -> None:
             f"identified photos, at coverage {worst['coverage']:.3f} "
             f"(average {'n/a' if sel is None else f'{sel:.3f}'} at {m['coverage']:.3f})"
         )
+        if worst.get("never_identified"):
+            console.print(
+                "classes with no photo identified: " + ", ".join(worst["never_identified"])
+            )
     points = s.get("operating_points", {})
     final = (s.get("thresholds") or {}).get("final") or {}
     classes = Table(title="per class (top-1 held out; operating point per class)")

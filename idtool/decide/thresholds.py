@@ -191,13 +191,20 @@ def class_operating_points(
 
 
 def worst_class(points: dict[str, dict[str, float | int | None]]) -> dict[str, object] | None:
-    """The class with the lowest selective accuracy (ties: lowest coverage)."""
+    """The class with the lowest selective accuracy (ties: lowest coverage), and the
+    classes none of whose photos were identified (they have no selective accuracy)."""
     scored = [
         (float(p["selective_accuracy"]), float(p["coverage"] or 0.0), label)
         for label, p in points.items()
         if p["selective_accuracy"] is not None
     ]
+    never = sorted(label for label, p in points.items() if p["photos"] and not p["identified"])
     if not scored:
         return None
     accuracy, coverage, label = min(scored)
-    return {"class": label, "selective_accuracy": accuracy, "coverage": coverage}
+    return {
+        "class": label,
+        "selective_accuracy": accuracy,
+        "coverage": coverage,
+        "never_identified": never,
+    }
