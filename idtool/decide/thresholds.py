@@ -10,7 +10,8 @@ reference of the other folds:
 3. per label (a class or a roll-up group): among the photos that rule calls that label,
    the lowest grid confidence, never below the global one, at which those calls reach the
    target. A label whose calls miss the target even at the top of the grid is listed in
-   ``abstain``: it is never called, its photos go ``uncertain`` (or roll up).
+   ``abstain``: it is never called, its photos go ``uncertain`` (or roll up). A label
+   with fewer than :data:`MIN_CALLS_PER_LABEL` calls keeps the global threshold.
 
 Step 3 is what keeps the operating point per class: on ``reference_demo`` the global rule
 reaches 98 % on average while calls of one class can sit far below it.
@@ -28,6 +29,10 @@ from idtool.model.bundle import Thresholds
 from idtool.types import Decision
 
 SIMILARITY_QUANTILE = 0.02
+# A label needs this many held-out calls before it gets its own threshold (or abstains):
+# with fewer, one wrong call swings its accuracy by more than 10 points, and the global
+# threshold, fitted on every call, is the better estimate.
+MIN_CALLS_PER_LABEL = 10
 CONFIDENCE_GRID = (
     *(round(x, 2) for x in np.arange(0.30, 0.96, 0.05)),
     0.97,
@@ -117,6 +122,8 @@ def per_label_thresholds(
     per_class: dict[str, float] = {}
     abstain: list[str] = []
     for label, rows in sorted(calls.items()):
+        if len(rows) < MIN_CALLS_PER_LABEL:
+            continue
         confidence = np.array([c for c, _ in rows])
         hits = np.array([r for _, r in rows], dtype=bool)
         chosen = None

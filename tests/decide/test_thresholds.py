@@ -90,8 +90,16 @@ def test_fitting_holds_the_target_per_called_label() -> None:
 
 
 def test_per_label_threshold_is_the_lowest_that_reaches_the_target() -> None:
+    confidences = (0.75, 0.8, *tuple(0.86 + 0.01 * i for i in range(10)))
+    probs = np.array([_probs(TIGER, c) for c in confidences])
+    truths = ["material_ceramic", "material_ceramic"] + ["Panthera tigris"] * 10
+    outcomes = decide_all(probs, np.full(12, 0.8), CLASSES, TAXA, Thresholds(min_confidence=0.7))
+    per_class, abstain = per_label_thresholds(outcomes, truths, TAXA, 0.7, 0.98)
+    assert per_class == {"Panthera tigris": 0.85} and abstain == ()
+
+
+def test_a_label_with_few_calls_keeps_the_global_threshold() -> None:
     probs = np.array([_probs(TIGER, c) for c in (0.75, 0.8, 0.9, 0.92, 0.96, 0.97)])
     truths = ["material_ceramic", "material_ceramic"] + ["Panthera tigris"] * 4
     outcomes = decide_all(probs, np.full(6, 0.8), CLASSES, TAXA, Thresholds(min_confidence=0.7))
-    per_class, abstain = per_label_thresholds(outcomes, truths, TAXA, 0.7, 0.98)
-    assert per_class == {"Panthera tigris": 0.85} and abstain == ()
+    assert per_label_thresholds(outcomes, truths, TAXA, 0.7, 0.98) == ({}, ())
