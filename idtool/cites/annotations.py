@@ -275,6 +275,29 @@ def _population_from_blocks(
     )
 
 
+# Officer-facing population texts: whole sentences with named placeholders.
+POPULATION_OF = "population of {country}"
+POPULATION_REST = "all populations not listed in Appendix {listed} (Appendix {appendix})"
+POPULATION_UNPLACED = "undetermined: the declared origin is not named in the annotation"
+REASON_NAMED = "the population of {country} is listed in Appendix {appendix}"
+REASON_PARTLY_NAMED = (
+    "only part of the population of {country} is in Appendix {appendix}; check the "
+    "annotation for the exact area. The strictest appendix is used."
+)
+REASON_REST = (
+    "{country} is not one of the populations listed in Appendix {listed}: "
+    "Appendix {appendix} applies"
+)
+REASON_UNPLACED = (
+    "{country} is not one of the populations listed in Appendix {listed}, and the "
+    "annotation does not say where other populations belong: Appendix {appendix}, the "
+    "strictest, is used"
+)
+REASON_NOT_COVERED = (
+    "the annotation says the population of {country} is not included in the Appendices"
+)
+
+
 def describe_countries(codes: frozenset[str], limit: int = 8) -> str:
     """``{"BW", "NA"}`` -> ``"Botswana (BW), Namibia (NA)"`` (codes only past ``limit``)."""
     ordered = sorted(codes)
@@ -349,18 +372,19 @@ def choose_population(
             "the listing is split by population; declare the country of origin. "
             "The strictest appendix applies until then.",
         )
+    country = f"{country_name(origin)} ({origin})"
     if origin in split.not_covered:
         return PopulationChoice(
             None,
-            f"population of {country_name(origin)} ({origin})",
+            POPULATION_OF.format(country=country),
             options,
             True,
-            "the annotation says this population is not included in the Appendices",
+            REASON_NOT_COVERED.format(country=country),
         )
     hits = [a for a in APPENDIX_ORDER if origin in split.named.get(a, frozenset())]
-    population = f"population of {country_name(origin)} ({origin})"
+    population = POPULATION_OF.format(country=country)
     if hits:
-        chosen = strictest(hits)
+        chosen = strictest(hits) or hits[0]
         if origin in split.partial or len(hits) > 1:
             alternatives = {*hits, *(a for a in [split.rest_appendix] if a)}
             return PopulationChoice(
@@ -368,24 +392,31 @@ def choose_population(
                 population,
                 options,
                 False,
-                f"only part of the {population} is in Appendix {chosen}; check the "
-                "annotation for the exact area. The strictest appendix is used.",
+                REASON_PARTLY_NAMED.format(country=country, appendix=chosen),
             )
         return PopulationChoice(
-            chosen, population, options, True, f"{population} is named for Appendix {chosen}"
-        )
-    if split.rest_appendix:
-        return PopulationChoice(
-            split.rest_appendix,
+            chosen,
             population,
             options,
             True,
-            f"{population} is not named, so it falls under the other populations",
+            REASON_NAMED.format(country=country, appendix=chosen),
         )
+    named = [a for a in APPENDIX_ORDER if split.named.get(a)]
+    listed = named[0] if len(named) == 1 else " or ".join(named)
+    if split.rest_appendix:
+        rest = split.rest_appendix
+        return PopulationChoice(
+            rest,
+            POPULATION_REST.format(listed=listed, appendix=rest),
+            options,
+            True,
+            REASON_REST.format(country=country, listed=listed, appendix=rest),
+        )
+    appendix = strictest(split.appendices)
     return PopulationChoice(
-        strictest(split.appendices),
-        population,
+        appendix,
+        POPULATION_UNPLACED,
         options,
         False,
-        f"the annotation does not cover the {population}; the strictest appendix is used",
+        REASON_UNPLACED.format(country=country, listed=listed, appendix=appendix),
     )

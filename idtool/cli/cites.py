@@ -234,6 +234,8 @@ def _print_guidance(result: Guidance | CombinedGuidance) -> None:
     if names:
         table.add_row("common names", "\n".join(names))
     table.add_row("population", g.cites.population or "")
+    if g.cites.population_resolved and len(g.cites.options) > 1 and g.cites.population_note:
+        table.add_row("why", g.cites.population_note)
     if g.cites.options and not g.cites.population_resolved:
         table.add_row(
             "options", "\n".join(f"App. {o.appendix}: {o.population}" for o in g.cites.options)
