@@ -44,6 +44,7 @@ MAX_LINES_FREQ_RATIO = 1.8
 MAX_BISECTOR_OFF_RADIAL_DEG = 15.0
 OUTLIER_DEG = 25.0  # windows this far from the median angle are dropped
 MIN_WINDOW_SHARE = 0.25  # fewer windows with a pattern than this share: no pattern
+MIN_PATCH_STD = 1.0  # grey levels: a flatter window has no lines, only rounding noise
 # Scales tried in turn until one finds a consistent pattern: (working long side, window
 # half-size as a fraction of the radius). Coarse lines (few cycles per default window:
 # wide spacing, or the long tangential period of a wide-angle chequer) need the larger
@@ -169,6 +170,8 @@ def _spectral_peaks(patch: np.ndarray, taper: np.ndarray, half: int) -> list[_Pe
 
     Returns None when the spectrum has no two clear peaks (no pattern, one family only).
     """
+    if float(patch[taper > 0].std()) < MIN_PATCH_STD:
+        return None  # flat: any spectral peak would be floating-point noise
     weights = taper.sum()
     centred = (patch - float((patch * taper).sum() / weights)) * taper
     power = np.fft.fftshift(np.abs(np.fft.fft2(centred, s=(FFT_SIZE, FFT_SIZE))) ** 2)

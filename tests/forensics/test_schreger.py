@@ -278,3 +278,13 @@ def test_the_widened_range_of_sizes_and_spacings_is_measured(
     assert result.mean_deg is not None, result.to_dict()
     assert abs(result.mean_deg - angle) <= 8.0, result.mean_deg
     assert result.classification == section.expected_class
+
+
+@pytest.mark.parametrize("size", [200, 640, 1500])
+def test_flat_and_shaded_images_are_refused_at_every_scale(size: int) -> None:
+    """The retries at larger windows and higher resolution must not find lines in nothing."""
+    flat = np.full((size, size, 3), 90, np.uint8)
+    ramp = np.linspace(40, 200, size, dtype=np.float32)
+    shaded = np.repeat(np.add.outer(ramp, ramp)[..., None] / 2, 3, axis=2).astype(np.uint8)
+    for image in (flat, shaded):
+        assert measure_schreger(image).classification == "refused"
