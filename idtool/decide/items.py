@@ -142,7 +142,14 @@ def identify_item_paths(
     images, names, failed = [], [], []
     for path in paths:
         try:
-            images.append(decode_image(path, max_bytes=max_bytes, max_pixels=max_pixels))
+            images.append(
+                decode_image(
+                    path,
+                    max_bytes=max_bytes,
+                    max_pixels=max_pixels,
+                    fit=identifier.bundle.preprocess,
+                )
+            )
             names.append(str(path))
         except IdtoolError as exc:
             failed.append(identifier.failed(str(path), exc))
