@@ -64,6 +64,17 @@ class ItemError:
 
 
 @dataclass(frozen=True)
+class ResultWarning:
+    """Something the reader of a result must know, with the fix (e.g. ``run idtool train``)."""
+
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
 class Identification:
     """The answer for one image.
 
@@ -85,6 +96,7 @@ class Identification:
     nearest_similarity: float | None = None
     quality: dict[str, Any] | None = None
     error: ItemError | None = None
+    warnings: tuple[ResultWarning, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +116,7 @@ class Identification:
             ),
             "quality": self.quality,
             "error": self.error.to_dict() if self.error else None,
+            "warnings": [w.to_dict() for w in self.warnings],
         }
         out.update(self.extra)
         return out

@@ -130,9 +130,10 @@ def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Fla
     app.extensions["idtool"] = ServerState(settings, model, store)
 
     register_error_handlers(app)
-    from server import api, openapi
+    from server import api, item_photos, openapi
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(item_photos.bp)
     app.register_blueprint(openapi.bp)
 
     @app.get("/")

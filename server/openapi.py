@@ -375,6 +375,31 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/identifications/{record_id}/photos": {
+                "post": {
+                    "summary": "Add another photo of the same item; every photo is identified "
+                    "again and the answers fused (decision_source ...+item_fusion, item, "
+                    "photos); the custody log names every photo.",
+                    "security": secured,
+                    "parameters": [record_id],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["image"],
+                                    "properties": {"image": {"type": "string", "format": "binary"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(record, "The record with the fused identification"),
+                        **_errors(400, 401, 403, 404, 413, 415, 422),
+                    },
+                }
+            },
             "/api/v1/references/{image_id}/thumbnail": {
                 "get": {
                     "summary": "A small JPEG of a reference photo.",

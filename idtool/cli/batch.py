@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from idtool.batch.item_groups import ITEMS_BY, identify_items
 from idtool.batch.items import JobOptions
 from idtool.batch.pipeline import (
     DEFAULT_BATCH_SIZE,
@@ -103,6 +104,13 @@ def register(group: click.Group) -> None:
     @click.option(
         "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="Candidates."
     )
+    @click.option(
+        "--items-by",
+        type=click.Choice(ITEMS_BY),
+        default=None,
+        help="Also identify items: 'folder' makes each leaf folder one item, fused from its "
+        "photos, written to items.jsonl and items.csv (per-photo rows stay in results.jsonl).",
+    )
     @trade_options
     @format_option
     @click.pass_context
@@ -118,6 +126,7 @@ def register(group: click.Group) -> None:
         runtime: str,
         ray_address: str | None,
         top_k: int,
+        items_by: str | None,
         output_format: str,
         **trade: str | None,
     ) -> None:
@@ -127,11 +136,15 @@ def register(group: click.Group) -> None:
         listed as skipped. Results are saved as they are produced: after Ctrl-C or a
         crash, run the same command again to continue where it stopped. With trade flags
         (--origin, --purpose, ...) the guidance is for that declared trade. The exit
-        status is 1 only when no image could be identified.
+        status is 1 only when no image could be identified. With --items-by folder, each
+        leaf folder is one item (several photos of one object) and gets one fused row in
+        items.jsonl and items.csv.
 
         Example:
 
             idtool batch ~/seizure-2024-118 --out ~/seizure-2024-118-report --origin CM --purpose T
+
+            idtool batch ~/seizure-2024-118 --out ~/report --items-by folder
         """
         settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
         declaration = declaration_from(trade)
@@ -159,10 +172,26 @@ def register(group: click.Group) -> None:
                 "to continue"
             )
             ctx.exit(EXIT_INTERRUPTED)
+        items = None
+        if items_by is not None:
+            items = identify_items(
+                settings,
+                input_dir,
+                report_dir,
+                options,
+                items_by=items_by,
+                engine=runtime,
+                progress=echo_err,
+            )
         if output_format == "json":
-            echo_json(_summary_dict(summary))
+            echo_json({**_summary_dict(summary), **({"items": items.to_dict()} if items else {})})
         else:
             _print_summary(summary)
+            if items is not None:
+                click.echo(
+                    f"items: {items.items} ({items.identified} identified) in {items.jsonl}"
+                    f" and {items.csv}"
+                )
         if summary.succeeded == 0:
             echo_err("no image could be identified (see the report for the reasons)")
             ctx.exit(1)

@@ -29,6 +29,7 @@ from idtool.cli.common import (
 from idtool.curation.model_card import render_model_card
 from idtool.curation.training import embed_training_set, train_head
 from idtool.decide.advice import with_advice
+from idtool.decide.items import identify_item_paths
 from idtool.decide.service import Runtime
 from idtool.decide.texture import choose_texture
 from idtool.errors import BadField
@@ -144,8 +145,19 @@ def _format_candidates(result: Identification) -> str:
     return ", ".join(f"{c.label} {_percent(c.score)}" for c in result.candidates)
 
 
+def print_result_warnings(results: list[Identification]) -> None:
+    """One stderr line per distinct warning of the results (e.g. the head is stale)."""
+    seen: set[tuple[str, str]] = set()
+    for result in results:
+        for warning in result.warnings:
+            if (warning.code, warning.message) not in seen:
+                seen.add((warning.code, warning.message))
+                echo_err(f"warning [{warning.code}]: {warning.message}")
+
+
 def print_identifications(results: list[Identification], output_format: str) -> None:
     """Print results as JSON Lines or a table (shared by identify and its extensions)."""
+    print_result_warnings(results)
     if output_format == "json":
         for result in results:
             echo_json(result.to_dict())
@@ -161,8 +173,12 @@ def print_identifications(results: list[Identification], output_format: str) -> 
             continue
         label = f"{r.label} ({r.rank})" if r.label else "-"
         quality = (r.quality or {}).get("verdict", "")
+        item = r.extra.get("item")
+        name = Path(r.image).name
+        if item:
+            name = f"{name} (item: {item['agreeing']}/{item['photos']} photos agree)"
         table.add_row(
-            Path(r.image).name,
+            name,
             r.decision.value if r.decision else "",
             label,
             _percent(r.confidence) if r.confidence is not None else "",
@@ -193,6 +209,13 @@ def _cites_summary(result: Identification) -> str:
 @click.option(
     "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="Candidates to list."
 )
+@click.option(
+    "--item",
+    "as_item",
+    is_flag=True,
+    help="IMAGES are several photos of ONE item: print one fused result with the per-photo "
+    "results under 'photos'.",
+)
 @trade_options
 @click.pass_context
 def identify(
@@ -203,6 +226,7 @@ def identify(
     engine: str,
     output_format: str,
     top_k: int,
+    as_item: bool,
     **trade: str | None,
 ) -> None:
     """Identify the photos IMAGES against the reference set.
@@ -212,10 +236,14 @@ def identify(
     does not stop the others; the exit status is 1 only when no image
     could be processed. Each result carries the CITES guidance for the declared trade
     (--origin, --purpose, --source...) and, for materials, the checks to do next.
+    With --item, the photos are fused into one answer for the item (decision_source
+    ends in +item_fusion; 'item' says how many photos agree).
 
     Example:
 
         idtool identify examples/carving_1.jpg --origin KE --purpose T --source W
+
+        idtool identify --item front.jpg back.jpg detail.jpg
     """
     declaration = declaration_from(trade)
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
@@ -224,23 +252,39 @@ def identify(
     try:
         identifier = runtime.identifier()
         listings = runtime.listings()
-        for image in images:
-            # one image at a time, printed as soon as it is ready (JSON Lines)
-            for result in identifier.identify_paths(
-                [image],
+        if as_item:
+            item = identify_item_paths(
+                identifier,
+                images,
                 max_bytes=settings.max_image_bytes,
                 max_pixels=settings.max_image_pixels,
                 top_k=top_k,
-            ):
-                result = with_advice(result, declaration, listings)
-                if output_format == "json":
-                    echo_json(result.to_dict())
-                    sys.stdout.flush()
-                results.append(result)
+            )
+            results.append(with_advice(item, declaration, listings))
+            if output_format == "json":
+                echo_json(results[0].to_dict())
+        else:
+            for image in images:
+                # one image at a time, printed as soon as it is ready (JSON Lines)
+                for result in identifier.identify_paths(
+                    [image],
+                    max_bytes=settings.max_image_bytes,
+                    max_pixels=settings.max_image_pixels,
+                    top_k=top_k,
+                ):
+                    result = with_advice(result, declaration, listings)
+                    if output_format == "json":
+                        if not results:
+                            print_result_warnings([result])
+                        echo_json(result.to_dict())
+                        sys.stdout.flush()
+                    results.append(result)
     finally:
         runtime.close()
     if output_format != "json":
         print_identifications(results, output_format)
+    elif as_item:
+        print_result_warnings(results)
     if all(r.error for r in results):
         ctx.exit(1)
 

@@ -313,10 +313,41 @@ def _print_evaluation(s: dict[str, Any], out: str) -> None:
         f"{m['wrong_identifications']} wrong identifications, {m['abstained']} uncertain or "
         f"not in reference; {m['called_not_wildlife']} listed photo(s) called not-wildlife"
     )
-    classes = Table(title="per class (top-1, held out)")
-    for column in ("class", "appendix", "photos", "precision", "recall", "identified", "wrong"):
+    worst = m.get("worst_class")
+    if worst:
+        console.print(
+            f"worst class: {worst['class']} {worst['selective_accuracy']:.3f} right of its "
+            f"identified photos, at coverage {worst['coverage']:.3f} "
+            f"(average {'n/a' if sel is None else f'{sel:.3f}'} at {m['coverage']:.3f})"
+        )
+        if worst.get("never_identified"):
+            console.print(
+                "classes with no photo identified: " + ", ".join(worst["never_identified"])
+            )
+    points = s.get("operating_points", {})
+    final = (s.get("thresholds") or {}).get("final") or {}
+    classes = Table(title="per class (top-1 held out; operating point per class)")
+    for column in (
+        "class",
+        "appendix",
+        "photos",
+        "precision",
+        "recall",
+        "identified",
+        "wrong",
+        "coverage",
+        "selective",
+        "threshold",
+    ):
         classes.add_column(column)
     for label, row in s["per_class"].items():
+        point = points.get(label, {})
+        coverage, selective = point.get("coverage"), point.get("selective_accuracy")
+        threshold = (
+            "abstains"
+            if label in (final.get("abstain") or [])
+            else f"{(final.get('per_class') or {}).get(label, final.get('min_confidence', 0)):.3f}"
+        )
         classes.add_row(
             label,
             row["appendix"],
@@ -325,8 +356,12 @@ def _print_evaluation(s: dict[str, Any], out: str) -> None:
             f"{row['recall']:.2f}",
             str(row["identified"]),
             str(row["wrong_identifications"]),
+            "-" if coverage is None else f"{coverage:.2f}",
+            "-" if selective is None else f"{selective:.3f}",
+            threshold,
         )
     console.print(classes)
+    _print_items(console, s.get("items") or {})
     appendix = Table(title="errors by CITES appendix of the true class")
     for column in (
         "appendix",
@@ -365,6 +400,30 @@ def _print_evaluation(s: dict[str, Any], out: str) -> None:
                     f"  {item['image']}: identified as {item['label']} ({item['confidence']:.2f})"
                 )
     console.print(f"wrote {out}")
+
+
+def _print_items(console: Console, items: dict[str, Any]) -> None:
+    """Single photos against 2- and 3-photo items, side by side."""
+    if not items.get("sizes"):
+        return
+    table = Table(title="one photo vs several photos of one item (held-out folds)")
+    for column in ("photos", "fusion", "items", "top-1", "coverage", "selective", "worst class"):
+        table.add_column(column)
+    for size, rules in items["sizes"].items():
+        for rule, row in rules.items():
+            worst = row.get("worst_class") or {}
+            sel = row.get("selective_accuracy")
+            table.add_row(
+                size,
+                rule,
+                str(row["items"]),
+                f"{row['top1_accuracy']:.3f}",
+                f"{row['coverage']:.3f}",
+                "-" if sel is None else f"{sel:.3f}",
+                f"{worst.get('class', '-')} {worst.get('selective_accuracy', '')}"
+                f" @ {worst.get('coverage', '')}",
+            )
+    console.print(table)
 
 
 def _print_gate(gate: dict[str, Any]) -> None:

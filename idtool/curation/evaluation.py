@@ -18,7 +18,6 @@ Writing, storing and the non-regression gate are in :mod:`idtool.curation.evalua
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,24 +30,32 @@ from idtool import __version__
 from idtool.catalog.reference_import import IMAGE_SUFFIXES
 from idtool.catalog.store import Catalog, current_user, now_iso
 from idtool.catalog.taxonomy import TaxonRecord
+from idtool.curation.cross_validation import HEAD_METHOD, cross_validate
+from idtool.curation.evaluation_metrics import (
+    RELIABILITY_BINS,
+    appendix_table,
+    confusion_matrix,
+    coverage_risk_curve,
+    error_counts,
+    per_class_metrics,
+    predicted_category,
+    reliability_bins,
+)
 from idtool.curation.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
+from idtool.curation.item_evaluation import evaluate_items
 from idtool.curation.training import (
     DEFAULT_C,
     DEFAULT_CROPS,
-    SIMILARITY_QUANTILE,
-    TrainingSet,
     embed_training_set,
     expected_calibration_error,
-    fit_linear,
-    fit_temperature,
-    is_correct,
     softmax,
     train_head,
 )
-from idtool.decide.identify import ClassScores, DecisionResult, Identifier, decide
+from idtool.decide.identify import DecisionResult, Identifier
 from idtool.decide.texture import choose_texture
+from idtool.decide.thresholds import class_operating_points, selective, worst_class
 from idtool.errors import BadField, IdtoolError, NotFound
-from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, ModelBundle, Thresholds
+from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, ModelBundle
 from idtool.model.runtime import EmbeddingEngine
 from idtool.types import Decision
 
@@ -56,363 +63,6 @@ log = logging.getLogger(__name__)
 
 SUMMARY_KIND = "idtool_evaluation"
 SUMMARY_SCHEMA = 1
-RELIABILITY_BINS = 10
-CURVE_GRID = tuple(round(x, 2) for x in np.arange(0.0, 1.0, 0.01))
-THRESHOLD_GRID = tuple(round(x, 2) for x in np.arange(0.30, 0.96, 0.05))  # as idtool train
-# Appendix categories, strictest first; "not_wildlife" is a non-wildlife look-alike class.
-CATEGORIES = ("I", "II", "III", "unknown", "not_listed", "not_wildlife")
-LISTED = ("I", "II", "III")
-
-
-# appendix lookup --------------------------------------------------------------------------
-def appendix_of(label: str, taxa: dict[str, TaxonRecord], db: Any) -> str:
-    """The CITES category of one reference label: I, II, III, not_listed, not_wildlife, unknown.
-
-    Uses the CITES guidance engine over the catalog's listing sets (the bundled table when
-    none was imported); a material class takes its strictest source. Without the engine,
-    look-alike classes are ``not_wildlife`` and everything else ``unknown``.
-    """
-    return appendix_table([label], taxa, db)[label]
-
-
-def appendix_table(labels: Sequence[str], taxa: dict[str, TaxonRecord], db: Any) -> dict[str, str]:
-    """:func:`appendix_of` for many labels, loading the listing index once."""
-    fallback = {
-        label: "not_wildlife" if taxa.get(label) and taxa[label].is_lookalike else "unknown"
-        for label in labels
-    }
-    try:
-        from idtool.cites import load_listing_index
-        from idtool.cites.guidance import TradeDeclaration, guidance_for_label
-
-        listings = load_listing_index(db)
-        out = {}
-        for label in labels:
-            answer = guidance_for_label(label, TradeDeclaration(), listings).to_dict()
-            appendix = (answer.get("cites") or {}).get("appendix")
-            status = answer.get("status")
-            if appendix in LISTED:
-                out[label] = appendix
-            elif status == "not_wildlife" or fallback[label] == "not_wildlife":
-                out[label] = "not_wildlife"
-            elif status in ("not_listed", "not_listed_as_material"):
-                out[label] = "not_listed"
-            else:
-                out[label] = "unknown"
-        return out
-    except (ImportError, IdtoolError) as exc:
-        log.warning("CITES listings unavailable (%s); appendix categories are partial", exc)
-        return fallback
-
-
-def _strictness(category: str) -> int:
-    return CATEGORIES.index(category)
-
-
-def _predicted_category(
-    outcome: DecisionResult, categories: dict[str, str], taxa: dict[str, TaxonRecord]
-) -> str | None:
-    """Category of an identified label; a roll-up takes its strictest member class."""
-    if outcome.decision is not Decision.IDENTIFIED or outcome.label is None:
-        return None
-    if outcome.label in categories:
-        return categories[outcome.label]
-    members = [
-        categories[label]
-        for label, taxon in taxa.items()
-        if label in categories and outcome.rank and taxon.ancestor(outcome.rank) == outcome.label
-    ]
-    return min(members, key=_strictness) if members else "unknown"
-
-
-# cross-validation ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CrossValidation:
-    """Held-out predictions with everything fitted outside the fold they are measured on."""
-
-    logits: np.ndarray  # n x classes
-    probs: np.ndarray  # n x classes, temperature fitted on the other folds
-    nearest: np.ndarray  # n, similarity to the nearest photo of the training folds
-    fold: np.ndarray  # n, fold index
-    groups: np.ndarray
-    folds: int
-    thresholds: list[dict[str, float]]  # per fold
-    outcomes: list[DecisionResult]  # per photo, at its fold's thresholds
-
-
-def fold_assignment(y: np.ndarray, groups: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """Stratified folds that keep every near-duplicate group on one side (as idtool train)."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    smallest = min(len(set(groups[y == k])) for k in np.unique(y))
-    k = max(2, min(folds, smallest))
-    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    fold = np.full(len(y), -1)
-    for index, (_, test) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
-        fold[test] = index
-    return fold
-
-
-def _decide_all(
-    probs: np.ndarray,
-    nearest: np.ndarray,
-    classes: tuple[str, ...],
-    taxa: dict[str, TaxonRecord],
-    thresholds: Thresholds,
-) -> list[DecisionResult]:
-    return [
-        decide(ClassScores(classes, probs[i], "head"), float(nearest[i]), taxa, thresholds)
-        for i in range(len(probs))
-    ]
-
-
-def _selective(
-    outcomes: Sequence[DecisionResult], truths: Sequence[str], taxa: dict[str, TaxonRecord]
-) -> tuple[int, int]:
-    identified = correct = 0
-    for outcome, truth in zip(outcomes, truths, strict=True):
-        if outcome.decision is Decision.IDENTIFIED:
-            identified += 1
-            correct += is_correct(outcome.label, outcome.rank, truth, taxa)
-    return identified, correct
-
-
-def _pick_min_confidence(
-    probs: np.ndarray,
-    nearest: np.ndarray,
-    truths: Sequence[str],
-    classes: tuple[str, ...],
-    taxa: dict[str, TaxonRecord],
-    min_similarity: float,
-    target: float,
-) -> float:
-    """The lowest grid threshold whose selective accuracy reaches ``target`` (as idtool train)."""
-    for threshold in THRESHOLD_GRID:
-        rule = Thresholds(min_confidence=threshold, min_similarity=min_similarity)
-        identified, correct = _selective(
-            _decide_all(probs, nearest, classes, taxa, rule), truths, taxa
-        )
-        if identified == 0 or correct / identified >= target:
-            return threshold
-    return THRESHOLD_GRID[-1]
-
-
-def cross_validate(
-    data: TrainingSet,
-    taxa: dict[str, TaxonRecord],
-    *,
-    folds: int = 5,
-    c: float = DEFAULT_C,
-    seed: int = 0,
-    target_selective_accuracy: float = TARGET_SELECTIVE_ACCURACY,
-    groups: np.ndarray | None = None,
-) -> CrossValidation:
-    """Grouped stratified k-fold with calibration and thresholds cross-fitted.
-
-    ``groups`` (one id per photo) keeps near-duplicates in one fold; by default the
-    embedding-cosine groups of ``idtool train``. :func:`evaluate` passes stricter groups
-    that also link resized or re-encoded copies (difference hash).
-
-    Per fold: the head is fitted on the other folds' photos (all views), the fold's plain
-    photos are scored; then the temperature and both thresholds for the fold are chosen
-    on the other folds' held-out scores, so no figure is measured on data it was tuned on.
-    """
-    y = data.y
-    if groups is None:
-        groups = near_duplicate_group_ids(data.paths, data.plain)
-    fold = fold_assignment(y, groups, folds, seed)
-    k = int(fold.max()) + 1
-    logits = np.zeros((len(y), len(data.classes)), dtype=np.float64)
-    nearest = np.zeros(len(y), dtype=np.float64)
-    for f in range(k):
-        train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
-        x_train, y_train = data.samples(train)  # views, beside pooled tiles with a texture view
-        weight, bias = fit_linear(x_train, y_train, len(data.classes), c, seed)
-        logits[test] = data.logits(weight, bias, test)
-        nearest[test] = (data.plain[test] @ data.plain[train].T).max(axis=1)
-    probs = np.zeros_like(logits)
-    outcomes: list[DecisionResult | None] = [None] * len(y)
-    per_fold = []
-    labels = np.asarray(data.labels)
-    for f in range(k):
-        other, here = fold != f, fold == f
-        temperature = fit_temperature(logits[other], y[other])
-        probs[here] = softmax(logits[here], temperature)
-        other_probs = softmax(logits[other], temperature)
-        min_similarity = float(np.quantile(nearest[other], SIMILARITY_QUANTILE))
-        min_confidence = _pick_min_confidence(
-            other_probs,
-            nearest[other],
-            labels[other].tolist(),
-            data.classes,
-            taxa,
-            min_similarity,
-            target_selective_accuracy,
-        )
-        rule = Thresholds(min_confidence=min_confidence, min_similarity=min_similarity)
-        for i, outcome in zip(
-            np.flatnonzero(here),
-            _decide_all(probs[here], nearest[here], data.classes, taxa, rule),
-            strict=True,
-        ):
-            outcomes[i] = outcome
-        per_fold.append(
-            {
-                "fold": f,
-                "temperature": round(temperature, 4),
-                "min_confidence": min_confidence,
-                "min_similarity": round(min_similarity, 4),
-                "images": int(here.sum()),
-            }
-        )
-    return CrossValidation(
-        logits=logits,
-        probs=probs,
-        nearest=nearest,
-        fold=fold,
-        groups=groups,
-        folds=k,
-        thresholds=per_fold,
-        outcomes=[o for o in outcomes if o is not None],
-    )
-
-
-# metrics ------------------------------------------------------------------------------------
-def reliability_bins(
-    probs: np.ndarray, y: np.ndarray, bins: int = RELIABILITY_BINS
-) -> list[dict[str, Any]]:
-    confidence = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == y
-    edges = np.linspace(0, 1, bins + 1)
-    out = []
-    for low, high in itertools.pairwise(edges):
-        mask = (confidence > low) & (confidence <= high)
-        out.append(
-            {
-                "low": round(float(low), 2),
-                "high": round(float(high), 2),
-                "count": int(mask.sum()),
-                "confidence": round(float(confidence[mask].mean()), 4) if mask.any() else None,
-                "accuracy": round(float(correct[mask].mean()), 4) if mask.any() else None,
-            }
-        )
-    return out
-
-
-def coverage_risk_curve(
-    cv: CrossValidation, data: TrainingSet, taxa: dict[str, TaxonRecord]
-) -> list[dict[str, float]]:
-    """Coverage and risk of the full decision rule (roll-up included) per ``min_confidence``.
-
-    Uses the held-out calibrated probabilities and one ``min_similarity`` (the 2nd percentile
-    of all held-out nearest similarities).
-    """
-    min_similarity = float(np.quantile(cv.nearest, SIMILARITY_QUANTILE))
-    curve = []
-    for threshold in CURVE_GRID:
-        rule = Thresholds(min_confidence=threshold, min_similarity=min_similarity)
-        identified, correct = _selective(
-            _decide_all(cv.probs, cv.nearest, data.classes, taxa, rule), data.labels, taxa
-        )
-        n = len(data.labels)
-        curve.append(
-            {
-                "min_confidence": threshold,
-                "coverage": round(identified / n, 4),
-                "selective_accuracy": round(correct / identified, 4) if identified else 1.0,
-                "risk": round(1 - correct / identified, 4) if identified else 0.0,
-            }
-        )
-    return curve
-
-
-def _error_counts(
-    outcomes: Sequence[DecisionResult | None],
-    top1: Sequence[str],
-    truths: Sequence[str],
-    categories: dict[str, str],
-    taxa: dict[str, TaxonRecord],
-) -> dict[str, dict[str, Any]]:
-    """Per true category: accuracy and the kinds of error, strictest category first."""
-    table: dict[str, dict[str, Any]] = {}
-    for outcome, guess, truth in zip(outcomes, top1, truths, strict=True):
-        category = categories.get(truth, "unknown")
-        row = table.setdefault(
-            category,
-            {
-                "images": 0,
-                "top1_correct": 0,
-                "top1_called_not_wildlife": 0,
-                "identified": 0,
-                "correct": 0,
-                "wrong_identifications": 0,
-                "called_not_wildlife": 0,
-                "lower_protection": 0,
-                "called_wildlife": 0,
-                "abstained": 0,
-            },
-        )
-        row["images"] += 1
-        row["top1_correct"] += guess == truth
-        listed = category in LISTED
-        row["top1_called_not_wildlife"] += listed and categories.get(guess) == "not_wildlife"
-        if outcome is None or outcome.decision is not Decision.IDENTIFIED:
-            row["abstained"] += 1
-            continue
-        row["identified"] += 1
-        if is_correct(outcome.label, outcome.rank, truth, taxa):
-            row["correct"] += 1
-            continue
-        row["wrong_identifications"] += 1
-        predicted = _predicted_category(outcome, categories, taxa) or "unknown"
-        if listed and predicted == "not_wildlife":
-            row["called_not_wildlife"] += 1
-        elif listed and _strictness(predicted) > _strictness(category):
-            row["lower_protection"] += 1
-        if category == "not_wildlife" and predicted != "not_wildlife":
-            row["called_wildlife"] += 1
-    for row in table.values():
-        row["top1_accuracy"] = round(row["top1_correct"] / row["images"], 4)
-        row["wrong_identification_rate"] = round(row["wrong_identifications"] / row["images"], 4)
-    return {c: table[c] for c in CATEGORIES if c in table}
-
-
-def per_class_metrics(
-    data: TrainingSet,
-    cv: CrossValidation,
-    taxa: dict[str, TaxonRecord],
-    categories: dict[str, str],
-) -> dict[str, dict[str, Any]]:
-    y = data.y
-    pred = cv.logits.argmax(axis=1)
-    out = {}
-    for k, label in enumerate(data.classes):
-        support = int((y == k).sum())
-        predicted = int((pred == k).sum())
-        tp = int(((pred == k) & (y == k)).sum())
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / support if support else 0.0
-        mask = np.flatnonzero(y == k)
-        identified, correct = _selective([cv.outcomes[i] for i in mask], [label] * len(mask), taxa)
-        out[label] = {
-            "appendix": categories.get(label, "unknown"),
-            "support": support,
-            "precision": round(precision, 4),
-            "recall": round(recall, 4),
-            "f1": round(2 * precision * recall / (precision + recall), 4) if tp else 0.0,
-            "identified": identified,
-            "wrong_identifications": identified - correct,
-            "abstained": support - identified,
-        }
-    return out
-
-
-def confusion_matrix(data: TrainingSet, cv: CrossValidation) -> np.ndarray:
-    n = len(data.classes)
-    matrix = np.zeros((n, n), dtype=int)
-    for truth, guess in zip(data.y, cv.logits.argmax(axis=1), strict=True):
-        matrix[truth, guess] += 1
-    return matrix
 
 
 # photos that are not in the reference set ---------------------------------------------------
@@ -458,7 +108,7 @@ def check_unknown(
             outcome = DecisionResult(
                 result.decision, result.label, result.rank, result.confidence or 0.0, (), ""
             )
-            category = _predicted_category(outcome, categories, taxa)
+            category = predicted_category(outcome, categories, taxa)
             by_category[category or "unknown"] = by_category.get(category or "unknown", 0) + 1
         items.append(
             {
@@ -514,6 +164,7 @@ def evaluate(
     target_selective_accuracy: float = TARGET_SELECTIVE_ACCURACY,
     unknown_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    method: str = HEAD_METHOD,
     tiles: bool | None = None,
 ) -> Evaluation:
     """Cross-validate the reference set with the ``idtool train`` recipe (see the module doc).
@@ -537,14 +188,16 @@ def evaluate(
         seed=seed,
         target_selective_accuracy=target_selective_accuracy,
         groups=groups,
+        method=method,
     )
+    points = class_operating_points(cv.outcomes, data.labels, data.classes, taxa)
     categories = appendix_table(list(taxa), taxa, catalog.db)
     y = data.y
     order = np.argsort(-cv.logits, axis=1)
     n = len(y)
-    identified, correct = _selective(cv.outcomes, data.labels, taxa)
+    identified, correct = selective(cv.outcomes, data.labels, taxa)
     top1 = [data.classes[i] for i in order[:, 0]]
-    by_appendix = _error_counts(cv.outcomes, top1, data.labels, categories, taxa)
+    by_appendix = error_counts(cv.outcomes, top1, data.labels, categories, taxa)
     metrics = {
         "top1_accuracy": round(float((order[:, 0] == y).mean()), 4),
         "top3_accuracy": round(float((order[:, :3] == y[:, None]).any(axis=1).mean()), 4),
@@ -555,6 +208,7 @@ def evaluate(
         "wrong_identifications": identified - correct,
         "wrong_identification_rate": round((identified - correct) / n, 4),
         "abstained": n - identified,
+        "worst_class": worst_class(points),
         "decisions": {d.value: sum(1 for o in cv.outcomes if o.decision is d) for d in Decision},
         "called_not_wildlife": sum(r["called_not_wildlife"] for r in by_appendix.values()),
         "lower_protection": sum(r["lower_protection"] for r in by_appendix.values()),
@@ -600,17 +254,25 @@ def evaluate(
         "grouping": f"near-duplicates (cosine >= {NEAR_DUPLICATE_COSINE} or difference-hash "
         f"distance <= {HASH_DISTANCE}/64, mirror included) kept in one fold; "
         f"{len(set(cv.groups.tolist()))} groups for {n} photos",
-        "method": "head refitted per fold (idtool train recipe); temperature and thresholds "
-        "fitted on the other folds' held-out predictions",
+        "scorer": method,
+        "method": (
+            "head refitted per fold (idtool train recipe)"
+            if method == HEAD_METHOD
+            else "class-mean prototypes refitted per fold (the fallback when the head is stale)"
+        )
+        + "; temperature and thresholds (global and per class) fitted on the other folds' "
+        "held-out predictions",
         "images": n,
         "classes": list(data.classes),
         "metrics": metrics,
         "thresholds": {"per_fold": cv.thresholds, "final": final.thresholds.to_dict()},
         "per_class": per_class_metrics(data, cv, taxa, categories),
+        "operating_points": points,
         "by_appendix": by_appendix,
         "appendix_of": {label: categories.get(label, "unknown") for label in data.classes},
         "reliability": reliability_bins(cv.probs, y),
         "coverage_risk": coverage_risk_curve(cv, data, taxa),
+        "items": evaluate_items(data, cv, taxa, seed),
         "unknown": unknown,
         "mistakes": [
             {

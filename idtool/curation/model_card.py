@@ -39,9 +39,11 @@ def render_model_card(
 | identified share at the chosen threshold | {m["coverage"]} |
 | selective accuracy at the chosen threshold (roll-up counts if the rank is right) | {m["selective_accuracy"]} |
 | target selective accuracy met | {m["target_met"]} |
+| worst class (selective accuracy @ coverage, per-class thresholds) | {m.get("worst_class")} |
 
 Thresholds: `min_confidence` {t.min_confidence}, `min_similarity` {t.min_similarity}
-(the {int(0.02 * 100)}th percentile of held-out photos' similarity to their nearest reference).
+(the {int(0.02 * 100)}th percentile of held-out photos' similarity to their nearest reference);
+per class {t.per_class or "none"}; never called: {", ".join(t.abstain) or "none"}.
 
 | min_confidence | identified share | selective accuracy |
 |---|---|---|

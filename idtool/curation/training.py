@@ -26,20 +26,28 @@ import numpy as np
 from idtool.catalog.store import Catalog
 from idtool.catalog.taxonomy import TaxonRecord
 from idtool.curation.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
-from idtool.decide.identify import ClassScores, decide
+from idtool.decide.calibration import fit_temperature, softmax
 from idtool.decide.texture import TextureView, embed_tiles, pool_tiles, texture_features
+from idtool.decide.thresholds import (
+    CONFIDENCE_GRID,
+    SIMILARITY_QUANTILE,
+    class_operating_points,
+    decide_all,
+    fit_thresholds,
+    is_correct,
+    selective,
+    worst_class,
+)
 from idtool.errors import CatalogError
 from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, Head, ModelBundle, Thresholds
 from idtool.model.preprocess import PreprocessConfig, decode_image, to_model_input
 from idtool.model.runtime import EmbeddingEngine
-from idtool.types import Decision
 
 log = logging.getLogger(__name__)
 
 DEFAULT_C = 10.0
 DEFAULT_CROPS = 0
-SIMILARITY_QUANTILE = 0.02
-CONFIDENCE_GRID = tuple(round(x, 2) for x in np.arange(0.30, 0.96, 0.05))
+__all__ = ["SIMILARITY_QUANTILE", "fit_temperature", "is_correct", "softmax"]  # re-exported
 MIN_IMAGES_PER_CLASS = 3
 
 
@@ -218,26 +226,6 @@ def out_of_fold(
     return OutOfFold(logits=logits, nearest_similarity=nearest, groups=groups, folds=k)
 
 
-def softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
-    z = logits / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """The temperature minimising held-out negative log-likelihood (grid + refinement)."""
-
-    def nll(t: float) -> float:
-        p = softmax(logits, t)[np.arange(len(y)), y]
-        return float(-np.log(np.maximum(p, 1e-12)).mean())
-
-    grid = np.exp(np.linspace(np.log(0.05), np.log(10.0), 80))
-    best = float(grid[int(np.argmin([nll(t) for t in grid]))])
-    fine = np.linspace(best * 0.9, best * 1.1, 21)
-    return float(fine[int(np.argmin([nll(t) for t in fine]))])
-
-
 def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     confidence = probs.max(axis=1)
     correct = probs.argmax(axis=1) == y
@@ -250,18 +238,6 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10)
     return float(ece)
 
 
-def is_correct(
-    label: str | None, rank: str | None, truth: str, taxa: dict[str, TaxonRecord]
-) -> bool:
-    """An identified label is right if it is the true class or an ancestor of it."""
-    if label is None:
-        return False
-    if label == truth:
-        return True
-    taxon = taxa.get(truth)
-    return bool(taxon and rank and taxon.ancestor(rank) == label)
-
-
 def selective_curve(
     probs: np.ndarray,
     nearest: np.ndarray,
@@ -269,18 +245,13 @@ def selective_curve(
     taxa: dict[str, TaxonRecord],
     min_similarity: float,
 ) -> list[dict[str, float]]:
-    """Coverage and selective accuracy of the full decision rule for each confidence threshold."""
+    """Coverage and selective accuracy of the global decision rule per confidence threshold."""
     curve = []
     for threshold in CONFIDENCE_GRID:
-        thresholds = Thresholds(min_confidence=threshold, min_similarity=min_similarity)
-        identified = correct = 0
-        for i, truth in enumerate(data.labels):
-            outcome = decide(
-                ClassScores(data.classes, probs[i], "head"), float(nearest[i]), taxa, thresholds
-            )
-            if outcome.decision is Decision.IDENTIFIED:
-                identified += 1
-                correct += is_correct(outcome.label, outcome.rank, truth, taxa)
+        rule = Thresholds(min_confidence=threshold, min_similarity=min_similarity)
+        identified, correct = selective(
+            decide_all(probs, nearest, data.classes, taxa, rule), data.labels, taxa
+        )
         curve.append(
             {
                 "min_confidence": threshold,
@@ -313,15 +284,21 @@ def train_head(
     y = data.y
     temperature = fit_temperature(oof.logits, y)
     probs = softmax(oof.logits, temperature)
-    min_similarity = float(np.quantile(oof.nearest_similarity, SIMILARITY_QUANTILE))
-    curve = selective_curve(probs, oof.nearest_similarity, data, taxa, min_similarity)
-    meeting = [p for p in curve if p["selective_accuracy"] >= target_selective_accuracy]
-    chosen = meeting[0] if meeting else curve[-1]
-    thresholds = Thresholds(
-        min_confidence=float(chosen["min_confidence"]),
-        min_similarity=round(min_similarity, 4),
-        target_selective_accuracy=target_selective_accuracy,
+    thresholds = fit_thresholds(
+        probs,
+        oof.nearest_similarity,
+        data.labels,
+        data.classes,
+        taxa,
+        target_selective_accuracy,
+        data.reference_version,
     )
+    curve = selective_curve(probs, oof.nearest_similarity, data, taxa, thresholds.min_similarity)
+    meeting = [p for p in curve if p["selective_accuracy"] >= target_selective_accuracy]
+    chosen = next((p for p in curve if p["min_confidence"] == thresholds.min_confidence), curve[-1])
+    held = decide_all(probs, oof.nearest_similarity, data.classes, taxa, thresholds)
+    points = class_operating_points(held, data.labels, data.classes, taxa)
+    identified, correct = selective(held, data.labels, taxa)
     top = np.argsort(-probs, axis=1)
     metrics = {
         "folds": oof.folds,
@@ -333,8 +310,12 @@ def train_head(
         "top3_accuracy": round(float((top[:, :3] == y[:, None]).any(axis=1).mean()), 4),
         "ece": round(expected_calibration_error(probs, y), 4),
         "ece_uncalibrated": round(expected_calibration_error(softmax(oof.logits, 1.0), y), 4),
-        "coverage": round(chosen["coverage"], 4),
-        "selective_accuracy": round(chosen["selective_accuracy"], 4),
+        "coverage_global_rule": round(chosen["coverage"], 4),
+        "selective_accuracy_global_rule": round(chosen["selective_accuracy"], 4),
+        "coverage": round(identified / len(y), 4),
+        "selective_accuracy": round(correct / identified, 4) if identified else None,
+        "worst_class": worst_class(points),
+        "per_class": points,
         "target_met": bool(meeting),
         "seed": seed,
         "c": c,

@@ -1,36 +1,29 @@
-"""From an embedding to an answer: scoring, calibrated confidence, open-set decision, roll-up.
+"""From an embedding to an answer: scoring and calibrated confidence, then the decision.
 
-:func:`decide` is a pure function of the class probabilities, the similarity to the
-nearest reference image, the taxonomy and the thresholds; :class:`Identifier` wires it to
-an embedding engine and the reference catalog.
+:class:`Identifier` wires an embedding engine and the reference catalog to the pure
+open-set rule of :mod:`idtool.decide.decision` (re-exported here: :func:`decide`,
+:class:`ClassScores`, :class:`DecisionResult`).
 
 Scoring: when the bundle has a trained head whose classes are exactly the catalog's, the
-head's temperature-calibrated softmax gives the probabilities (``head``). Otherwise a
-k-NN softmax over per-class best cosine similarities is used (``knn``).
-
-Decision, in order:
-
-1. nearest reference similarity below ``min_similarity``: ``not_in_reference``;
-2. top probability at least ``min_confidence``: ``identified`` at the class's rank;
-3. the summed probability of the classes sharing a genus (then family, then order) at
-   least ``min_confidence``: ``identified`` at that rank (``+rollup_to_<rank>``);
-4. otherwise ``uncertain``, with the candidates.
-
-A photo whose quality check says it lowers confidence cannot be ``identified``: it is
-reported ``uncertain`` (``+quality_downgrade``).
+head's temperature-calibrated softmax gives the probabilities (``head``). Otherwise the
+class-mean prototype classifier of :mod:`idtool.decide.prototypes`, calibrated and
+thresholded on the catalog's own embeddings by grouped cross-validation, is used
+(``prototype``), and every result carries a warning naming the fix (``idtool train``); see
+:func:`scorer_warnings`. (:func:`knn_scores`, the old fallback, is kept for comparison.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from idtool.catalog.store import ReferenceEmbeddings
-from idtool.catalog.taxonomy import ROLLUP_RANKS, TaxonRecord, rollup_groups
+from idtool.catalog.taxonomy import TaxonRecord
+from idtool.decide.decision import ClassScores, DecisionResult, decide
+from idtool.decide.prototypes import PROTOTYPE_SOURCE, PrototypeClassifier, fit_prototypes
 from idtool.decide.texture import TextureView, embed_tiles, pool_tiles, texture_features
 from idtool.errors import IdtoolError
 from idtool.forensics.quality import QualityReport, assess_decoded
@@ -38,27 +31,11 @@ from idtool.model.bundle import Head, ModelBundle, Thresholds
 from idtool.model.knn_index import KnnIndex
 from idtool.model.preprocess import DecodedImage, decode_image
 from idtool.model.runtime import EmbeddingEngine, embed_decoded
-from idtool.types import Candidate, Decision, Identification, ItemError
+from idtool.types import Identification, ItemError, ResultWarning
 
 KNN_TEMPERATURE = 0.05
 NEAREST_REFERENCES = 3
-
-
-@dataclass(frozen=True)
-class ClassScores:
-    classes: tuple[str, ...]
-    probabilities: np.ndarray  # per class, sums to 1
-    source: str  # "head" or "knn"
-
-
-@dataclass(frozen=True)
-class DecisionResult:
-    decision: Decision
-    label: str | None
-    rank: str | None
-    confidence: float
-    candidates: tuple[Candidate, ...]
-    decision_source: str
+__all__ = ["ClassScores", "DecisionResult", "Identifier", "decide", "knn_scores"]
 
 
 def knn_scores(
@@ -85,60 +62,58 @@ def head_matches(head: Head | None, reference: ReferenceEmbeddings) -> bool:
     return head is not None and set(head.classes) == set(reference.classes)
 
 
-def _candidate(label: str, score: float, taxa: dict[str, TaxonRecord]) -> Candidate:
-    taxon = taxa.get(label)
-    return Candidate(
-        label=label,
-        score=float(score),
-        rank=taxon.rank if taxon else "unknown",
-        is_material=bool(taxon and taxon.is_material),
-        common_name=taxon.common_names[0] if taxon and taxon.common_names else None,
-    )
+def _listed(labels: Iterable[str], limit: int = 5) -> str:
+    names = sorted(labels)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
-def decide(
-    scores: ClassScores,
-    nearest_similarity: float,
-    taxa: dict[str, TaxonRecord],
-    thresholds: Thresholds,
-    top_k: int = 3,
-    quality_ok: bool = True,
-) -> DecisionResult:
-    """Apply the open-set rules (see the module docstring). Pure."""
-    order = np.argsort(-scores.probabilities)
-    candidates = tuple(
-        _candidate(scores.classes[i], scores.probabilities[i], taxa) for i in order[: max(top_k, 1)]
-    )
-    top = candidates[0]
-    source = scores.source
-    if nearest_similarity < thresholds.min_similarity:
-        return DecisionResult(
-            Decision.NOT_IN_REFERENCE, None, None, top.score, candidates, f"{source}+open_set"
+def scorer_warnings(
+    bundle: ModelBundle, reference: ReferenceEmbeddings
+) -> tuple[ResultWarning, ...]:
+    """Why the bundle's head is not (or no longer) fitted to the catalog, with the fix.
+
+    ``head_missing``: the bundle has no head; ``head_mismatch``: its classes differ from
+    the catalog's active classes (an import, add, remove or rename since ``idtool train``);
+    both mean answers come from the prototype classifier. ``head_stale``: same classes, but
+    the head was fitted on another reference version (photos added or removed).
+    """
+    fix = "run `idtool train` to fit a head to this catalog"
+    head = bundle.head
+    if head is None:
+        return (
+            ResultWarning(
+                "head_missing",
+                f"model {bundle.version} has no classifier head: answers come from class-mean "
+                f"prototypes of reference {reference.reference_version}, which are less "
+                f"accurate; {fix}",
+            ),
         )
-    decision, label, rank, confidence = Decision.UNCERTAIN, None, None, top.score
-    if top.score >= thresholds.min_confidence:
-        decision, label, rank = Decision.IDENTIFIED, top.label, top.rank
-    else:
-        prob = dict(zip(scores.classes, scores.probabilities.tolist(), strict=True))
-        for level in ROLLUP_RANKS:
-            groups = rollup_groups(list(scores.classes), taxa, level)
-            best = max(
-                (
-                    (name, sum(prob[m] for m in members))
-                    for name, members in groups.items()
-                    if len(members) > 1
-                ),
-                key=lambda item: item[1],
-                default=None,
-            )
-            if best is not None and best[1] >= thresholds.min_confidence:
-                decision, label, rank, confidence = Decision.IDENTIFIED, best[0], level, best[1]
-                source = f"{source}+rollup_to_{level}"
-                break
-    if decision is Decision.IDENTIFIED and not quality_ok:
-        decision, label, rank = Decision.UNCERTAIN, None, None
-        source = f"{source}+quality_downgrade"
-    return DecisionResult(decision, label, rank, float(confidence), candidates, source)
+    missing = set(reference.classes) - set(head.classes)
+    extra = set(head.classes) - set(reference.classes)
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"not in the head: {_listed(missing)}")
+        if extra:
+            parts.append(f"no longer in the catalog: {_listed(extra)}")
+        return (
+            ResultWarning(
+                "head_mismatch",
+                f"the classifier head of model {bundle.version} does not cover the catalog's "
+                f"classes ({'; '.join(parts)}): answers come from class-mean prototypes of "
+                f"reference {reference.reference_version}, which are less accurate; {fix}",
+            ),
+        )
+    if head.fit_on != reference.reference_version:
+        return (
+            ResultWarning(
+                "head_stale",
+                f"the classifier head was fitted on reference {head.fit_on}, the catalog is now "
+                f"{reference.reference_version} (photos added or removed); {fix}",
+            ),
+        )
+    return ()
 
 
 class Identifier:
@@ -156,10 +131,25 @@ class Identifier:
         self.reference = reference
         self.taxa = taxa
         self.use_head = head_matches(bundle.head, reference)
-        # A head's thresholds were fitted with it; k-NN scores get the generic defaults.
-        self.thresholds = bundle.thresholds if self.use_head else Thresholds()
+        self.warnings = scorer_warnings(bundle, reference)
         self.index = KnnIndex(reference.vectors, reference.labels)  # built once, see knn_index
         self.texture = TextureView.from_bundle(bundle.meta)
+        self._prototypes: PrototypeClassifier | None = None
+
+    @property
+    def prototypes(self) -> PrototypeClassifier:
+        """The prototype classifier over the reference set, fitted on first use."""
+        if self._prototypes is None:
+            target = self.bundle.thresholds.target_selective_accuracy
+            self._prototypes = fit_prototypes(
+                self.reference, self.taxa, target_selective_accuracy=target
+            )
+        return self._prototypes
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """A head's thresholds were fitted with it; prototypes carry their own."""
+        return self.bundle.thresholds if self.use_head else self.prototypes.thresholds
 
     @property
     def model_version(self) -> str:
@@ -188,7 +178,8 @@ class Identifier:
                 source = "head+tiles"
             probs = head.probabilities(features)[0]
             return ClassScores(head.classes, probs.astype(np.float64), source)
-        return knn_scores(embedding, self.reference, self.index)
+        probs = self.prototypes.probabilities(embedding[None, :])[0]
+        return ClassScores(self.prototypes.classes, probs.astype(np.float64), PROTOTYPE_SOURCE)
 
     def nearest(
         self, embedding: np.ndarray, count: int = NEAREST_REFERENCES
@@ -216,6 +207,16 @@ class Identifier:
         ``qualities`` are the images' quality reports when a decode thread already
         measured them (batch); otherwise they are measured here.
         """
+        return [result for result, _ in self.score_decoded(images, names, top_k, qualities)]
+
+    def score_decoded(
+        self,
+        images: Sequence[DecodedImage],
+        names: Sequence[str],
+        top_k: int = 3,
+        qualities: Sequence[QualityReport] | None = None,
+    ) -> list[tuple[Identification, ClassScores]]:
+        """Each image's result with the class scores it was decided from (for item fusion)."""
         if not images:
             return []
         embeddings = self.embed(images)
@@ -233,23 +234,27 @@ class Identifier:
                 quality_ok=not quality.lowers_confidence,
             )
             results.append(
-                Identification(
-                    image=name,
-                    sha256=image.sha256,
-                    decision=outcome.decision,
-                    label=outcome.label,
-                    rank=outcome.rank,
-                    confidence=outcome.confidence,
-                    candidates=outcome.candidates,
-                    decision_source=outcome.decision_source,
-                    model_version=self.model_version,
-                    reference_version=self.reference.reference_version,
-                    nearest_similarity=nearest[0]["similarity"],
-                    quality=quality.to_dict(),
-                    extra={
-                        "engine": self.engine.name,
-                        "nearest_references": nearest,
-                    },
+                (
+                    Identification(
+                        image=name,
+                        sha256=image.sha256,
+                        decision=outcome.decision,
+                        label=outcome.label,
+                        rank=outcome.rank,
+                        confidence=outcome.confidence,
+                        candidates=outcome.candidates,
+                        decision_source=outcome.decision_source,
+                        model_version=self.model_version,
+                        reference_version=self.reference.reference_version,
+                        nearest_similarity=nearest[0]["similarity"],
+                        quality=quality.to_dict(),
+                        warnings=self.warnings,
+                        extra={
+                            "engine": self.engine.name,
+                            "nearest_references": nearest,
+                        },
+                    ),
+                    scores,
                 )
             )
         return results
@@ -268,6 +273,7 @@ class Identifier:
             model_version=self.model_version,
             reference_version=self.reference.reference_version,
             error=ItemError(error.code, error.message),
+            warnings=self.warnings,
         )
 
     def identify_paths(

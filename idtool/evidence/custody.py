@@ -36,6 +36,7 @@ ACTIONS = frozenset(
         "export",
         "export_failed",
         "schreger",
+        "add_photo",
         "token_create",
         "token_revoke",
     }

@@ -253,3 +253,13 @@ class EvidenceRecord:
             original=original,
             original_idempotency_key=row.get("original_idempotency_key"),
         )
+
+
+def item_photo_hashes(record: EvidenceRecord) -> list[str]:
+    """The SHA-256 of every photo of the record's item: its own, then the added ones."""
+    hashes = [record.sha256]
+    for photo in record.identification.get("photos") or []:
+        sha256 = photo.get("sha256") if isinstance(photo, dict) else None
+        if sha256 and sha256 not in hashes:
+            hashes.append(sha256)
+    return hashes

@@ -48,6 +48,7 @@ from idtool.evidence.records import (
     OriginalPhoto,
     OriginalStatus,
     check_text,
+    item_photo_hashes,
 )
 
 __all__ = [
@@ -445,6 +446,47 @@ class EvidenceStore:
                 details={
                     "classification": result.get("classification"),
                     "angles": len(result.get("measurements") or []),
+                    "record_sha256": updated.content_hash(),
+                },
+            )
+        return updated
+
+    def set_item_identification(
+        self,
+        record_id: str,
+        identification: dict[str, Any],
+        guidance: dict[str, Any],
+        added_sha256: str,
+        actor: str,
+    ) -> EvidenceRecord:
+        """Replace a record's answer by the fused answer for the item after a photo is added.
+
+        The custody entry ``add_photo`` names the added photo and every photo of the item
+        (their SHA-256, in order), with the new record hash. The first photo stays the
+        record's ``sha256``; the others are originals listed in ``identification.photos``.
+
+        Raises:
+            NotFound: no such record.
+        """
+        with self.transaction() as db:
+            current = self._row(db, "id = ?", [record_id])
+            if current is None:
+                raise NotFound(f"no identification record {record_id!r}")
+            updated = replace(current, identification=identification, guidance=guidance)
+            db.execute(
+                "UPDATE records SET identification = ?, guidance = ? WHERE id = ?",
+                [canonical_json(identification), canonical_json(guidance), record_id],
+            )
+            append_entry(
+                db,
+                actor=actor,
+                action="add_photo",
+                record_id=record_id,
+                sha256=added_sha256,
+                details={
+                    "photos": item_photo_hashes(updated),
+                    "decision": identification.get("decision"),
+                    "label": identification.get("label"),
                     "record_sha256": updated.content_hash(),
                 },
             )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from idtool.evidence.custody import HEAD_FILE, iter_entries, verify_chain
-from idtool.evidence.records import OriginalStatus
+from idtool.evidence.records import OriginalStatus, item_photo_hashes
 from idtool.evidence.store import EvidenceStore
 from idtool.hashing import sha256_file
 
@@ -92,8 +92,11 @@ def verify_store(store: EvidenceStore) -> VerifyReport:
             report.problems.append(f"record {record.id}: no upload/identification in the log")
         if latest_hash.get(record.id) != record.content_hash():
             report.problems.append(f"record {record.id}: stored record differs from the one logged")
-        if not store.original_path(record.sha256).is_file():
-            report.problems.append(f"record {record.id}: photo {record.sha256} is missing")
+        for sha256 in item_photo_hashes(record):
+            if sha256 != record.sha256:
+                sharing.setdefault(sha256, []).append(record.id)
+            if not store.original_path(sha256).is_file():
+                report.problems.append(f"record {record.id}: photo {sha256} is missing")
         if original.status is OriginalStatus.PENDING:
             report.notes.append(f"record {record.id}: original still pending (working copy only)")
         elif original.sha256 and not store.original_path(original.sha256).is_file():

@@ -44,6 +44,16 @@ MAX_LINES_FREQ_RATIO = 1.8
 MAX_BISECTOR_OFF_RADIAL_DEG = 15.0
 OUTLIER_DEG = 25.0  # windows this far from the median angle are dropped
 MIN_WINDOW_SHARE = 0.25  # fewer windows with a pattern than this share: no pattern
+MIN_PATCH_STD = 1.0  # grey levels: a flatter window has no lines, only rounding noise
+# Scales tried in turn until one finds a consistent pattern: (working long side, window
+# half-size as a fraction of the radius). Coarse lines (few cycles per default window:
+# wide spacing, or the long tangential period of a wide-angle chequer) need the larger
+# window; fine lines on a large photo need more pixels than the default working size.
+SCALES = (
+    (WORK_MAX_SIDE_PX, WINDOW_HALF_FRAC),
+    (WORK_MAX_SIDE_PX, 0.2),
+    (2048, WINDOW_HALF_FRAC),
+)
 
 
 @dataclass(frozen=True)
@@ -81,14 +91,14 @@ class AutoAnalysis:
     warnings: tuple[str, ...]
 
 
-def _to_gray(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+def _to_gray(rgb: np.ndarray, max_side_px: int = WORK_MAX_SIDE_PX) -> tuple[np.ndarray, float]:
     if rgb.ndim == 2:
         gray = rgb
     elif rgb.ndim == 3 and rgb.shape[2] in (3, 4):
         gray = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY)
     else:
         raise ValueError(f"expected an HxW or HxWx3 image, got shape {rgb.shape}")
-    scale = min(1.0, WORK_MAX_SIDE_PX / max(gray.shape[:2]))
+    scale = min(1.0, max_side_px / max(gray.shape[:2]))
     if scale < 1.0:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return gray.astype(np.float32), scale
@@ -160,6 +170,8 @@ def _spectral_peaks(patch: np.ndarray, taper: np.ndarray, half: int) -> list[_Pe
 
     Returns None when the spectrum has no two clear peaks (no pattern, one family only).
     """
+    if float(patch[taper > 0].std()) < MIN_PATCH_STD:
+        return None  # flat: any spectral peak would be floating-point noise
     weights = taper.sum()
     centred = (patch - float((patch * taper).sum() / weights)) * taper
     power = np.fft.fftshift(np.abs(np.fft.fft2(centred, s=(FFT_SIZE, FFT_SIZE))) ** 2)
@@ -283,6 +295,10 @@ def analyse_auto(
 ) -> AutoAnalysis:
     """Measure outer Schreger angles automatically.
 
+    The windows are analysed at each of :data:`SCALES` in turn; the first scale where a
+    consistent two-family pattern is found is kept (a note says when it was not the
+    first), else the first scale's (empty) result is returned.
+
     Args:
         rgb: the photo, uint8 HxWx3 (RGB) or HxW grey.
         center_xy: the tusk centre in input pixels, if known (skips outline finding).
@@ -294,7 +310,36 @@ def analyse_auto(
     Raises:
         ValueError: if the image array has the wrong shape.
     """
-    gray, scale = _to_gray(rgb)
+    first = _analyse_at(rgb, SCALES[0][0], SCALES[0][1], center_xy, radius_px)
+    if first.windows:
+        return first
+    tried = {(min(SCALES[0][0], max(rgb.shape[:2])), SCALES[0][1])}
+    for max_side_px, half_frac in SCALES[1:]:
+        scale = (min(max_side_px, max(rgb.shape[:2])), half_frac)
+        if scale in tried:
+            continue  # the image is smaller than this working size: same analysis
+        tried.add(scale)
+        found = _analyse_at(rgb, max_side_px, half_frac, center_xy, radius_px)
+        if found.windows:
+            note = (
+                f"pattern found with {2 * half_frac:.2f} R windows at up to "
+                f"{max_side_px} px (not at the default scale)"
+            )
+            return AutoAnalysis(
+                found.outline, found.windows, found.windows_tried, (*found.warnings, note)
+            )
+    return first
+
+
+def _analyse_at(
+    rgb: np.ndarray,
+    max_side_px: int,
+    half_frac: float,
+    center_xy: tuple[float, float] | None,
+    radius_px: float | None,
+) -> AutoAnalysis:
+    """:func:`analyse_auto` at one working size and window size."""
+    gray, scale = _to_gray(rgb, max_side_px)
     h, w = gray.shape
     warnings: list[str] = []
     if center_xy is not None and radius_px is not None:
@@ -309,7 +354,7 @@ def analyse_auto(
     cx, cy = outline.center_xy
     radius = outline.radius_px
 
-    half = max(MIN_WINDOW_HALF_PX, round(WINDOW_HALF_FRAC * radius))
+    half = max(MIN_WINDOW_HALF_PX, round(half_frac * radius))
     yy, xx = np.mgrid[-half : half + 1, -half : half + 1].astype(np.float64)
     rho = np.hypot(xx, yy) / half
     taper = np.where(rho < 1.0, np.cos(0.5 * np.pi * rho) ** 2, 0.0)

@@ -42,6 +42,7 @@ class SyntheticSection:
     radius_px: float
     style: str
     seed: int
+    spacing_px: float = 0.0  # line spacing of one family at the outer edge
 
     @property
     def expected_class(self) -> str:
@@ -188,22 +189,31 @@ def generate_section(
         radius_px=float(radius),
         style=style,
         seed=seed,
+        spacing_px=float(spacing_px),
     )
 
 
-def random_section(seed: int, *, size_px: int = 512) -> SyntheticSection:
-    """One section with random angle (20..165 deg), style, rotation, blur and noise.
+SIZE_RANGE_PX = (400, 2000)
+SPACING_RANGE_PX = (10.0, 40.0)
+ANGLE_RANGE_DEG = (35.0, 160.0)
 
-    Used by the benchmark: the angle is drawn from the union of the published mammoth
-    and elephant ranges, the other parameters from what a phone photo of a polished
-    section plausibly shows.
+
+def random_section(seed: int, *, size_px: int | None = None) -> SyntheticSection:
+    """One section with random angle, size, line spacing, style, rotation, blur and noise.
+
+    Used by the tests and the benchmark: the angle is drawn from 35..160 deg (the union of
+    the published mammoth and elephant ranges), the section size from 400..2000 px
+    (unless ``size_px`` is given), the line spacing at the outer edge from 10..40 px, the
+    other parameters from what a phone photo of a polished section plausibly shows.
     """
     rng = np.random.default_rng(10_000 + seed)
+    angle = float(rng.uniform(*ANGLE_RANGE_DEG))
+    size = int(rng.integers(SIZE_RANGE_PX[0], SIZE_RANGE_PX[1] + 1))
     return generate_section(
-        float(rng.uniform(35.0, 160.0)),
-        size_px=size_px,
+        angle,
+        size_px=size_px or size,
         radius_frac=float(rng.uniform(0.34, 0.46)),
-        spacing_px=float(rng.uniform(10.0, 20.0)),
+        spacing_px=float(rng.uniform(*SPACING_RANGE_PX)),
         inner_angle_deg=float(rng.uniform(60.0, 140.0)),
         style="chequer" if rng.random() < 0.7 else "lines",
         rotation_deg=float(rng.uniform(0, 360)),

