@@ -194,7 +194,7 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
         data,
         max_bytes=settings.max_image_bytes,
         max_pixels=settings.max_image_pixels,
-        fit=model.runtime.bundle.preprocess,
+        fit=model.identifier.decode_config,
     )
     identification = with_advice(model.identify(decoded, filename), declaration, model.listings)
     guidance = identification.extra["guidance"]

@@ -107,7 +107,7 @@ def listing_set_label(listings: ListingIndex) -> str:
 def estimated_bytes(item: BatchItem, fit: PreprocessConfig) -> int:
     """Memory a file holds while it is decoded: its bytes, its working image (RGB, short
     side ``fit.resize_px``, up to 4:3 assumed) and its float32 model input."""
-    working = 3 * fit.resize_px * (fit.resize_px * 4 // 3)
+    working = 3 * fit.working_short_px * (fit.working_short_px * 4 // 3)
     return item.byte_count + working + 4 * 3 * fit.input_size**2
 
 
@@ -178,7 +178,7 @@ class LocalExecutor:
         self._opencv_threads = cv2.getNumThreads()
         cv2.setNumThreads(1)  # restored by close(); see the module docstring
         self._identifier = runtime.identifier()
-        self._fit = runtime.bundle.preprocess
+        self._fit = self._identifier.decode_config
         self._listings = load_listing_index(runtime.catalog.db)
         self._options = options
         self._workers = workers

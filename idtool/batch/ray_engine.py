@@ -50,7 +50,7 @@ class BatchWorker:
         prepared = [
             Prepared(item, None, error, None)
             if error is not None
-            else prepare(item, self._options, self._runtime.bundle.preprocess, data)
+            else prepare(item, self._options, self._identifier.decode_config, data)
             for item, data, error in payload
         ]
         return finish(self._identifier, prepared, self._options, self._listings)

@@ -68,7 +68,8 @@ def fuse_scores(photo_scores: Sequence[ClassScores], alpha: float = DEFAULT_ALPH
     if any(s.classes != classes for s in photo_scores):
         raise ValueError("the photos of one item were scored over different classes")
     probs = np.stack([s.probabilities for s in photo_scores])
-    fused = fuse_probabilities(probs, alpha)
+    # One readable photo is its own answer: tempering is fitted for combining several.
+    fused = probs[0] if len(probs) == 1 else fuse_probabilities(probs, alpha)
     top = int(np.argmax(fused))
     agreeing = int((probs.argmax(axis=1) == top).sum())
     source = f"{photo_scores[0].source}+{FUSION_SOURCE}"

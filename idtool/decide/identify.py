@@ -15,6 +15,7 @@ thresholded on the catalog's own embeddings by grouped cross-validation, is used
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,13 @@ from idtool.catalog.store import ReferenceEmbeddings
 from idtool.catalog.taxonomy import TaxonRecord
 from idtool.decide.decision import ClassScores, DecisionResult, decide
 from idtool.decide.prototypes import PROTOTYPE_SOURCE, PrototypeClassifier, fit_prototypes
-from idtool.decide.texture import TextureView, embed_tiles, pool_tiles, texture_features
+from idtool.decide.texture import (
+    TEXTURE_WORKING_PX,
+    TextureView,
+    embed_tiles,
+    pool_tiles,
+    texture_features,
+)
 from idtool.errors import IdtoolError
 from idtool.forensics.quality import QualityReport, assess_decoded
 from idtool.model.bundle import Head, ModelBundle, Thresholds
@@ -134,6 +141,12 @@ class Identifier:
         self.warnings = scorer_warnings(bundle, reference)
         self.index = KnnIndex(reference.vectors, reference.labels)  # built once, see knn_index
         self.texture = TextureView.from_bundle(bundle.meta)
+        # What a fitted decode must keep for this bundle (more detail for surface tiles).
+        self.decode_config = (
+            replace(bundle.preprocess, working_px=TEXTURE_WORKING_PX)
+            if self.texture is not None
+            else bundle.preprocess
+        )
         self._prototypes: PrototypeClassifier | None = None
 
     @property
@@ -284,7 +297,7 @@ class Identifier:
         for path in paths:
             try:
                 decoded = decode_image(
-                    path, max_bytes=max_bytes, max_pixels=max_pixels, fit=self.bundle.preprocess
+                    path, max_bytes=max_bytes, max_pixels=max_pixels, fit=self.decode_config
                 )
             except IdtoolError as exc:
                 results.append(self.failed(str(path), exc))

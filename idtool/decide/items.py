@@ -147,7 +147,7 @@ def identify_item_paths(
                     path,
                     max_bytes=max_bytes,
                     max_pixels=max_pixels,
-                    fit=identifier.bundle.preprocess,
+                    fit=identifier.decode_config,
                 )
             )
             names.append(str(path))

@@ -43,6 +43,11 @@ class TextureView:
 
 
 COMBINE = "concat(whole, mean of tiles)"
+# Short side of the working image a fitted decode keeps for a texture head: the tiles are
+# cut from it, and the shipped reference photos (what the head was trained on, decoded
+# whole) are at most 600 px on the short side, so they are never shrunk and a 12 MP phone
+# photo is brought to the same scale.
+TEXTURE_WORKING_PX = 640
 # The classes the texture view was measured on (benchmarks/bench_materials.py): "auto"
 # turns it on when a reference set has at least two of them.
 TEXTURE_CLASSES = frozenset({"material_ivory", "material_walrus_ivory", "material_bone"})

@@ -27,7 +27,7 @@ import io
 import math
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +58,24 @@ class PreprocessConfig:
     crop_pct: float
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    # Short side kept by a fitted decode (0: just what the model input needs). A head that
+    # also reads surface tiles needs more detail than the 224 px input (see
+    # idtool.decide.texture.TEXTURE_WORKING_PX).
+    working_px: int = 0
 
     @property
     def resize_px(self) -> int:
         """The short side the image is resized to before the centre crop."""
         return math.floor(self.input_size / self.crop_pct)
+
+    def same_input(self, other: PreprocessConfig) -> bool:
+        """True when both give the same model input (the working size may differ)."""
+        return replace(self, working_px=0) == replace(other, working_px=0)
+
+    @property
+    def working_short_px(self) -> int:
+        """The short side of the working image a fitted decode keeps (never below resize_px)."""
+        return max(self.working_px, self.resize_px)
 
     @classmethod
     def from_bundle(cls, meta: dict[str, Any]) -> PreprocessConfig:
@@ -101,7 +114,8 @@ class DecodedImage:
 
     def model_input_for(self, config: PreprocessConfig) -> np.ndarray:
         """The model input for ``config``: made at decode time when it was decoded for it."""
-        if self.model_input is not None and self.fitted_for == config:
+        fitted = self.fitted_for
+        if self.model_input is not None and fitted is not None and fitted.same_input(config):
             return self.model_input
         return to_model_input(self.rgb, config)
 
@@ -307,7 +321,7 @@ def decode_image(
         data: the file's bytes, or a path to read.
         max_bytes: refuse inputs larger than this.
         max_pixels: refuse images whose header declares more pixels than this.
-        fit: decode for this model: the working image (short side ``fit.resize_px``,
+        fit: decode for this model: the working image (short side ``fit.working_short_px``,
             reduced JPEG decoding, one downscale) instead of full size.
 
     Returns:
@@ -338,7 +352,7 @@ def decode_image(
     from_bgr = True
     reduction = 1
     if media_format == "jpeg" and fit is not None:
-        reduction = jpeg_reduction(width, height, fit.resize_px)
+        reduction = jpeg_reduction(width, height, fit.working_short_px)
     if reduction > 1:
         # 3-channel BGR at 1/reduction scale; EXIF orientation is applied below, as for
         # every other path, so OpenCV must not apply it too.
@@ -396,12 +410,17 @@ def _resize_short_side(rgb: np.ndarray, config: PreprocessConfig) -> np.ndarray:
 
 
 def shrink_to_working(rgb: np.ndarray, config: PreprocessConfig) -> np.ndarray:
-    """The working image: short side shrunk to ``config.resize_px`` (never enlarged).
+    """The working image: short side shrunk to ``config.working_short_px`` (never enlarged).
 
     :func:`resize_and_crop` of the result equals :func:`resize_and_crop` of ``rgb``.
     """
-    if min(rgb.shape[:2]) <= config.resize_px:
+    if min(rgb.shape[:2]) <= config.working_short_px:
         return rgb
+    if config.working_short_px > config.resize_px:
+        h, w = rgb.shape[:2]
+        scale = config.working_short_px / min(h, w)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     return _resize_short_side(rgb, config)
 
 
