@@ -34,6 +34,8 @@ from idtool.cites.listing_index import ListingEntry, ListingIndex, ListingMatch,
 from idtool.cites.materials import MaterialTable, load_materials
 from idtool.cites.permits import FORENSICS, REFER, advise
 from idtool.cites.store import ListingSetInfo
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
 from idtool.types import Decision, Identification, is_material_label
 
 __all__ = [
@@ -57,7 +59,7 @@ def _primary_set(listings: ListingIndex) -> ListingSetInfo | None:
 def _cites_for(entry: ListingEntry, choice: PopulationChoice, match: ListingMatch) -> CitesListing:
     listed_under = entry.listed_under
     if match.inherited and listed_under == entry.full_name and entry.rank != "species":
-        listed_under = f"{entry.full_name} spp."
+        listed_under = f"{entry.full_name} spp."  # a scientific name: not translated
     return CitesListing(
         appendix=choice.appendix,
         population=choice.population,
@@ -88,17 +90,21 @@ def _quota_and_reservation_notes(
         exact = decl.source and decl.purpose and (quota.country == "All" or countries)
         if quota.quota == "0" and exact and quota.terms == "All":
             prohibitions.append(
-                f"zero export quota applies to this trade ({quota.describe()}) — {REFER}"
+                _("zero export quota applies to this trade ({quota}) — {refer}").format(
+                    quota=quota.describe(), refer=_(REFER)
+                )
             )
     reservation_lines = []
     involved = {decl.export_country, decl.destination_country} - {None}
     for res in listings.reservations_for(names):
-        line = (
-            f"{res.country} has a reservation on {res.taxon_name} (since {res.start_date}): "
-            "it is treated as a non-Party for this taxon"
-        )
+        line = _(
+            "{country} has a reservation on {taxon} (since {date}): it is treated as a "
+            "non-Party for this taxon"
+        ).format(country=res.country, taxon=res.taxon_name, date=res.start_date)
         if res.country in involved:
-            line += "; trade with it needs comparable documentation (Art. X)"
+            line = _("{reservation}; trade with it needs comparable documentation (Art. X)").format(
+                reservation=line
+            )
         reservation_lines.append(line)
     return quota_lines, reservation_lines, prohibitions
 
@@ -129,15 +135,19 @@ def guidance_for_taxon(
             warnings.append(warning)
         if listings.bundled:
             warnings.append(
-                "only the bundled table of reference taxa is loaded; import a Species+ export "
-                "('idtool cites import FILE') to look up other taxa"
+                _(
+                    "only the bundled table of reference taxa is loaded; import a Species+ "
+                    "export ('idtool cites import FILE') to look up other taxa"
+                )
             )
-        hint = f" Did you mean: {', '.join(match.suggestions)}?" if match.suggestions else ""
-        next_steps.append(
+        step = _(
             "check the spelling and the name against the CITES Checklist; until the taxon is "
-            f"confirmed, treat the item as possibly listed.{hint}"
+            "confirmed, treat the item as possibly listed."
         )
-        next_steps.append(FORENSICS)
+        if match.suggestions:
+            step += " " + _("Did you mean: {names}?").format(names=", ".join(match.suggestions))
+        next_steps.append(step)
+        next_steps.append(_(FORENSICS))
         return Guidance(
             taxon=match.query,
             status="not_found",
@@ -170,9 +180,9 @@ def guidance_for_taxon(
     )
     if match.status == "not_listed":
         next_steps.append(
-            "no CITES document is required for this taxon; national law may still apply"
+            _("no CITES document is required for this taxon; national law may still apply")
         )
-        next_steps.append(FORENSICS)
+        next_steps.append(_(FORENSICS))
         return Guidance(
             taxon=match.query,
             status="not_listed",
@@ -182,7 +192,7 @@ def guidance_for_taxon(
             match_note=match.note,
             cites=CitesListing(
                 None,
-                "not covered",
+                _("not covered"),
                 clean_annotation(entry.annotation) or None,
                 entry.taxon_id or None,
                 entry.listed_under,
@@ -211,25 +221,33 @@ def guidance_for_taxon(
     if not choice.resolved:
         checks.insert(0, choice.reason)
     if choice.appendix is None:
-        next_steps.append(f"{choice.population}: {choice.reason}; no CITES document is needed")
+        next_steps.append(
+            _("{population}: {reason}; no CITES document is needed").format(
+                population=choice.population, reason=choice.reason
+            )
+        )
     elif prohibitions:
         next_steps.append(prohibitions[0])
     else:
         next_steps.append(
-            f"Appendix {choice.appendix}: ask for the original documents listed under permits "
-            "and check species, quantity, source and purpose codes against the shipment; if "
-            f"they are missing or do not match, {REFER}"
+            _(
+                "Appendix {appendix}: ask for the original documents listed under permits and "
+                "check species, quantity, source and purpose codes against the shipment; if "
+                "they are missing or do not match, {refer}"
+            ).format(appendix=choice.appendix, refer=_(REFER))
         )
     if entry.hash_symbol:
         checks.append(
-            f"annotation {entry.hash_symbol} limits which parts and derivatives are covered: "
-            "check whether this product is one of them"
+            _(
+                "annotation {symbol} limits which parts and derivatives are covered: check "
+                "whether this product is one of them"
+            ).format(symbol=entry.hash_symbol)
         )
     if quotas:
-        checks.append("quotas apply to this taxon: see quotas; check the permit is within them")
+        checks.append(_("quotas apply to this taxon: see quotas; check the permit is within them"))
     if eu.status == "unknown":
         checks.append(eu.note)
-    next_steps.append(FORENSICS)
+    next_steps.append(_(FORENSICS))
     return Guidance(
         taxon=match.query,
         status="listed",
@@ -261,7 +279,9 @@ def _partial_guidance(
         for a in member.appendices:
             by_appendix.setdefault(a, []).append(member.full_name)
     options = tuple(
-        PopulationOption(a, "listed members: " + ", ".join(sorted(names)[:12]))
+        PopulationOption(
+            a, _("listed members: {names}").format(names=", ".join(sorted(names)[:12]))
+        )
         for a, names in sorted(by_appendix.items(), key=lambda kv: STRICTNESS[kv[0]])
     )
     kingdom = members[0].kingdom if members else ""
@@ -269,8 +289,10 @@ def _partial_guidance(
     info = members[0].listing_set if members else _primary_set(listings)
     warnings = [w for w in [stale_warning(info)] if w] if info else []
     checks = [
-        f"{match.query} is not listed as a whole: identify the specimen to species; until "
-        f"then the strictest listed member (Appendix {appendix}) is assumed",
+        _(
+            "{taxon} is not listed as a whole: identify the specimen to species; until then "
+            "the strictest listed member (Appendix {appendix}) is assumed"
+        ).format(taxon=match.query, appendix=appendix),
         *declaration.describe(),
         *advice.officer_checks,
     ]
@@ -283,12 +305,12 @@ def _partial_guidance(
         match_note=match.note,
         cites=CitesListing(
             appendix,
-            "undetermined: depends on the species",
+            _("undetermined: depends on the species"),
             None,
             None,
             None,
             population_resolved=False,
-            population_note="some members are listed, others are not",
+            population_note=_("some members are listed, others are not"),
             options=options,
         ),
         eu=listings.eu.status_for(
@@ -300,8 +322,11 @@ def _partial_guidance(
         prohibitions=tuple(advice.prohibitions),
         officer_checks=tuple(checks),
         next_steps=(
-            "identify the specimen to species (morphology key or DNA) to know whether it is listed",
-            FORENSICS,
+            _(
+                "identify the specimen to species (morphology key or DNA) to know whether it "
+                "is listed"
+            ),
+            _(FORENSICS),
         ),
         listing_set=info,
         declaration=declaration,
@@ -343,10 +368,12 @@ def _combine(
         best.guidance.default if isinstance(best.guidance, CombinedGuidance) else (best.guidance)
     )
     steps = [
-        f"the candidates differ; the strictest ({best.label}: "
-        f"{_summary(best.guidance)}) applies until the item is identified",
+        _(
+            "the candidates differ; the strictest ({label}: {summary}) applies until the item "
+            "is identified"
+        ).format(label=best.label, summary=_summary(best.guidance)),
         *extra_steps,
-        FORENSICS,
+        _(FORENSICS),
     ]
     return CombinedGuidance(
         basis, label, best.label, default, tuple(candidates), tuple(dict.fromkeys(steps))
@@ -356,10 +383,25 @@ def _combine(
 def _summary(guidance: Guidance | CombinedGuidance) -> str:
     g = guidance.default if isinstance(guidance, CombinedGuidance) else guidance
     if g.prohibitions:
-        return f"Appendix {g.cites.appendix}, trade as declared prohibited"
+        return _("Appendix {appendix}, trade as declared prohibited").format(
+            appendix=g.cites.appendix
+        )
     if g.cites.appendix:
-        return f"Appendix {g.cites.appendix}"
-    return g.status.replace("_", " ")
+        return _("Appendix {appendix}").format(appendix=g.cites.appendix)
+    return status_text(g.status)
+
+
+def status_text(status: str) -> str:
+    """A guidance ``status`` (``not_listed``...) as words in the active language."""
+    words = {
+        "listed": _("listed"),
+        "partial": _("partly listed"),
+        "not_listed": _("not listed"),
+        "not_found": _("not found"),
+        "not_wildlife": _("not wildlife"),
+        "no_guidance": _("no guidance"),
+    }
+    return words.get(status, status.replace("_", " "))
 
 
 def guidance_for_material(
@@ -375,20 +417,27 @@ def guidance_for_material(
         return _no_guidance(
             material_class,
             "no_guidance",
-            f"material class {material_class} is not in the materials table",
-            ["examine the item and identify its material; " + FORENSICS],
+            _("material class {label} is not in the materials table").format(label=material_class),
+            [
+                _("examine the item and identify its material; {forensics}").format(
+                    forensics=_(FORENSICS)
+                )
+            ],
             declaration,
             listings,
         )
     if not sources:
-        note = table.notes.get(material_class) or "non-wildlife lookalike"
+        note = table.notes.get(material_class) or N_("non-wildlife lookalike")
         return _no_guidance(
             material_class,
             "not_wildlife",
-            note,
+            _(note),  # the materials table's texts are in the catalogs (babel.cfg)
             [
-                "no CITES document is required if the item is indeed not of animal or plant "
-                "origin; if in doubt test it (hot needle, UV, density) or send it to a laboratory"
+                _(
+                    "no CITES document is required if the item is indeed not of animal or "
+                    "plant origin; if in doubt test it (hot needle, UV, density) or send it to "
+                    "a laboratory"
+                )
             ],
             declaration,
             listings,
@@ -398,8 +447,8 @@ def guidance_for_material(
             s.taxon,
             None,
             guidance_for_taxon(s.taxon, declaration, listings),
-            s.part,
-            s.how_to_tell_apart,
+            _(s.part) if s.part else "",
+            _(s.how_to_tell_apart) if s.how_to_tell_apart else "",
         )
         for s in sources
     ]
@@ -409,8 +458,10 @@ def guidance_for_material(
         material_class,
         candidates,
         [
-            f"{material_class} may come from {len(candidates)} taxa; the how_to_tell_apart notes "
-            "say what separates them"
+            _(
+                "{label} may come from {count} taxa; the how_to_tell_apart notes say what "
+                "separates them"
+            ).format(label=material_class, count=len(candidates))
         ],
     )
 
@@ -454,23 +505,29 @@ def guidance_for_identification(
             None,
             candidates,
             [
-                "identification is uncertain between "
-                + ", ".join(f"{c.label} ({c.score:.2f})" for c in identification.candidates)
+                _("identification is uncertain between {candidates}").format(
+                    candidates=", ".join(
+                        f"{c.label} ({c.score:.2f})" for c in identification.candidates
+                    )
+                )
             ],
         )
     reason = (
-        f"identification failed ({identification.error.code})"
+        _("identification failed ({code})").format(code=identification.error.code)
         if identification.error
-        else "the item does not match anything in the reference set"
+        else _("the item does not match anything in the reference set")
     )
     return _no_guidance(
         identification.image,
         "no_guidance",
-        f"{reason}: no CITES guidance applies to the item as identified",
+        _("{reason}: no CITES guidance applies to the item as identified").format(reason=reason),
         [
-            "examine the item by hand (identification manuals, a specialist) and run guidance "
-            "for the taxon once known; if it may be wildlife, treat it as possibly listed",
-            FORENSICS,
+            _(
+                "examine the item by hand (identification manuals, a specialist) and run "
+                "guidance for the taxon once known; if it may be wildlife, treat it as possibly "
+                "listed"
+            ),
+            _(FORENSICS),
         ],
         declaration,
         listings,

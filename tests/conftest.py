@@ -14,6 +14,7 @@ import pytest
 from idtool.bundle import ModelBundle, load_bundle
 from idtool.bundles import SHIPPED_BUNDLE
 from idtool.config import PROJECT_ROOT, SHIPPED_MODELS_DIR, SHIPPED_REFERENCE_DIR, load_settings
+from idtool.i18n import set_default_language
 from idtool.reference import import_reference_dir
 from idtool.service import Runtime
 
@@ -24,6 +25,15 @@ EXAMPLES = PROJECT_ROOT / "examples"
 
 def shipped_photo(class_dir: str, index: int = 0) -> Path:
     return sorted((SHIPPED_REFERENCE_DIR / class_dir).glob("*.jpg"))[index]
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(monkeypatch: pytest.MonkeyPatch) -> object:
+    """Texts in English unless a test asks otherwise, whatever the machine's locale."""
+    monkeypatch.setenv("IDTOOL_LANG", "en")
+    set_default_language("en")
+    yield
+    set_default_language("en")
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import click
 from idtool import __version__
 from idtool.config import load_settings
 from idtool.errors import IdtoolError
+from idtool.i18n import LANGUAGES, set_default_language
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -33,8 +34,14 @@ class IdtoolGroup(click.Group):
 @click.group(cls=IdtoolGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="idtool")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES, case_sensitive=False),
+    default=None,
+    help="Language of the texts: en, fr or es (default: IDTOOL_LANG, else the locale).",
+)
 @click.pass_context
-def main(ctx: click.Context, verbose: int) -> None:
+def main(ctx: click.Context, verbose: int, lang: str | None) -> None:
     """Identify wildlife products in photos and say what CITES requires.
 
     State lives in $IDTOOL_HOME (default ~/.local/share/idtool).
@@ -52,10 +59,12 @@ def main(ctx: click.Context, verbose: int) -> None:
     )
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
-        ctx.obj = load_settings()
+        ctx.obj = load_settings(lang=lang)
     except IdtoolError as exc:
         click.echo(f"error [{exc.code}]: {exc.message}", err=True)
         ctx.exit(1)
+    # a command's own --lang (parsed after this) wins
+    set_default_language(ctx.obj.language)
 
 
 def _register() -> None:

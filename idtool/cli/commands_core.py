@@ -28,12 +28,16 @@ from idtool.cli.common import (
     echo_err,
     echo_json,
     format_option,
+    lang_option,
     model_option,
     runtime_option,
     settings_from,
     trade_options,
 )
 from idtool.errors import BadField
+from idtool.i18n import get_language
+from idtool.i18n import gettext as _
+from idtool.i18n.vocabulary import decision_text, quality_text, rank_name
 from idtool.model_card import render_model_card
 from idtool.reference import import_reference_dir
 from idtool.service import Runtime
@@ -147,22 +151,35 @@ def print_identifications(results: list[Identification], output_format: str) -> 
     """Print results as JSON Lines or a table (shared by identify and its extensions)."""
     if output_format == "json":
         for result in results:
-            echo_json(result.to_dict())
+            echo_json({**result.to_dict(), "lang": get_language()})
         return
-    table = Table(caption="Visual identification is probable cause, not proof.")
-    for column in ("image", "decision", "label", "confidence", "candidates", "CITES", "quality"):
+    table = Table(caption=_("Visual identification is probable cause, not proof."))
+    for column in (
+        _("image"),
+        _("decision"),
+        _("label"),
+        _("confidence"),
+        _("candidates"),
+        _("CITES"),
+        _("quality"),
+    ):
         table.add_column(column, overflow="fold")
     for r in results:
         if r.error:
             table.add_row(
-                Path(r.image).name, "[red]error[/red]", r.error.code, "", r.error.message, ""
+                Path(r.image).name,
+                f"[red]{decision_text('error')}[/red]",
+                r.error.code,
+                "",
+                r.error.message,
+                "",
             )
             continue
-        label = f"{r.label} ({r.rank})" if r.label else "-"
-        quality = (r.quality or {}).get("verdict", "")
+        label = f"{r.label} ({rank_name(r.rank)})" if r.label else "-"
+        quality = quality_text((r.quality or {}).get("verdict"))
         table.add_row(
             Path(r.image).name,
-            r.decision.value if r.decision else "",
+            decision_text(r.decision.value if r.decision else None),
             label,
             _percent(r.confidence) if r.confidence is not None else "",
             _format_candidates(r),
@@ -174,13 +191,17 @@ def print_identifications(results: list[Identification], output_format: str) -> 
         guidance = r.extra.get("guidance") or {}
         steps = guidance.get("next_steps") or []
         if steps:
-            click.echo(f"{Path(r.image).name}: next: " + "; ".join(steps[:3]))
+            click.echo(
+                _("{image}: next: {steps}").format(
+                    image=Path(r.image).name, steps="; ".join(steps[:3])
+                )
+            )
 
 
 def _cites_summary(result: Identification) -> str:
     cites = (result.extra.get("guidance") or {}).get("cites") or {}
     appendix = cites.get("appendix")
-    return f"App. {appendix}" if appendix else "-"
+    return _("App. {appendix}").format(appendix=appendix) if appendix else "-"
 
 
 @click.command("identify")
@@ -193,6 +214,7 @@ def _cites_summary(result: Identification) -> str:
     "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="Candidates to list."
 )
 @trade_options
+@lang_option
 @click.pass_context
 def identify(
     ctx: click.Context,

@@ -1,0 +1,58 @@
+"""Words for the codes that travel in JSON (ranks, decisions, statuses, verdicts).
+
+JSON keeps the English codes (``identified``, ``genus``); front ends show these words.
+"""
+
+from __future__ import annotations
+
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
+
+RANKS: dict[str, str] = {
+    "kingdom": N_("kingdom"),
+    "phylum": N_("phylum"),
+    "class": N_("class"),
+    "order": N_("order"),
+    "family": N_("family"),
+    "subfamily": N_("subfamily"),
+    "genus": N_("genus"),
+    "species": N_("species"),
+    "subspecies": N_("subspecies"),
+    "variety": N_("variety"),
+    "material": N_("material"),
+}
+
+DECISIONS: dict[str, str] = {
+    "identified": N_("identified"),
+    "uncertain": N_("uncertain"),
+    "not_in_reference": N_("not in reference"),
+    "error": N_("error"),
+}
+
+QUALITY_VERDICTS: dict[str, str] = {
+    "pass": N_("good"),
+    "warn": N_("check"),
+    "fail": N_("poor"),
+}
+
+
+def _word(table: dict[str, str], code: str | None) -> str:
+    if not code:
+        return ""
+    english = table.get(code.lower())
+    return _(english) if english else code.replace("_", " ")
+
+
+def rank_name(rank: str | None) -> str:
+    """``genus`` -> ``genre`` in French; unknown ranks are shown as they are."""
+    return _word(RANKS, rank)
+
+
+def decision_text(decision: str | None) -> str:
+    """``not_in_reference`` -> ``not in reference`` / ``hors référence`` / ``fuera de referencia``."""
+    return _word(DECISIONS, decision)
+
+
+def quality_text(verdict: str | None) -> str:
+    """A photo-quality verdict code as a word (``pass`` -> ``good``)."""
+    return _word(QUALITY_VERDICTS, verdict)
