@@ -54,12 +54,12 @@ def synthesise(target: Path, count: int) -> None:
 
 
 def export_onnx(bundle_dir: Path) -> None:
-    """Write onnx/model.onnx + sidecar (uses idtool.onnx_export when it exists)."""
-    from idtool.bundle import load_bundle
+    """Write onnx/model.onnx + sidecar (uses idtool.model.onnx_export when it exists)."""
     from idtool.hashing import sha256_file
+    from idtool.model.bundle import load_bundle
 
     try:
-        from idtool import onnx_export  # type: ignore[attr-defined]
+        from idtool.model import onnx_export  # type: ignore[attr-defined]
     except ImportError:
         onnx_export = None
     bundle = load_bundle(bundle_dir)
@@ -86,10 +86,10 @@ def export_onnx(bundle_dir: Path) -> None:
 
 
 def prepare(work: Path, count: int) -> None:
-    from idtool.bundle import build_base_bundle
+    from idtool.catalog.reference_import import import_reference_dir
     from idtool.config import SHIPPED_REFERENCE_DIR, load_settings
-    from idtool.reference import import_reference_dir
-    from idtool.service import Runtime
+    from idtool.decide.service import Runtime
+    from idtool.model.bundle import build_base_bundle
 
     if not (work / "photos").is_dir():
         synthesise(work / "photos", count)
@@ -115,9 +115,9 @@ def _settings(work: Path):
 def run_mode(work: Path, mode: str) -> dict[str, float | str]:
     from idtool.batch.items import JobOptions
     from idtool.batch.pipeline import BatchRequest, run_batch
-    from idtool.guidance import TradeDeclaration
-    from idtool.preprocess import decode_image
-    from idtool.service import Runtime
+    from idtool.cites.guidance import TradeDeclaration
+    from idtool.decide.service import Runtime
+    from idtool.model.preprocess import decode_image
 
     settings = _settings(work)
     photos = sorted((work / "photos").rglob("*.jpg"))

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from idtool.cites import import_listing_file, load_listing_index
 from idtool.cites.annotations import parse_population_split
-from idtool.guidance import TradeDeclaration, guidance_for_taxon
+from idtool.cites.guidance import TradeDeclaration, guidance_for_taxon
 
 CITES_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cites"
 INDEX_2017 = CITES_DATA / "index_of_cites_species_2017-04-21.csv.gz"

@@ -40,7 +40,7 @@ INT8_FILES = {"ort-int8-all": "all-convs", "ort-int8-keep-early": "keep-stem-ear
 
 
 def _load_photos(folder: Path, bundle) -> tuple[np.ndarray, np.ndarray, float]:
-    from idtool.preprocess import decode_image, to_model_input
+    from idtool.model.preprocess import decode_image, to_model_input
 
     classes = sorted(p for p in folder.iterdir() if p.is_dir())
     xs, ys, times = [], [], []
@@ -85,7 +85,7 @@ def _engine(path: str, bundle, work: Path):
 
 
 def worker(path: str, bundle_dir: Path, work: Path, n: int) -> None:
-    from idtool.bundle import load_bundle
+    from idtool.model.bundle import load_bundle
 
     bundle = load_bundle(bundle_dir)
     photos = np.load(work / "photos.npy")
@@ -153,8 +153,8 @@ def main() -> None:
         worker(args.worker, args.bundle, args.work, args.n)
         return
 
-    from idtool.bundle import build_base_bundle, load_bundle
-    from idtool.onnx_export import INT8_RECIPES, export_onnx, quantize_int8
+    from idtool.model.bundle import build_base_bundle, load_bundle
+    from idtool.model.onnx_export import INT8_RECIPES, export_onnx, quantize_int8
 
     if not args.photos.is_dir():
         sys.exit(f"no photos at {args.photos} (pass --photos DIR with <class>/*.jpg)")

@@ -21,12 +21,12 @@ from pathlib import Path
 import matplotlib
 import sklearn
 
-from idtool.bundle import TARGET_SELECTIVE_ACCURACY
+from idtool.catalog.reference_import import import_reference_dir
 from idtool.config import PROJECT_ROOT, load_settings
-from idtool.evaluation import evaluate
-from idtool.evaluation_report import write_evaluation
-from idtool.reference import import_reference_dir
-from idtool.service import Runtime
+from idtool.curation.evaluation import evaluate
+from idtool.curation.evaluation_report import write_evaluation
+from idtool.decide.service import Runtime
+from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY
 
 TARGETS = {"top1_accuracy": 0.90, "selective_accuracy": 0.97, "coverage": 0.80}
 

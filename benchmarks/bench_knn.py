@@ -1,7 +1,7 @@
 """Nearest-neighbour search: KnnIndex against brute force at 1k, 10k and 100k references.
 
 For each data kind and size it reports the build time and extra memory of
-:class:`idtool.knn_index.KnnIndex` (default settings: exact up to 5k rows, IVF-SQ8 above),
+:class:`idtool.model.knn_index.KnnIndex` (default settings: exact up to 5k rows, IVF-SQ8 above),
 median milliseconds per query (single queries, after warm-up) for
 
 * ``brute top3``: ``vectors @ q`` + full arg-sort (what ``Identifier.nearest`` did),
@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from idtool.identify import KNN_TEMPERATURE
-from idtool.knn_index import KnnIndex
+from idtool.decide.identify import KNN_TEMPERATURE
+from idtool.model.knn_index import KnnIndex
 
 DIM = 1280
 CLASSES = 300
@@ -75,8 +75,8 @@ def clustered_kind(rng: np.random.Generator) -> Generator:
 def demo_embeddings() -> tuple[np.ndarray, np.ndarray]:
     """Embeddings of the demo photos with the shipped model, and their class names."""
     from idtool.config import load_settings
-    from idtool.preprocess import decode_image
-    from idtool.service import Runtime
+    from idtool.decide.service import Runtime
+    from idtool.model.preprocess import decode_image
 
     paths = sorted(DEMO_DIR.glob("*/*.jpg"))
     if not paths:

@@ -1,6 +1,6 @@
 """Benchmark the automatic Schreger-angle measurement on generated sections.
 
-For N random synthetic sections (idtool.synthetic_schreger.random_section: angle 35..160
+For N random synthetic sections (idtool.forensics.synthetic_schreger.random_section: angle 35..160
 deg, chequer or line style, random rotation, centre offset, blur, noise, waviness and a
 different inner angle) it reports the mean absolute error of the mean outer angle, the
 classification accuracy against the class of the true angle, the refusal rate and the
@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
-from idtool.schreger import measure_schreger
-from idtool.synthetic_schreger import random_section
+from idtool.forensics.schreger import measure_schreger
+from idtool.forensics.synthetic_schreger import random_section
 
 
 def main(argv: list[str] | None = None) -> int:

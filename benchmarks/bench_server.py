@@ -156,7 +156,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
-    from idtool.evidence import EvidenceStore
+    from idtool.evidence.store import EvidenceStore
 
     store = EvidenceStore.open(evidence)
     try:

@@ -1,9 +1,9 @@
-"""Calibrate (and re-check) the photo-quality thresholds of idtool.quality.
+"""Calibrate (and re-check) the photo-quality thresholds of idtool.forensics.quality.
 
 Runs every demo photo (``shared/data/reference_demo/*/*.jpg``, plus ``reference_images/``
 if present) as is and with synthetic degradations, prints the distribution of each raw
 metric and the pass/warn rate the current thresholds give. The thresholds in
-``idtool.quality.THRESHOLDS`` were chosen from this output: each one sits between the demo
+``idtool.forensics.quality.THRESHOLDS`` were chosen from this output: each one sits between the demo
 photos (which should pass) and the matching degradation (which should warn).
 
 Usage:
@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from idtool.quality import THRESHOLDS, assess_quality, measure_metrics
+from idtool.forensics.quality import THRESHOLDS, assess_quality, measure_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO_DIRS = (ROOT.parent / "shared" / "data" / "reference_demo", ROOT / "reference_images")

@@ -1,7 +1,7 @@
 """The JSON API under ``/api/v1``: identifications, Schreger angles, reference thumbnails.
 
 Every route needs ``Authorization: Bearer <token>`` (checked in ``before_request``).
-Bodies follow :meth:`idtool.evidence.EvidenceRecord.to_dict` plus ``links`` and
+Bodies follow :meth:`idtool.evidence.store.EvidenceRecord.to_dict` plus ``links`` and
 ``forensics``; errors are ``{"error": {"code", "message"}}`` (see ``server.errors``).
 """
 
@@ -15,16 +15,16 @@ from flask import Blueprint, Response, g, jsonify, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from idtool.advice import with_advice
 from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES
 from idtool.cites.countries import countries
-from idtool.custody import now_iso
+from idtool.cites.guidance import TradeDeclaration
+from idtool.decide.advice import with_advice
 from idtool.errors import BadField, Conflict
-from idtool.evidence import EvidenceRecord, check_text
-from idtool.exif import extract_exif
-from idtool.guidance import TradeDeclaration
-from idtool.preprocess import decode_image
-from idtool.schreger import angles_from_points, classify
+from idtool.evidence.custody import now_iso
+from idtool.evidence.store import EvidenceRecord, check_text
+from idtool.forensics.schreger import angles_from_points, classify
+from idtool.model.exif import extract_exif
+from idtool.model.preprocess import decode_image
 from idtool.types import Identification
 from server.auth import require_officer
 from server.state import ServerState, current_state

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Flask, Response, jsonify, send_from_directory
 
 from idtool.config import Settings, load_settings
-from idtool.evidence import EvidenceStore
+from idtool.evidence.store import EvidenceStore
 from server.errors import register_error_handlers
 from server.state import ServerState, current_state, load_model_state
 

@@ -19,15 +19,16 @@ from flask import current_app
 from PIL import Image, ImageOps
 
 from idtool import __version__
-from idtool.bundles import resolve_bundle_dir
 from idtool.cites import ListingIndex, load_listing_index
 from idtool.config import Settings
+from idtool.decide.identify import Identifier
+from idtool.decide.service import Runtime
 from idtool.errors import NotFound
-from idtool.evidence import EvidenceStore
-from idtool.identify import Identifier
-from idtool.preprocess import DecodedImage
-from idtool.service import Runtime
+from idtool.evidence.store import EvidenceStore
+from idtool.model.discovery import resolve_bundle_dir
+from idtool.model.preprocess import DecodedImage
 from idtool.types import Identification
+from server.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,6 @@ class ServerState:
     """Everything the request handlers need, stored in ``app.extensions["idtool"]``."""
 
     def __init__(self, settings: Settings, model: LoadedModel, store: EvidenceStore) -> None:
-        from server.auth import RateLimiter
-
         self.settings = settings
         self.model = model
         self.store = store

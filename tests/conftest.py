@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from idtool.bundle import ModelBundle, load_bundle
-from idtool.bundles import SHIPPED_BUNDLE
+from idtool.catalog.reference_import import import_reference_dir
 from idtool.config import PROJECT_ROOT, SHIPPED_MODELS_DIR, SHIPPED_REFERENCE_DIR, load_settings
+from idtool.decide.service import Runtime
 from idtool.i18n import set_default_language
-from idtool.reference import import_reference_dir
-from idtool.service import Runtime
+from idtool.model.bundle import ModelBundle, load_bundle
+from idtool.model.discovery import SHIPPED_BUNDLE
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SHARED_DEMO = SHARED / "data" / "reference_demo"

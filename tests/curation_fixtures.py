@@ -24,12 +24,12 @@ from pathlib import Path
 import cv2
 import pytest
 
-from idtool.bundle import build_base_bundle, load_bundle
-from idtool.catalog import Catalog
-from idtool.evaluation import Evaluation, evaluate
-from idtool.evaluation_report import write_evaluation
-from idtool.reference import ReferenceEmbedder, import_reference_dir
-from idtool.runtime import load_engine
+from idtool.catalog.reference_import import ReferenceEmbedder, import_reference_dir
+from idtool.catalog.store import Catalog
+from idtool.curation.evaluation import Evaluation, evaluate
+from idtool.curation.evaluation_report import write_evaluation
+from idtool.model.bundle import build_base_bundle, load_bundle
+from idtool.model.runtime import load_engine
 
 DEMO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reference_demo"
 CLASSES = ("Acinonyx_jubatus", "Panthera_tigris", "Scleractinia", "material_ceramic")

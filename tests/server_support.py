@@ -14,10 +14,10 @@ import threading
 import zlib
 from pathlib import Path
 
-from idtool.bundle import build_base_bundle
+from idtool.catalog.reference_import import import_reference_dir
 from idtool.config import PROJECT_ROOT, Settings, load_settings
-from idtool.reference import import_reference_dir
-from idtool.service import Runtime
+from idtool.decide.service import Runtime
+from idtool.model.bundle import build_base_bundle
 
 REFERENCE = PROJECT_ROOT / "reference_images"
 DEMO = PROJECT_ROOT / "examples"
@@ -107,8 +107,8 @@ import pytest  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
-from idtool.evidence import EvidenceStore  # noqa: E402
-from idtool.tokens import create_token  # noqa: E402
+from idtool.evidence.store import EvidenceStore  # noqa: E402
+from idtool.evidence.tokens import create_token  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 :func:`prepare` runs in a decode worker (thread, process or Ray actor): it decodes one
 file and makes its thumbnail. :func:`finish` runs where the model is: one batched
 identification call, then the CITES guidance of each result (:func:`cites_guidance`,
-the only glue to :mod:`idtool.guidance`).
+the only glue to :mod:`idtool.cites.guidance`).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from idtool.advice import with_advice
 from idtool.batch.walk import BatchItem
 from idtool.cites import ListingIndex
+from idtool.cites.guidance import TradeDeclaration
+from idtool.decide.advice import with_advice
+from idtool.decide.identify import Identifier
 from idtool.errors import IdtoolError, InvalidImage
-from idtool.guidance import TradeDeclaration
-from idtool.identify import Identifier
-from idtool.preprocess import DecodedImage, decode_image
+from idtool.model.preprocess import DecodedImage, decode_image
 from idtool.types import Identification
 
 log = logging.getLogger(__name__)

@@ -23,13 +23,13 @@ from idtool.batch.jobs import JobConfig, JobStore
 from idtool.batch.progress import NoProgress, ProgressReporter
 from idtool.batch.report import ReportPaths, write_reports
 from idtool.batch.walk import BatchItem, discover
-from idtool.bundle import load_bundle
-from idtool.bundles import resolve_bundle_dir
-from idtool.catalog import Catalog
+from idtool.catalog.store import Catalog
 from idtool.cites import ListingIndex, load_listing_index
 from idtool.config import Settings
+from idtool.decide.service import Runtime
 from idtool.errors import BadField
-from idtool.service import Runtime
+from idtool.model.bundle import load_bundle
+from idtool.model.discovery import resolve_bundle_dir
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from idtool.batch.items import ItemResult, JobOptions, Prepared, finish, prepare
 from idtool.batch.walk import BatchItem
 from idtool.config import Settings
 from idtool.errors import BadField, IdtoolError
-from idtool.preprocess import read_image_file
+from idtool.model.preprocess import read_image_file
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class BatchWorker:
 
     def __init__(self, settings: Settings, runtime: str, options: JobOptions) -> None:
         from idtool.cites import load_listing_index
-        from idtool.service import Runtime
+        from idtool.decide.service import Runtime
 
         self._runtime = Runtime.open(settings, runtime)
         self._identifier = self._runtime.identifier()

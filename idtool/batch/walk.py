@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from idtool.catalog.reference_import import IMAGE_SUFFIXES
 from idtool.errors import NotFound
 from idtool.hashing import sha256_file
-from idtool.reference import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 

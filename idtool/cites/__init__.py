@@ -1,5 +1,12 @@
 """CITES and EU listing data: import, versioned storage, in-memory index, rules.
 
+Also the CITES side of guidance (:mod:`idtool.cites.guidance`): permits, checks and
+next steps for a taxon or material and a trade declaration. The listing tables share the
+catalog's SQLite file, but this package owns their migrations and applies them itself
+(every entry point that opens the tables calls :func:`migrate`).
+
+May import: the foundation modules and ``idtool.catalog`` (taxonomy).
+
 Public entry points: :func:`migrate`, :func:`load_listing_index`,
 :func:`import_listing_file`, :class:`ListingIndex`.
 """

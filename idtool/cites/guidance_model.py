@@ -1,7 +1,7 @@
 """The guidance answer types: :class:`TradeDeclaration` in, :class:`Guidance` /
 :class:`CombinedGuidance` out. Their ``to_dict()`` is the documented JSON shape.
 
-Re-exported by :mod:`idtool.guidance`; import them from there.
+Re-exported by :mod:`idtool.cites.guidance`; import them from there.
 """
 
 from __future__ import annotations

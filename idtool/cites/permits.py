@@ -1,7 +1,7 @@
 """What CITES requires for one appendix and one declared trade (Articles III-VII).
 
 Pure rules: no I/O. :func:`advise` returns the permits, prohibitions, checks for the
-officer and next steps; guidance (:mod:`idtool.guidance`) wraps them with the listing.
+officer and next steps; guidance (:mod:`idtool.cites.guidance`) wraps them with the listing.
 """
 
 from __future__ import annotations

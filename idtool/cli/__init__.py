@@ -74,13 +74,24 @@ def _register() -> None:
         cites,
         commands_core,
         curation,
+        evaluation,
         evidence,
         export,
         forensics,
         server,
     )
 
-    for module in (commands_core, curation, cites, forensics, export, batch, server, evidence):
+    for module in (
+        commands_core,
+        curation,
+        evaluation,
+        cites,
+        forensics,
+        export,
+        batch,
+        server,
+        evidence,
+    ):
         module.register(main)
 
 

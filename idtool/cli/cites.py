@@ -11,8 +11,9 @@ import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
-from idtool.catalog import open_catalog_db
+from idtool.catalog.store import open_catalog_db
 from idtool.cites import import_listing_file, list_sets, load_listing_index
+from idtool.cites.guidance import CombinedGuidance, Guidance, guidance_for_label, status_text
 from idtool.cites.listing_index import LATEST_COP, load_bundled_entries, stale_warning
 from idtool.cites.store import KIND_EU
 from idtool.cli.common import (
@@ -26,7 +27,6 @@ from idtool.cli.common import (
     trade_options,
 )
 from idtool.config import Settings
-from idtool.guidance import CombinedGuidance, Guidance, guidance_for_label, status_text
 from idtool.i18n import get_language
 from idtool.i18n import gettext as _
 

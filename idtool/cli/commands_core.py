@@ -13,15 +13,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from idtool.advice import with_advice
-from idtool.bundle import (
-    TARGET_SELECTIVE_ACCURACY,
-    build_base_bundle,
-    load_bundle,
-    write_trained_bundle,
-)
-from idtool.bundles import resolve_bundle_dir
-from idtool.catalog import Catalog
+from idtool.catalog.reference_import import import_reference_dir
+from idtool.catalog.store import Catalog
 from idtool.cli.common import (
     catalog_option,
     declaration_from,
@@ -34,14 +27,21 @@ from idtool.cli.common import (
     settings_from,
     trade_options,
 )
+from idtool.curation.model_card import render_model_card
+from idtool.curation.training import embed_training_set, train_head
+from idtool.decide.advice import with_advice
+from idtool.decide.service import Runtime
 from idtool.errors import BadField
 from idtool.i18n import get_language
 from idtool.i18n import gettext as _
 from idtool.i18n.vocabulary import decision_text, quality_text, rank_name
-from idtool.model_card import render_model_card
-from idtool.reference import import_reference_dir
-from idtool.service import Runtime
-from idtool.training import embed_training_set, train_head
+from idtool.model.bundle import (
+    TARGET_SELECTIVE_ACCURACY,
+    build_base_bundle,
+    load_bundle,
+    write_trained_bundle,
+)
+from idtool.model.discovery import resolve_bundle_dir
 from idtool.types import Identification
 
 engine_option = runtime_option("engine")
@@ -340,7 +340,7 @@ def train(
         model_card=card,
     )
     # The new bundle gets its ONNX Runtime export too, checked on the set it was trained on.
-    from idtool.onnx_export import export_onnx
+    from idtool.model.onnx_export import export_onnx
 
     export_onnx(
         load_bundle(target), int8=False, calibration_images=[Path(p) for p in data.paths[::4]]

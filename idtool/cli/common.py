@@ -110,7 +110,7 @@ def trade_options(func: F) -> F:
 
 def declaration_from(values: dict[str, Any]) -> Any:
     """The validated :class:`TradeDeclaration` for the trade flags (raises BadField)."""
-    from idtool.guidance import TradeDeclaration
+    from idtool.cites.guidance import TradeDeclaration
 
     return TradeDeclaration.from_values(
         origin_country=values.get("origin_country"),

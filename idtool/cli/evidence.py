@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from idtool.catalog import current_user
+from idtool.catalog.store import current_user
 from idtool.cli.common import echo_json, format_option, settings_from
-from idtool.evidence import EvidenceStore
+from idtool.evidence.store import EvidenceStore
 
 
 def register(group: click.Group) -> None:

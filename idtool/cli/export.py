@@ -47,10 +47,10 @@ def register(group: click.Group) -> None:
 
             idtool export onnx --model models/idtool-lite0-1.0.0
         """
-        from idtool.bundle import load_bundle
-        from idtool.bundles import resolve_bundle_dir
         from idtool.errors import BadField
-        from idtool.onnx_export import IMAGE_SUFFIXES, export_onnx, read_sidecar
+        from idtool.model.bundle import load_bundle
+        from idtool.model.discovery import resolve_bundle_dir
+        from idtool.model.onnx_export import IMAGE_SUFFIXES, export_onnx, read_sidecar
 
         settings = settings_from(ctx, model_dir=model_dir)
         bundle = load_bundle(resolve_bundle_dir(settings))

@@ -11,9 +11,9 @@ import numpy as np
 
 from idtool.cli.common import echo_err, echo_json, format_option, settings_from
 from idtool.errors import BadField, IdtoolError, NotFound
-from idtool.preprocess import decode_image
-from idtool.quality import assess_quality
-from idtool.schreger import load_points, measure_schreger
+from idtool.forensics.quality import assess_quality
+from idtool.forensics.schreger import load_points, measure_schreger
+from idtool.model.preprocess import decode_image
 
 
 def _read_rgb(ctx: click.Context, path: Path) -> np.ndarray:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from idtool.catalog import current_user
+from idtool.catalog.store import current_user
 from idtool.cli.common import (
     catalog_option,
     echo_err,
@@ -15,8 +15,8 @@ from idtool.cli.common import (
     runtime_option,
     settings_from,
 )
-from idtool.evidence import EvidenceStore
-from idtool.tokens import create_token, list_tokens, revoke_token
+from idtool.evidence.store import EvidenceStore
+from idtool.evidence.tokens import create_token, list_tokens, revoke_token
 
 
 def register(group: click.Group) -> None:

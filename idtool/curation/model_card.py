@@ -1,0 +1,58 @@
+"""Model cards: what a trained bundle was fitted on and how well it did."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from idtool.curation.training import TrainingSet, TrainResult
+from idtool.model.bundle import ModelBundle
+
+
+def render_model_card(
+    base: ModelBundle, version: str, result: TrainResult, data: TrainingSet
+) -> str:
+    m = result.metrics
+    t = result.thresholds
+    classes = "\n".join(f"- {c}: {data.labels.count(c)} photos" for c in data.classes)
+    curve = "\n".join(
+        f"| {p['min_confidence']:.2f} | {p['coverage']:.3f} | {p['selective_accuracy']:.3f} |"
+        for p in result.curve
+    )
+    return f"""# Model card: {base.name}-{version}
+
+- Date: {dt.datetime.now(dt.UTC).date().isoformat()}
+- Backbone: `{base.architecture}` ({base.meta.get("source")}), frozen; embedding version
+  `{base.embedding_version}`.
+- Head: multinomial logistic regression (C={m["c"]}) on L2-normalised embeddings of each photo,
+  its mirror image and {data.views.shape[1] - 2} random crops; seed {m["seed"]}; softmax temperature {result.head.temperature}.
+- Data: reference version `{data.reference_version}`, {m["images"]} photos in {m["classes"]} classes:
+{classes}
+
+## Cross-validated metrics ({m["folds"]} folds, {m["grouping"]})
+
+| metric | value |
+|---|---|
+| top-1 accuracy | {m["top1_accuracy"]} |
+| top-3 accuracy | {m["top3_accuracy"]} |
+| expected calibration error (after / before temperature) | {m["ece"]} / {m["ece_uncalibrated"]} |
+| identified share at the chosen threshold | {m["coverage"]} |
+| selective accuracy at the chosen threshold (roll-up counts if the rank is right) | {m["selective_accuracy"]} |
+| target selective accuracy met | {m["target_met"]} |
+
+Thresholds: `min_confidence` {t.min_confidence}, `min_similarity` {t.min_similarity}
+(the {int(0.02 * 100)}th percentile of held-out photos' similarity to their nearest reference).
+
+| min_confidence | identified share | selective accuracy |
+|---|---|---|
+{curve}
+
+## Known failure cases
+
+- Look-alike species (the three *Naja* cobras, the two *Phelsuma* geckos) are confused; the
+  decision rule then rolls up to the genus rather than guess the species.
+- Carved ivory or bone vs glazed ceramic on museum backgrounds; no resin/plastic imitations in
+  the set yet.
+- The reference photos are live animals and museum objects, not seized products (skins,
+  leather, powders): expect far lower accuracy on those. Visual identification is probable
+  cause, not proof.
+"""

@@ -1,0 +1,315 @@
+"""Training the classifier head and choosing thresholds, by grouped cross-validation.
+
+The backbone stays frozen. Each reference photo is embedded in several views (the photo,
+its mirror image, and seeded random crops); a multinomial logistic regression on the
+L2-normalised embeddings is the head. Out-of-fold predictions, with folds grouped so that
+near-duplicate photos never sit on both sides, give:
+
+- the softmax temperature (calibration, fitted by minimising the negative log-likelihood);
+- ``min_confidence``: the lowest confidence at which the selective accuracy of the full
+  decision rule (roll-up included) reaches the target;
+- ``min_similarity``: a low quantile of the held-out photos' similarity to their nearest
+  reference, below which an input is called ``not_in_reference``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from idtool.catalog.store import Catalog
+from idtool.catalog.taxonomy import TaxonRecord
+from idtool.curation.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
+from idtool.decide.identify import ClassScores, decide
+from idtool.errors import CatalogError
+from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, Head, ModelBundle, Thresholds
+from idtool.model.preprocess import PreprocessConfig, decode_image, to_model_input
+from idtool.model.runtime import EmbeddingEngine
+from idtool.types import Decision
+
+log = logging.getLogger(__name__)
+
+DEFAULT_C = 10.0
+DEFAULT_CROPS = 0
+SIMILARITY_QUANTILE = 0.02
+CONFIDENCE_GRID = tuple(round(x, 2) for x in np.arange(0.30, 0.96, 0.05))
+MIN_IMAGES_PER_CLASS = 3
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Embeddings of every reference photo in every view (view 0 is the plain photo)."""
+
+    views: np.ndarray  # n_images x n_views x dim
+    labels: tuple[str, ...]
+    image_ids: tuple[int, ...]
+    paths: tuple[str, ...]
+    classes: tuple[str, ...]
+    reference_version: str
+
+    @property
+    def y(self) -> np.ndarray:
+        index = {c: i for i, c in enumerate(self.classes)}
+        return np.array([index[label] for label in self.labels])
+
+    @property
+    def plain(self) -> np.ndarray:
+        return self.views[:, 0, :]
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """Held-out predictions for every photo."""
+
+    logits: np.ndarray  # n x classes
+    nearest_similarity: np.ndarray  # n, to the nearest photo of the training folds
+    groups: np.ndarray
+    folds: int
+
+
+def random_crop(rgb: np.ndarray, rng: np.random.Generator, min_scale: float = 0.55) -> np.ndarray:
+    """A random square-ish crop keeping ``min_scale``..1 of each side, maybe mirrored."""
+    height, width = rgb.shape[:2]
+    scale = rng.uniform(min_scale, 1.0)
+    crop_h, crop_w = max(8, int(height * scale)), max(8, int(width * scale))
+    top = int(rng.integers(0, height - crop_h + 1))
+    left = int(rng.integers(0, width - crop_w + 1))
+    crop = rgb[top : top + crop_h, left : left + crop_w]
+    return crop[:, ::-1] if rng.random() < 0.5 else crop
+
+
+def view_inputs(
+    rgb: np.ndarray, config: PreprocessConfig, rng: np.random.Generator, crops: int
+) -> np.ndarray:
+    """Model inputs for the plain photo, its mirror, and ``crops`` random crops."""
+    views = [rgb, rgb[:, ::-1]] + [random_crop(rgb, rng) for _ in range(crops)]
+    return np.stack([to_model_input(np.ascontiguousarray(v), config) for v in views])
+
+
+def embed_training_set(
+    catalog: Catalog,
+    bundle: ModelBundle,
+    engine: EmbeddingEngine,
+    *,
+    crops: int = DEFAULT_CROPS,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> TrainingSet:
+    """Embed every active reference photo in several views (seeded).
+
+    Raises:
+        CatalogError: fewer than two classes, or a class with too few photos.
+    """
+    images = catalog.active_images()
+    counts: dict[str, int] = {}
+    for img in images:
+        counts[img.label] = counts.get(img.label, 0) + 1
+    if len(counts) < 2:
+        raise CatalogError("training needs at least two classes in the catalog")
+    small = sorted(label for label, n in counts.items() if n < MIN_IMAGES_PER_CLASS)
+    if small:
+        raise CatalogError(
+            f"classes with fewer than {MIN_IMAGES_PER_CLASS} photos cannot be trained: {', '.join(small)}"
+        )
+    rng = np.random.default_rng(seed)
+    views = []
+    for i, img in enumerate(images):
+        rgb = decode_image(Path(img.path)).rgb
+        views.append(engine.embed(view_inputs(rgb, bundle.preprocess, rng, crops)))
+        if progress:
+            progress(i + 1, len(images))
+    return TrainingSet(
+        views=np.stack(views),
+        labels=tuple(img.label for img in images),
+        image_ids=tuple(img.id for img in images),
+        paths=tuple(img.path for img in images),
+        classes=tuple(sorted(counts)),
+        reference_version=catalog.reference_version(),
+    )
+
+
+def fit_linear(
+    x: np.ndarray, y: np.ndarray, n_classes: int, c: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression; returns (weight n_classes x dim, bias n_classes)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, max_iter=5000, random_state=seed)
+    model.fit(x, y)
+    weight = np.zeros((n_classes, x.shape[1]), dtype=np.float32)
+    bias = np.full(n_classes, -1e4, dtype=np.float32)
+    weight[model.classes_] = model.coef_.astype(np.float32)
+    bias[model.classes_] = model.intercept_.astype(np.float32)
+    return weight, bias
+
+
+def _fold_count(y: np.ndarray, groups: np.ndarray, wanted: int) -> int:
+    smallest = min(len(set(groups[y == k])) for k in np.unique(y))
+    return max(2, min(wanted, smallest))
+
+
+def out_of_fold(
+    data: TrainingSet, *, folds: int = 5, c: float = DEFAULT_C, seed: int = 0
+) -> OutOfFold:
+    """Grouped, stratified k-fold predictions for every photo (plain view held out)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y = data.y
+    groups = near_duplicate_group_ids(data.paths, data.plain)
+    k = _fold_count(y, groups, folds)
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    logits = np.zeros((len(y), len(data.classes)), dtype=np.float32)
+    nearest = np.zeros(len(y), dtype=np.float32)
+    n_views = data.views.shape[1]
+    for train_idx, test_idx in splitter.split(data.plain, y, groups):
+        x_train = data.views[train_idx].reshape(-1, data.views.shape[2])
+        y_train = np.repeat(y[train_idx], n_views)
+        weight, bias = fit_linear(x_train, y_train, len(data.classes), c, seed)
+        logits[test_idx] = data.plain[test_idx] @ weight.T + bias
+        nearest[test_idx] = (data.plain[test_idx] @ data.plain[train_idx].T).max(axis=1)
+    return OutOfFold(logits=logits, nearest_similarity=nearest, groups=groups, folds=k)
+
+
+def softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature minimising held-out negative log-likelihood (grid + refinement)."""
+
+    def nll(t: float) -> float:
+        p = softmax(logits, t)[np.arange(len(y)), y]
+        return float(-np.log(np.maximum(p, 1e-12)).mean())
+
+    grid = np.exp(np.linspace(np.log(0.05), np.log(10.0), 80))
+    best = float(grid[int(np.argmin([nll(t) for t in grid]))])
+    fine = np.linspace(best * 0.9, best * 1.1, 21)
+    return float(fine[int(np.argmin([nll(t) for t in fine]))])
+
+
+def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == y
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for low, high in itertools.pairwise(edges):
+        mask = (confidence > low) & (confidence <= high)
+        if mask.any():
+            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
+    return float(ece)
+
+
+def is_correct(
+    label: str | None, rank: str | None, truth: str, taxa: dict[str, TaxonRecord]
+) -> bool:
+    """An identified label is right if it is the true class or an ancestor of it."""
+    if label is None:
+        return False
+    if label == truth:
+        return True
+    taxon = taxa.get(truth)
+    return bool(taxon and rank and taxon.ancestor(rank) == label)
+
+
+def selective_curve(
+    probs: np.ndarray,
+    nearest: np.ndarray,
+    data: TrainingSet,
+    taxa: dict[str, TaxonRecord],
+    min_similarity: float,
+) -> list[dict[str, float]]:
+    """Coverage and selective accuracy of the full decision rule for each confidence threshold."""
+    curve = []
+    for threshold in CONFIDENCE_GRID:
+        thresholds = Thresholds(min_confidence=threshold, min_similarity=min_similarity)
+        identified = correct = 0
+        for i, truth in enumerate(data.labels):
+            outcome = decide(
+                ClassScores(data.classes, probs[i], "head"), float(nearest[i]), taxa, thresholds
+            )
+            if outcome.decision is Decision.IDENTIFIED:
+                identified += 1
+                correct += is_correct(outcome.label, outcome.rank, truth, taxa)
+        curve.append(
+            {
+                "min_confidence": threshold,
+                "coverage": identified / len(data.labels),
+                "selective_accuracy": correct / identified if identified else 1.0,
+            }
+        )
+    return curve
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    head: Head
+    thresholds: Thresholds
+    metrics: dict[str, Any]
+    curve: list[dict[str, float]]
+
+
+def train_head(
+    data: TrainingSet,
+    taxa: dict[str, TaxonRecord],
+    *,
+    folds: int = 5,
+    c: float = DEFAULT_C,
+    seed: int = 0,
+    target_selective_accuracy: float = TARGET_SELECTIVE_ACCURACY,
+) -> TrainResult:
+    """Cross-validate, calibrate, choose thresholds, and fit the final head on everything."""
+    oof = out_of_fold(data, folds=folds, c=c, seed=seed)
+    y = data.y
+    temperature = fit_temperature(oof.logits, y)
+    probs = softmax(oof.logits, temperature)
+    min_similarity = float(np.quantile(oof.nearest_similarity, SIMILARITY_QUANTILE))
+    curve = selective_curve(probs, oof.nearest_similarity, data, taxa, min_similarity)
+    meeting = [p for p in curve if p["selective_accuracy"] >= target_selective_accuracy]
+    chosen = meeting[0] if meeting else curve[-1]
+    thresholds = Thresholds(
+        min_confidence=float(chosen["min_confidence"]),
+        min_similarity=round(min_similarity, 4),
+        target_selective_accuracy=target_selective_accuracy,
+    )
+    top = np.argsort(-probs, axis=1)
+    metrics = {
+        "folds": oof.folds,
+        "grouping": f"near-duplicates (cosine >= {NEAR_DUPLICATE_COSINE} or difference-hash "
+        f"distance <= {HASH_DISTANCE}/64, mirror included) kept in one fold",
+        "images": len(y),
+        "classes": len(data.classes),
+        "top1_accuracy": round(float((top[:, 0] == y).mean()), 4),
+        "top3_accuracy": round(float((top[:, :3] == y[:, None]).any(axis=1).mean()), 4),
+        "ece": round(expected_calibration_error(probs, y), 4),
+        "ece_uncalibrated": round(expected_calibration_error(softmax(oof.logits, 1.0), y), 4),
+        "coverage": round(chosen["coverage"], 4),
+        "selective_accuracy": round(chosen["selective_accuracy"], 4),
+        "target_met": bool(meeting),
+        "seed": seed,
+        "c": c,
+    }
+    n_views = data.views.shape[1]
+    weight, bias = fit_linear(
+        data.views.reshape(-1, data.views.shape[2]),
+        np.repeat(y, n_views),
+        len(data.classes),
+        c,
+        seed,
+    )
+    head = Head(
+        classes=data.classes,
+        weight=weight,
+        bias=bias,
+        temperature=round(temperature, 4),
+        fit_on=data.reference_version,
+    )
+    return TrainResult(head=head, thresholds=thresholds, metrics=metrics, curve=curve)

@@ -1,0 +1,33 @@
+"""Attach what an officer needs next to an identification: CITES guidance and material checks."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from idtool.cites.guidance import TradeDeclaration, guidance_for_identification
+from idtool.cites.listing_index import ListingIndex
+from idtool.forensics.triage import checks_for_material
+from idtool.types import Identification
+
+
+def with_advice(
+    identification: Identification, declaration: TradeDeclaration, listings: ListingIndex
+) -> Identification:
+    """Return ``identification`` with ``guidance`` and, for material results, ``material_checks``.
+
+    Material checks are given for the identified material, or for every material among
+    the candidates when the answer is uncertain.
+    """
+    if identification.error is not None:
+        return identification
+    extra = dict(identification.extra)
+    extra["guidance"] = guidance_for_identification(identification, declaration, listings).to_dict()
+    labels = (
+        [identification.label]
+        if identification.label
+        else [c.label for c in identification.candidates]
+    )
+    checks = [t.to_dict() for t in (checks_for_material(label) for label in labels if label) if t]
+    if checks:
+        extra["material_checks"] = checks
+    return dataclasses.replace(identification, extra=extra)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import EXAMPLES
+
+from idtool.cli import main
+from idtool.model.bundle import load_bundle
+from idtool.model.runtime import load_engine
+
+
+def test_train_writes_a_complete_bundle_that_identify_then_uses(core_home_copy: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["train", "--folds", "3", "--version", "9.9.9", "--seed", "1", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    target = core_home_copy / "models" / "idtool-lite0-9.9.9"
+    assert summary["bundle"] == str(target)
+    assert 0.5 < summary["top1_accuracy"] <= 1.0 and summary["folds"] == 3
+    bundle = load_bundle(target)
+    assert bundle.head is not None and len(bundle.head.classes) == 3
+    assert bundle.head.fit_on.startswith("ref-")
+    assert 0.3 <= bundle.thresholds.min_confidence < 1.0
+    assert "Cross-validated metrics" in (target / "MODEL_CARD.md").read_text()
+    assert load_engine(bundle).name == "onnxruntime-fp32"
+
+    identified = runner.invoke(
+        main, ["identify", "--format", "json", str(EXAMPLES / "coral_1.jpg")]
+    )
+    assert identified.exit_code == 0, identified.output
+    line = json.loads(identified.stdout)
+    assert line["model_version"] == "idtool-lite0-9.9.9"
+    assert line["decision_source"].startswith("head")
+
+
+def test_train_refuses_a_catalog_with_one_class(home: Path) -> None:
+    result = CliRunner().invoke(main, ["train"])
+    assert result.exit_code == 1
+    assert "error [catalog_error]" in result.stderr
