@@ -22,11 +22,13 @@ from idtool.cli.common import (
     echo_err,
     echo_json,
     format_option,
+    lang_option,
     model_option,
     runtime_option,
     settings_from,
     trade_options,
 )
+from idtool.i18n import gettext as _
 
 EXIT_INTERRUPTED = 130
 
@@ -105,6 +107,7 @@ def register(group: click.Group) -> None:
     )
     @trade_options
     @format_option
+    @lang_option
     @click.pass_context
     def batch(
         ctx: click.Context,
@@ -184,4 +187,4 @@ def _print_summary(summary: BatchSummary) -> None:
     click.echo(f"report: {summary.report.html}")
     click.echo(f"        {summary.report.csv}")
     click.echo(f"        {summary.report.jsonl}")
-    click.echo("Visual identification is probable cause, not proof.")
+    click.echo(_("Visual identification is probable cause, not proof."))

@@ -29,6 +29,7 @@ from idtool.cli.common import (
 from idtool.config import Settings
 from idtool.i18n import get_language
 from idtool.i18n import gettext as _
+from idtool.i18n.vocabulary import match_kind_text
 
 
 def open_cites_db(settings: Settings) -> sqlite_utils.Database:
@@ -231,7 +232,7 @@ def _print_guidance(result: Guidance | CombinedGuidance) -> None:
             ),
         )
         table.add_row(_("default"), result.default_label)
-    table.add_row(_("match"), g.match_note or g.match_kind)
+    table.add_row(_("match"), g.match_note or match_kind_text(g.match_kind))
     table.add_row(_("population"), g.cites.population or "")
     if g.cites.options and not g.cites.population_resolved:
         table.add_row(

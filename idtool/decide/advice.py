@@ -7,6 +7,7 @@ import dataclasses
 from idtool.cites.guidance import TradeDeclaration, guidance_for_identification
 from idtool.cites.listing_index import ListingIndex
 from idtool.forensics.triage import checks_for_material
+from idtool.i18n import get_language
 from idtool.types import Identification
 
 
@@ -21,7 +22,8 @@ def with_advice(
     if identification.error is not None:
         return identification
     extra = dict(identification.extra)
-    extra["guidance"] = guidance_for_identification(identification, declaration, listings).to_dict()
+    guidance = guidance_for_identification(identification, declaration, listings).to_dict()
+    extra["guidance"] = {**guidance, "lang": get_language()}  # the language of its texts
     labels = (
         [identification.label]
         if identification.label

@@ -29,6 +29,18 @@ DECISIONS: dict[str, str] = {
     "error": N_("error"),
 }
 
+MATCH_KINDS: dict[str, str] = {
+    "exact": N_("exact name"),
+    "scientific": N_("scientific name"),
+    "synonym": N_("synonym"),
+    "common_name": N_("common name"),
+    "fuzzy": N_("close spelling"),
+    "species": N_("through the species"),
+    "higher_taxon": N_("through a higher taxon"),
+    "members": N_("through listed members"),
+    "none": N_("no match"),
+}
+
 QUALITY_VERDICTS: dict[str, str] = {
     "pass": N_("good"),
     "warn": N_("check"),
@@ -56,3 +68,8 @@ def decision_text(decision: str | None) -> str:
 def quality_text(verdict: str | None) -> str:
     """A photo-quality verdict code as a word (``pass`` -> ``good``)."""
     return _word(QUALITY_VERDICTS, verdict)
+
+
+def match_kind_text(kind: str | None) -> str:
+    """How a name was matched (``match_kind``) as words: ``synonym`` -> ``synonyme``."""
+    return _word(MATCH_KINDS, kind)

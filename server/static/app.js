@@ -7,7 +7,9 @@
 const API = "/api/v1";
 const TOKEN_KEY = "idtool.token";
 const RECENT_KEY = "idtool.recent";
-const VOCAB_KEY = "idtool.vocabularies";
+const VOCAB_KEY = "idtool.vocabularies"; // + "." + language
+const LANG_KEY = "idtool.lang";
+const LANGS = ["en", "fr", "es"];
 const RETRY_MS = 15000;
 const $ = (id) => document.getElementById(id);
 
@@ -15,6 +17,66 @@ let current = null; // {record, blob} shown in the result card
 let flushing = false;
 let flushAgain = false; // a flush was asked for while one was running
 const inflight = new Set(); // idempotency keys being sent right now (never sent twice at once)
+
+/* ---------- language ----------
+ * The page's strings are English in this file and in index.html (data-i18n); their French
+ * and Spanish translations come from the server's gettext catalogs (GET /i18n/<lang>.json),
+ * kept in localStorage for offline starts. Babel extracts every gettext call below. API
+ * calls send Accept-Language so guidance and checks come back in the same language. */
+let MESSAGES = {};
+function _(msg, vars) {
+  let s = MESSAGES[msg] || msg;
+  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  return s;
+}
+function lang() {
+  const saved = localStorage.getItem(LANG_KEY);
+  if (LANGS.includes(saved)) return saved;
+  for (const tag of navigator.languages || [navigator.language || "en"]) {
+    const code = String(tag).slice(0, 2).toLowerCase();
+    if (LANGS.includes(code)) return code;
+  }
+  return "en";
+}
+const originals = new Map(); // element -> its English text and attributes
+function applyStatic() {
+  document.documentElement.lang = lang();
+  $("lang").value = lang();
+  for (const node of document.querySelectorAll("[data-i18n], [data-i18n-attr]")) {
+    if (!originals.has(node)) {
+      const attrs = {};
+      for (const a of (node.dataset.i18nAttr || "").split(/\s+/).filter(Boolean)) attrs[a] = node.getAttribute(a);
+      const text = node.hasAttribute("data-i18n") ? node.textContent.replace(/\s+/g, " ").trim() : null;
+      originals.set(node, { text, attrs });
+    }
+    const o = originals.get(node);
+    if (o.text) node.textContent = _(o.text);
+    for (const [a, v] of Object.entries(o.attrs)) if (v) node.setAttribute(a, _(v));
+  }
+}
+async function loadLanguage(code) {
+  const key = "idtool.i18n." + code;
+  const cached = code === "en" ? null : localStorage.getItem(key);
+  MESSAGES = cached ? JSON.parse(cached).messages : {};
+  applyStatic();
+  if (code === "en") return;
+  try {
+    const r = await fetch(`/i18n/${code}.json`);
+    if (!r.ok) return;
+    const body = await r.json();
+    localStorage.setItem(key, JSON.stringify(body));
+    if (lang() === code) { MESSAGES = body.messages; applyStatic(); }
+  } catch (e) { /* offline: the cached copy, or English */ }
+}
+async function chooseLanguage(code) {
+  localStorage.setItem(LANG_KEY, code);
+  await loadLanguage(code);
+  setNet();
+  showQueue();
+  renderRecent();
+  if (token()) loadVocabularies();
+  if (current) render(current.record, current.blob);
+}
 
 /* ---------- small helpers ---------- */
 function token() { return localStorage.getItem(TOKEN_KEY); }
@@ -37,10 +99,19 @@ function el(tag, attrs, ...children) {
 }
 function pct(x) { return Math.round((x || 0) * 100) + "%"; }
 function words(conf) {
-  if (conf >= 0.9) return "very likely";
-  if (conf >= 0.7) return "likely";
-  if (conf >= 0.4) return "possible";
-  return "unlikely";
+  if (conf >= 0.9) return _("very likely");
+  if (conf >= 0.7) return _("likely");
+  if (conf >= 0.4) return _("possible");
+  return _("unlikely");
+}
+// ranks and quality verdicts travel as English codes; these are their words
+function rankName(rank) {
+  const names = { species: _("species"), subspecies: _("subspecies"), genus: _("genus"), family: _("family"),
+    order: _("order"), class: _("class"), material: _("material") };
+  return names[rank] || rank || "";
+}
+function qualityName(verdict) {
+  return { pass: _("good"), warn: _("check") }[verdict] || verdict;
 }
 function pretty(label) {
   if (!label) return "";
@@ -73,10 +144,15 @@ async function showQueue() {
   const items = await queueAll();
   const q = $("queue");
   q.hidden = items.length === 0;
-  const when = navigator.onLine ? "shortly" : "as soon as the network is back";
-  q.textContent = items.length === 1
-    ? `1 photo is waiting to be sent. It will go ${when}.`
-    : `${items.length} photos are waiting to be sent. They will go ${when}.`;
+  if (items.length === 1) {
+    q.textContent = navigator.onLine
+      ? _("1 photo is waiting to be sent. It will go shortly.")
+      : _("1 photo is waiting to be sent. It will go as soon as the network is back.");
+  } else {
+    q.textContent = navigator.onLine
+      ? _("{n} photos are waiting to be sent. They will go shortly.", { n: items.length })
+      : _("{n} photos are waiting to be sent. They will go as soon as the network is back.", { n: items.length });
+  }
 }
 
 /* ---------- network ---------- */
@@ -98,12 +174,12 @@ function registerServiceWorker() {
 
 function setNet() {
   const n = $("net");
-  n.textContent = navigator.onLine ? "online" : "offline";
+  n.textContent = navigator.onLine ? _("online") : _("offline");
   n.classList.toggle("offline", !navigator.onLine);
 }
 
 function api(path, options = {}) {
-  const headers = Object.assign({ Authorization: "Bearer " + token() }, options.headers || {});
+  const headers = Object.assign({ Authorization: "Bearer " + token(), "Accept-Language": lang() }, options.headers || {});
   return fetch(API + path, Object.assign({}, options, { headers }));
 }
 
@@ -118,6 +194,7 @@ function send(item, onProgress) {
     xhr.open("POST", API + "/identifications");
     xhr.setRequestHeader("Authorization", "Bearer " + token());
     xhr.setRequestHeader("Idempotency-Key", item.key);
+    xhr.setRequestHeader("Accept-Language", lang());
     xhr.timeout = 120000;
     if (onProgress) xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
     xhr.onload = () => {
@@ -174,19 +251,19 @@ async function flushOnce() {
     if (out.status === 201) {
       remember(out.body);
       render(out.body, item.blob);
-      $("upload-status").textContent = "A queued photo was sent.";
+      $("upload-status").textContent = _("A queued photo was sent.");
     } else if (out.status === 401) {
       await queuePut(item); // keep it: the token is the problem, not the photo
-      askToken("Your token was refused. Enter a valid token; queued photos are kept.");
+      askToken(_("Your token was refused. Enter a valid token; queued photos are kept."));
       break;
     } else {
-      $("upload-status").textContent = "A queued photo was refused: " + errorText(out.body);
+      $("upload-status").textContent = _("A queued photo was refused: {error}", { error: errorText(out.body) });
     }
   }
 }
 
 function errorText(body) {
-  return body && body.error ? `${body.error.message} (${body.error.code})` : "unexpected server answer";
+  return body && body.error ? `${body.error.message} (${body.error.code})` : _("unexpected server answer");
 }
 
 /* ---------- token ---------- */
@@ -205,10 +282,10 @@ async function saveToken(ev) {
   localStorage.setItem(TOKEN_KEY, value);
   if (navigator.onLine) {
     try {
-      const r = await api("/vocabularies");
+      const r = await api(vocabularyPath());
       if (r.status === 401) {
         localStorage.removeItem(TOKEN_KEY);
-        askToken("This token is not valid (unknown or revoked).");
+        askToken(_("This token is not valid (unknown or revoked)."));
         return;
       }
       if (r.ok) fillVocabularies(await r.json(), true);
@@ -219,9 +296,12 @@ async function saveToken(ev) {
 }
 
 /* ---------- pickers ---------- */
+// One URL per language, so the service worker keeps each language's list for offline starts.
+function vocabularyPath() { return "/vocabularies?lang=" + lang(); }
 function fillVocabularies(vocab, save) {
   if (!vocab) return;
-  if (save) localStorage.setItem(VOCAB_KEY, JSON.stringify(vocab));
+  if (save) localStorage.setItem(VOCAB_KEY + "." + (vocab.lang || lang()), JSON.stringify(vocab));
+  if (vocab.lang && vocab.lang !== lang()) return; // an answer for a language since left
   const list = $("countries");
   list.replaceChildren(...vocab.countries.map((c) => el("option", { value: c.code }, c.name)));
   for (const [id, items] of [["purpose", vocab.purposes], ["source", vocab.sources]]) {
@@ -232,13 +312,13 @@ function fillVocabularies(vocab, save) {
 }
 
 async function loadVocabularies() {
-  const cached = localStorage.getItem(VOCAB_KEY);
+  const cached = localStorage.getItem(VOCAB_KEY + "." + lang());
   if (cached) fillVocabularies(JSON.parse(cached), false);
   // Asked even offline: the service worker answers with the last list it saw.
   try {
-    const r = await api("/vocabularies");
+    const r = await api(vocabularyPath());
     if (r.ok) fillVocabularies(await r.json(), true);
-    else if (r.status === 401) askToken("Your token was refused. Enter a valid token.");
+    else if (r.status === 401) askToken(_("Your token was refused. Enter a valid token."));
   } catch (e) { /* keep cached */ }
 }
 
@@ -277,15 +357,15 @@ async function onSubmit(ev) {
   try {
     await queuePut(item); // first on the phone, then on the wire
     $("submit").disabled = true;
-    $("upload-status").textContent = "Sending…";
+    $("upload-status").textContent = _("Sending…");
     out = await deliver(item, true);
   } finally {
     inflight.delete(item.key);
   }
   if (out.queued) {
     $("upload-status").textContent = out.status === 0
-      ? "No network: the photo is saved on this phone and will be sent automatically."
-      : "The server is busy: the photo is saved and will be sent again shortly.";
+      ? _("No network: the photo is saved on this phone and will be sent automatically.")
+      : _("The server is busy: the photo is saved and will be sent again shortly.");
   } else if (out.status === 201) {
     $("upload-status").textContent = "";
     remember(out.body);
@@ -293,9 +373,9 @@ async function onSubmit(ev) {
     resetForm();
   } else if (out.status === 401) {
     await queuePut(item);
-    askToken("Your token was refused. Enter a valid token; the photo is kept.");
+    askToken(_("Your token was refused. Enter a valid token; the photo is kept."));
   } else {
-    $("upload-status").textContent = "Refused: " + errorText(out.body);
+    $("upload-status").textContent = _("Refused: {error}", { error: errorText(out.body) });
   }
   $("submit").disabled = !$("image").files[0];
   showQueue();
@@ -320,24 +400,26 @@ async function thumb(url, alt) {
 }
 
 function verdict(ident) {
-  if (ident.error) return el("div", { class: "verdict error" }, el("span", { class: "big" }, "Could not analyse the photo"), ident.error.message);
+  if (ident.error) return el("div", { class: "verdict error" }, el("span", { class: "big" }, _("Could not analyse the photo")), ident.error.message);
   const conf = ident.confidence || 0;
   if (ident.decision === "identified") {
     const common = (ident.candidates.find((c) => c.label === ident.label) || {}).common_name;
     return el("div", { class: "verdict identified" },
       el("span", { class: "big" }, common || pretty(ident.label)),
       el("span", { class: ident.label.startsWith("material_") ? "" : "sci" }, pretty(ident.label)),
-      ` (${ident.rank}) – ${words(conf)}, ${pct(conf)} confidence`);
+      " " + _("({rank}) – {words}, {percent} confidence", { rank: rankName(ident.rank), words: words(conf), percent: pct(conf) }));
   }
   if (ident.decision === "uncertain") {
+    const or = _(", or ");
     return el("div", { class: "verdict uncertain" },
-      el("span", { class: "big" }, "Uncertain"),
-      "Could be " + ident.candidates.slice(0, 3).map((c) => `${c.common_name || pretty(c.label)} (${pct(c.score)})`).join(", or ") +
-      ". Treat as the strictest candidate until checked.");
+      el("span", { class: "big" }, _("Uncertain")),
+      _("Could be {candidates}. Treat as the strictest candidate until checked.", {
+        candidates: ident.candidates.slice(0, 3).map((c) => `${c.common_name || pretty(c.label)} (${pct(c.score)})`).join(or),
+      }));
   }
   return el("div", { class: "verdict not_in_reference" },
-    el("span", { class: "big" }, "Not in the reference set"),
-    "The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist.");
+    el("span", { class: "big" }, _("Not in the reference set")),
+    _("The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist."));
 }
 
 function listBlock(title, items, cls) {
@@ -358,44 +440,44 @@ async function render(record, blob) {
     const li = el("li", {},
       el("div", { class: "noimg" }),
       el("div", {}, el("div", {}, c.common_name || pretty(c.label)),
-        el("div", { class: "meta" }, pretty(c.label) + (c.rank ? ` · ${c.rank}` : "")),
+        el("div", { class: "meta" }, pretty(c.label) + (c.rank ? ` · ${rankName(c.rank)}` : "")),
         el("div", { class: "bar-score" }, el("div", { style: `width:${pct(c.score)}` }))),
       el("span", { class: "score" }, pct(c.score)));
     cands.append(li);
-    thumb(ref.thumbnail_url, "reference photo of " + c.label).then((img) => li.firstChild.replaceWith(img));
+    thumb(ref.thumbnail_url, _("reference photo of {label}", { label: c.label })).then((img) => li.firstChild.replaceWith(img));
   }
   const quality = ident.quality || {};
   const exif = (record.evidence && record.evidence.exif) || {};
   const recorded = [];
-  if (exif.datetime_original) recorded.push("taken " + exif.datetime_original.replace("T", " "));
-  if (exif.make || exif.model) recorded.push("camera " + [exif.make, exif.model].filter(Boolean).join(" "));
+  if (exif.datetime_original) recorded.push(_("taken {when}", { when: exif.datetime_original.replace("T", " ") }));
+  if (exif.make || exif.model) recorded.push(_("camera {camera}", { camera: [exif.make, exif.model].filter(Boolean).join(" ") }));
   if (exif.gps_latitude != null) recorded.push(`GPS ${exif.gps_latitude}, ${exif.gps_longitude}`);
   const schreger = record.forensics && record.forensics.schreger;
   const parts = [
     verdict(ident),
     quality.verdict && quality.verdict !== "pass" && quality.advice && quality.advice.length
-      ? listBlock("Photo quality: " + quality.verdict, quality.advice, "warnbox") : null,
-    el("h3", {}, "Candidates"), cands,
+      ? listBlock(_("Photo quality: {verdict}", { verdict: qualityName(quality.verdict) }), quality.advice, "warnbox") : null,
+    el("h3", {}, _("Candidates")), cands,
     el("h3", {}, "CITES"),
-    el("p", {}, appendix ? el("span", { class: "appendix " + appendix }, appendix === "prohibited" ? "Prohibited" : "Appendix " + appendix) : "No CITES appendix found",
-      " ", g.matched_name ? `for ${g.matched_name}` : "", g.cites && g.cites.population ? ` (${g.cites.population})` : ""),
-    g.cites && g.cites.annotation ? el("details", { class: "meta" }, el("summary", {}, "Listing annotation"), g.cites.annotation) : null,
-    listBlock("Prohibited", g.prohibitions, "dangerbox"),
-    listBlock("Permits needed", g.permits),
-    listBlock("Check", g.officer_checks),
-    listBlock("Next steps", g.next_steps),
-    listBlock("Warnings", g.warnings, "warnbox"),
+    el("p", {}, appendix ? el("span", { class: "appendix " + appendix }, appendix === "prohibited" ? _("Prohibited") : _("Appendix {appendix}", { appendix })) : _("No CITES appendix found"),
+      " ", g.matched_name ? _("for {name}", { name: g.matched_name }) : "", g.cites && g.cites.population ? ` (${g.cites.population})` : ""),
+    g.cites && g.cites.annotation ? el("details", { class: "meta" }, el("summary", {}, _("Listing annotation")), g.cites.annotation) : null,
+    listBlock(_("Prohibited"), g.prohibitions, "dangerbox"),
+    listBlock(_("Permits needed"), g.permits),
+    listBlock(_("Check"), g.officer_checks),
+    listBlock(_("Next steps"), g.next_steps),
+    listBlock(_("Warnings"), g.warnings, "warnbox"),
     schreger && schreger.applicable
-      ? el("button", { type: "button", id: "open-schreger" }, "Measure Schreger angles (ivory)") : null,
-    record.schreger ? el("p", {}, el("strong", {}, "Schreger: "), `${record.schreger.classification} – ${record.schreger.reason}`) : null,
-    el("h3", {}, "Evidence"),
+      ? el("button", { type: "button", id: "open-schreger" }, _("Measure Schreger angles (ivory)")) : null,
+    record.schreger ? el("p", {}, el("strong", {}, _("Schreger:") + " "), `${record.schreger.classification} – ${record.schreger.reason}`) : null,
+    el("h3", {}, _("Evidence")),
     el("p", { class: "meta" },
-      `Record ${record.id} · ${record.created_at} · officer ${record.officer}` +
-      (record.case_ref ? ` · case ${record.case_ref}` : "")),
-    el("p", { class: "meta" }, `Photo stored unchanged, SHA-256 ${record.evidence.sha256} (${record.evidence.bytes} bytes).`),
-    el("p", { class: "meta" }, recorded.length ? "The photo recorded: " + recorded.join("; ") + "." : "The photo carried no time, camera or GPS data."),
-    el("p", { class: "meta" }, `Model ${record.versions.model_version} · reference ${record.versions.reference_version} · listings ${record.versions.listing_set}`),
-    el("p", { class: "disclaimer" }, g.disclaimer || "Visual identification is probable cause, not proof."),
+      _("Record {id} · {when} · officer {officer}", { id: record.id, when: record.created_at, officer: record.officer }) +
+      (record.case_ref ? " · " + _("case {ref}", { ref: record.case_ref }) : "")),
+    el("p", { class: "meta" }, _("Photo stored unchanged, SHA-256 {sha256} ({bytes} bytes).", { sha256: record.evidence.sha256, bytes: record.evidence.bytes })),
+    el("p", { class: "meta" }, recorded.length ? _("The photo recorded: {what}.", { what: recorded.join("; ") }) : _("The photo carried no time, camera or GPS data.")),
+    el("p", { class: "meta" }, _("Model {model} · reference {reference} · listings {listings}", { model: record.versions.model_version, reference: record.versions.reference_version, listings: record.versions.listing_set })),
+    el("p", { class: "disclaimer" }, g.disclaimer || _("Visual identification is probable cause, not proof.")),
   ];
   card.replaceChildren(...parts.flat().filter((p) => p !== null && p !== undefined && p !== false));
   card.hidden = false;
@@ -422,7 +504,7 @@ function renderRecent() {
       if (res.ok) render(await res.json(), null);
     };
     return li;
-  }) : [el("li", { class: "hint" }, "Nothing yet.")]));
+  }) : [el("li", { class: "hint" }, _("Nothing yet."))]));
 }
 
 /* ---------- Schreger tap-to-mark ---------- */
@@ -435,7 +517,7 @@ function openSchreger() {
   const img = new Image();
   img.onload = () => { marks.image = img; drawMarks(); };
   if (current.blob) img.src = URL.createObjectURL(current.blob);
-  else $("schreger-count").textContent = "Open the photo on the phone that took it to measure.";
+  else $("schreger-count").textContent = _("Open the photo on the phone that took it to measure.");
   section.scrollIntoView({ behavior: "smooth" });
 }
 function drawMarks() {
@@ -458,8 +540,8 @@ function drawMarks() {
     ctx.beginPath(); ctx.arc(p[0], p[1], r, 0, 2 * Math.PI); ctx.fill();
   });
   const angles = Math.floor(marks.points.length / 3);
-  const next = ["vertex", "point on the first line", "point on the second line"][marks.points.length % 3];
-  $("schreger-count").textContent = `${angles} angle(s) marked. Next tap: ${next}.`;
+  const next = [_("vertex"), _("point on the first line"), _("point on the second line")][marks.points.length % 3];
+  $("schreger-count").textContent = _("{n} angle(s) marked. Next tap: {next}.", { n: angles, next });
   $("schreger-send").disabled = angles < 1;
 }
 function tapSchreger(ev) {
@@ -482,13 +564,15 @@ async function sendSchreger() {
   const s = body.schreger;
   $("schreger-result").replaceChildren(
     el("p", {}, el("strong", {}, s.classification), ` – ${s.reason}`),
-    el("p", { class: "meta" }, `${s.n} angles, mean ${s.mean_deg}°, range ${s.min_deg}–${s.max_deg}°. ${s.rule}`),
+    el("p", { class: "meta" }, _("{n} angles, mean {mean}°, range {min}–{max}°.", { n: s.n, mean: s.mean_deg, min: s.min_deg, max: s.max_deg }) + " " + s.rule),
     el("p", { class: "disclaimer" }, s.disclaimer));
   current.record = body;
 }
 
 /* ---------- start ---------- */
 document.addEventListener("DOMContentLoaded", () => {
+  loadLanguage(lang());
+  $("lang").addEventListener("change", (ev) => chooseLanguage(ev.target.value));
   setNet();
   window.addEventListener("online", () => { setNet(); showQueue(); flushQueue(); });
   window.addEventListener("offline", () => { setNet(); showQueue(); });

@@ -8,6 +8,7 @@ whose ``{placeholders}`` differ from the English.
 from __future__ import annotations
 
 import re
+import tokenize
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -15,7 +16,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from idtool.config import PROJECT_ROOT
-from idtool.i18n.catalogs import po_path
+from idtool.i18n.catalogs import page_messages, po_path
+from idtool.i18n.extract import marked_html_texts
 
 TRANSLATED = ("fr", "es")
 PLACEHOLDER = re.compile(r"\{(\w*)[^}]*\}")
@@ -86,3 +88,30 @@ def test_translations_keep_the_placeholders(lang: str) -> None:
         if sorted(PLACEHOLDER.findall(message.id)) != sorted(PLACEHOLDER.findall(message.string)):
             wrong.append(f"{message.id!r} -> {message.string!r}")
     assert not wrong, "placeholders differ:\n" + "\n".join(wrong)
+
+
+def test_page_catalog_holds_only_the_page_strings() -> None:
+    messages = page_messages("fr")
+    html = (PROJECT_ROOT / "server" / "static" / "index.html").read_text(encoding="utf-8")
+    marked = {text for _, text in marked_html_texts(html)}
+    assert marked, "index.html has no data-i18n texts"
+    assert marked <= set(messages)
+    assert "permits" not in messages  # CLI/guidance strings are not sent to the page
+    assert page_messages("en") == {}
+
+
+def test_no_translation_call_hides_inside_an_f_string() -> None:
+    """Babel cannot see ``_("...")`` inside an f-string: such texts would never be translated."""
+    hidden = []
+    for path in [
+        *(PROJECT_ROOT / "idtool").rglob("*.py"),
+        *(PROJECT_ROOT / "server").rglob("*.py"),
+    ]:
+        with path.open("rb") as handle:
+            for token in tokenize.tokenize(handle.readline):
+                if token.type != tokenize.STRING:
+                    continue
+                prefix = token.string[: token.string.find(token.string[-1])].lower()
+                if "f" in prefix and re.search(r"\b(_|gettext|ngettext)\(\s*['\"]", token.string):
+                    hidden.append(f"{path.relative_to(PROJECT_ROOT)}:{token.start[0]}")
+    assert not hidden, "move these _() calls out of the f-strings:\n" + "\n".join(hidden)
