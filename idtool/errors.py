@@ -52,6 +52,14 @@ class ImageTooLarge(IdtoolError):
     http_status = 413
 
 
+class FieldTooLarge(IdtoolError):
+    """A text field of a form (case reference, notes, a trade field...) is too long,
+    or the form has too many parts. Not the photo: that is :class:`ImageTooLarge`."""
+
+    code = "field_too_large"
+    http_status = 413
+
+
 class UnsupportedMediaType(IdtoolError):
     """The bytes are not an image format idtool can read."""
 

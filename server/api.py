@@ -7,7 +7,6 @@ Bodies follow :meth:`idtool.evidence.store.EvidenceRecord.to_dict` plus ``links`
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
@@ -29,6 +28,7 @@ from idtool.model.preprocess import decode_image
 from idtool.types import Identification
 from server.auth import require_officer
 from server.state import ServerState, current_state
+from server.uploads import incoming_file
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +119,8 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
     officer: str = g.officer
     state.limiter.check(officer)
     key = check_text("idempotency_key", request.headers.get("Idempotency-Key"))
-    upload = _image_upload()
-    data = upload.read()
-    sha256 = hashlib.sha256(data).hexdigest()
+    incoming = incoming_file(_image_upload())
+    sha256 = incoming.sha256
     if key:
         existing = state.store.find_by_idempotency(officer, key)
         if existing is not None:
@@ -134,15 +133,17 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
     declaration = declaration_from_form(request.form)
     case_ref = check_text("case_ref", request.form.get("case_ref"))
     notes = check_text("notes", request.form.get("notes"))
-    filename = check_text("filename", secure_filename(upload.filename or "")) or "upload"
+    filename = check_text("filename", secure_filename(request.files["image"].filename or ""))
+    filename = filename or "upload"
     settings = state.settings
+    data = incoming.read_all()
     decoded = decode_image(
         data, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels
     )
     model = state.model
     identification = with_advice(model.identify(decoded, filename), declaration, model.listings)
     guidance = identification.extra["guidance"]
-    state.store.store_original(data)
+    state.store.adopt_original(incoming.hand_over(), sha256, officer)
     record = EvidenceRecord(
         id=state.store.new_record_id(),
         created_at=now_iso(),

@@ -15,12 +15,13 @@ from pathlib import Path
 from flask import Flask, Response, jsonify, send_from_directory
 
 from idtool.config import Settings, load_settings
-from idtool.evidence.store import EvidenceStore
+from idtool.evidence.store import INCOMING, EvidenceStore
 from server.errors import register_error_handlers
 from server.state import ServerState, current_state, load_model_state
+from server.uploads import MAX_FIELD_BYTES, MAX_FORM_PARTS, UploadRequest
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-FORM_OVERHEAD_BYTES = 64 * 1024  # room for the trade fields next to the photo
+FORM_OVERHEAD_BYTES = 64 * 1024  # room for the text fields and part headers next to the photo
 SHELL_FILES = ("index.html", "app.js", "style.css")  # what sw.js precaches
 SW_VERSION_MARKER = "__SHELL_VERSION__"
 
@@ -65,9 +66,16 @@ def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Fla
     _configure_logging()
     settings = settings or load_settings()
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app.request_class = UploadRequest
     app.config.from_mapping(
+        # The whole body: the photo plus the text fields. The photo part streams to
+        # disk and is cut at max_image_bytes; each text part has MAX_FIELD_BYTES.
         MAX_CONTENT_LENGTH=settings.max_image_bytes + FORM_OVERHEAD_BYTES,
-        MAX_FORM_MEMORY_SIZE=FORM_OVERHEAD_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_FIELD_BYTES,
+        MAX_FORM_PARTS=MAX_FORM_PARTS,
+        IDTOOL_MAX_IMAGE_BYTES=settings.max_image_bytes,
+        IDTOOL_MAX_FIELD_BYTES=MAX_FIELD_BYTES,
+        IDTOOL_INCOMING_DIR=str(settings.evidence_path / INCOMING),
         IDTOOL_CATALOG=str(settings.catalog_path),
         IDTOOL_EVIDENCE_DIR=str(settings.evidence_path),
         IDTOOL_SERVER_WORKERS=settings.server_workers,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -59,7 +59,13 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
     message = exc.description or exc.name
     if status == 413:
-        message = "the request body is too large for this server (see max_image_bytes)"
+        limit = current_app.config.get("IDTOOL_MAX_IMAGE_BYTES")
+        message = (
+            f"the request is larger than this server accepts: a photo of at most {limit:,} "
+            "bytes (max_image_bytes) plus its form fields"
+            if isinstance(limit, int)
+            else "the request body is too large for this server (see max_image_bytes)"
+        )
     code = HTTP_CODES.get(status, "http_error" if status < 500 else "internal_error")
     return error_response(code, message, status)
 

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from phone_photos import PhonePhotos, make_phone_photos
 
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.config import PROJECT_ROOT, SHIPPED_MODELS_DIR, SHIPPED_REFERENCE_DIR, load_settings
@@ -77,3 +78,9 @@ def small_reference(target: Path, per_class: int = 3) -> Path:
             shutil.copy(photo, target / class_dir.name / photo.name)
     shutil.copy(SHIPPED_REFERENCE_DIR / "SOURCES.csv", target / "SOURCES.csv")
     return target
+
+
+@pytest.fixture(scope="session")
+def phone_photos() -> PhonePhotos:
+    """12 MP phone photos (JPEG in orientations 1/3/6/8, PNG, HEIC where encodable)."""
+    return make_phone_photos(shipped_photo("material_ivory_or_bone"))

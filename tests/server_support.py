@@ -7,12 +7,15 @@ its own evidence directory through :func:`settings_for`.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import struct
 import threading
 import zlib
 from pathlib import Path
+
+from phone_photos import phone_jpeg_of
 
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.config import PROJECT_ROOT, Settings, load_settings
@@ -33,6 +36,16 @@ def ivory_photo() -> Path:
 
 def coral_photo() -> Path:
     return sorted((REFERENCE / "Scleractinia").glob("*.jpg"))[1]
+
+
+def phone_ivory(orientation: int = 6) -> bytes:
+    """A 12 MP, 3-4 MB phone JPEG of the ivory reference photo (EXIF ``orientation``)."""
+    return phone_jpeg_of(ivory_photo(), orientation)
+
+
+def phone_coral() -> bytes:
+    """A 12 MP phone JPEG of a coral reference photo."""
+    return phone_jpeg_of(coral_photo(), 1)
 
 
 def shared_home(root: Path) -> Path:
@@ -160,6 +173,27 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def multipart(fields: dict[str, str], files: dict[str, tuple[bytes, str]]) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body and its Content-Type, built in memory.
+
+    (Werkzeug's test client spools bodies over 500 KB to a temporary file it never
+    closes, which the strict warning filter reports; real-size photos need this.)
+    """
+    boundary = "idtool-" + hashlib.sha256(repr(sorted(fields)).encode()).hexdigest()[:24]
+    out = io.BytesIO()
+    for name, value in fields.items():
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode())
+        out.write(value.encode("utf-8") + b"\r\n")
+    for name, (data, filename) in files.items():
+        out.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        )
+        out.write(data + b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
+
+
 def upload(
     client: FlaskClient,
     headers: dict[str, str],
@@ -167,9 +201,9 @@ def upload(
     filename: str = "photo.jpg",
     **fields: str,
 ):  # type: ignore[no-untyped-def]
-    """POST one photo to /api/v1/identifications."""
-    form: dict[str, object] = dict(fields)
-    form["image"] = (io.BytesIO(ivory_photo().read_bytes() if data is None else data), filename)
+    """POST one photo (default: a 12 MP phone JPEG of ivory) to /api/v1/identifications."""
+    photo = phone_ivory() if data is None else data
+    body, content_type = multipart(dict(fields), {"image": (photo, filename)})
     return client.post(
-        "/api/v1/identifications", headers=headers, data=form, content_type="multipart/form-data"
+        "/api/v1/identifications", headers=headers, data=body, content_type=content_type
     )

@@ -18,6 +18,7 @@ from idtool.cites.codes import (
 )
 from idtool.cites.countries import normalise_country
 from idtool.cites.eu import EuStatus
+from idtool.cites.names import NameMatch
 from idtool.cites.permits import TradeFacts
 from idtool.cites.store import ListingSetInfo
 from idtool.i18n import N_
@@ -147,6 +148,9 @@ class Guidance:
 
     ``status``: ``listed``, ``partial`` (higher taxon with some members listed),
     ``not_listed``, ``not_found``, ``not_wildlife`` or ``no_guidance``.
+    ``match_kind`` says how the typed name was read (``scientific``, ``synonym``,
+    ``common_name``, ``fuzzy`` or ``none``); ``listing_match`` how the listing was found
+    (``exact``, ``synonym``, ``species``, ``higher_taxon``, ``members`` or ``none``).
     """
 
     taxon: str
@@ -168,6 +172,9 @@ class Guidance:
     warnings: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
     disclaimer: str = field(default_factory=disclaimer_text)
+    listing_match: str = "none"
+    name_match: NameMatch | None = None
+    common_names: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def strictness(self) -> int:
@@ -189,6 +196,10 @@ class Guidance:
             "matched_rank": self.matched_rank,
             "match_kind": self.match_kind,
             "match_note": self.match_note,
+            "listing_match": self.listing_match,
+            "name_match": self.name_match.to_dict() if self.name_match else None,
+            "name_note": self.name_match.note if self.name_match else "",
+            "common_names": self.common_names,
             "cites": self.cites.to_dict(),
             "eu": self.eu.to_dict() if self.eu else None,
             "permits": list(self.permits),

@@ -165,6 +165,8 @@ def _row_species_index(row: dict[str, str]) -> dict[str, Any]:
         "hash_annotation": row.get("#Annotation") or "",
         "synonyms": row.get("SynonymsWithAuthors") or "",
         "common_names": row.get("EnglishNames") or "",
+        "common_names_fr": row.get("FrenchNames") or "",
+        "common_names_es": row.get("SpanishNames") or "",
         "distribution_iso": _get(row, "All_DistributionISOCodes"),
         "cites_accepted": {"true": 1, "false": 0}.get(accepted),
     }
@@ -198,8 +200,12 @@ def _row_species_listings(row: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _row_idtool_listings(row: dict[str, str]) -> dict[str, Any]:
+def idtool_listing_row(row: dict[str, str]) -> dict[str, Any]:
+    """One row of idtool's own listings layout as a ``cites_taxa`` row (literal ``\\n``
+    in annotations become newlines; ``full_annotation`` defaults to ``annotation``)."""
     name = _get(row, "full_name")
+    annotation = (row.get("annotation") or "").replace("\\n", "\n")
+    full = (row.get("full_annotation") or "").replace("\\n", "\n")
     return {
         "taxon_id": _get(row, "taxon_id"),
         "full_name": name,
@@ -213,10 +219,10 @@ def _row_idtool_listings(row: dict[str, str]) -> dict[str, Any]:
         "listing": _get(row, "listing"),
         "party": _get(row, "party").upper(),
         "listed_under": _get(row, "listed_under") or name,
-        "annotation": (row.get("annotation") or "").replace("\\n", "\n"),
-        "full_annotation": (row.get("annotation") or "").replace("\\n", "\n"),
+        "annotation": annotation,
+        "full_annotation": full or annotation,
         "hash_symbol": _get(row, "hash_symbol"),
-        "hash_annotation": row.get("hash_annotation") or "",
+        "hash_annotation": (row.get("hash_annotation") or "").replace("\\n", "\n"),
         "synonyms": row.get("synonyms") or "",
         "common_names": row.get("common_names") or "",
         "distribution_iso": _get(row, "distribution_iso"),
@@ -272,7 +278,7 @@ def _row_eu(row: dict[str, str]) -> dict[str, Any]:
 _CONVERTERS: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "species_index": _row_species_index,
     "species_listings": _row_species_listings,
-    "idtool_listings": _row_idtool_listings,
+    "idtool_listings": idtool_listing_row,
     "sapi_quotas": _row_quotas,
     "sapi_reservations": _row_reservations,
     "eu_annex": _row_eu,

@@ -12,12 +12,12 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from idtool.cites.annotations import PopulationSplit, parse_listing, parse_population_split
+from idtool.cites.bundled import load_bundled_rows
 from idtool.cites.eu import EuAnnexEntry, EuAnnexIndex
 from idtool.cites.store import (
     KIND_EU,
@@ -29,11 +29,9 @@ from idtool.cites.store import (
     migrate,
     rows_of_sets,
 )
+from idtool.i18n import N_
 from idtool.i18n import gettext as _
 from idtool.i18n.vocabulary import rank_name
-
-BUNDLED_PATH = Path(__file__).resolve().parent.parent / "data" / "cites_bundled_listings.csv"
-BUNDLED_SNAPSHOT_DATE = "2023-11-25"
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,12 @@ COP_MEETINGS = (
     CopMeeting("CoP20", "Samarkand", "2025-12-05"),
 )
 LATEST_COP = COP_MEETINGS[-1]
+
+# English, marked for translation; translated where used.
+INHERITED = N_("{query} is not listed by name; it is covered by the listing of {taxon} ({rank})")
+INHERITED_BUNDLED = N_(
+    "{query} has no row of its own in the shipped table; the listing of {taxon} ({rank}) covers it"
+)
 
 _SYNONYM = re.compile(r"\b([A-Z][a-z]+(?: (?:[a-z][a-z-]{2,})){1,2})\b")
 _NOT_EPITHETS = {"in", "de", "von", "van", "da", "du", "del", "la", "le", "and", "ex", "et"}
@@ -96,6 +100,10 @@ class ListingEntry:
     synonyms: tuple[str, ...]
     common_names: str
     listing_set: ListingSetInfo
+    common_names_fr: str = ""
+    common_names_es: str = ""
+    distribution_iso: tuple[str, ...] = ()
+    provenance: str = ""
 
     @property
     def appendices(self) -> tuple[str, ...]:
@@ -137,6 +145,14 @@ class ListingEntry:
             synonyms=tuple(_synonym_names(row.get("synonyms") or "")),
             common_names=row.get("common_names") or "",
             listing_set=listing_set,
+            common_names_fr=row.get("common_names_fr") or "",
+            common_names_es=row.get("common_names_es") or "",
+            distribution_iso=tuple(
+                c.strip().upper()
+                for c in (row.get("distribution_iso") or "").replace(";", ",").split(",")
+                if c.strip()
+            ),
+            provenance=row.get("provenance") or "",
         )
 
 
@@ -284,6 +300,10 @@ class ListingIndex:
     def bundled(self) -> bool:
         return any(s.bundled for s in self.sets)
 
+    def entries(self) -> list[ListingEntry]:
+        """Every row in force (one per name)."""
+        return list(self._by_name.values())
+
     def entry(self, name: str) -> ListingEntry | None:
         return self._by_name.get(normalise_name(name).casefold())
 
@@ -370,9 +390,10 @@ class ListingIndex:
                     name=query, taxon=entry.full_name
                 )
                 return ListingMatch(query, "not_listed", kind, entry, tuple(lineage), note)
-            note = _(
-                "{name} is not listed by name; it is covered by the listing of {taxon} ({rank})"
-            ).format(name=query, taxon=entry.full_name, rank=rank_name(entry.rank))
+            template = INHERITED_BUNDLED if entry.listing_set.bundled else INHERITED
+            note = _(template).format(
+                query=query, taxon=entry.full_name, rank=rank_name(entry.rank)
+            )
             return ListingMatch(query, "listed", kind, entry, tuple(lineage), note)
         members = [self._by_name[n.casefold()] for n in self._members.get(query.casefold(), [])]
         if members:
@@ -439,24 +460,6 @@ def stale_warning(listing_set: ListingSetInfo) -> str | None:
     return None
 
 
-def load_bundled_entries(path: Path = BUNDLED_PATH) -> tuple[list[ListingEntry], ListingSetInfo]:
-    """Read the bundled listings table shipped with idtool."""
-    from idtool.cites.listing_import import read_rows
-    from idtool.hashing import sha256_file
-
-    layout, rows = read_rows(path)
-    row_list = list(rows)
-    info = ListingSetInfo(
-        name=path.name,
-        sha256=sha256_file(path),
-        snapshot_date=BUNDLED_SNAPSHOT_DATE,
-        layout=layout,
-        row_count=len(row_list),
-        bundled=True,
-    )
-    return [ListingEntry.from_row(r, info) for r in row_list], info
-
-
 def load_listing_index(db: sqlite_utils.Database) -> ListingIndex:
     """Build the index from the catalog's current listing sets (or the bundled table).
 
@@ -480,8 +483,8 @@ def load_listing_index(db: sqlite_utils.Database) -> ListingIndex:
         entries = [ListingEntry.from_row(r, by_id[r["set_id"]]) for r in rows]
         used = sets
     else:
-        entries, info = load_bundled_entries()
-        used = [info]
+        rows_and_sets, used = load_bundled_rows()
+        entries = [ListingEntry.from_row(row, info) for row, info in rows_and_sets]
     quotas: list[Quota] = []
     if quota_sets := list_sets(db, KIND_QUOTAS):
         info_q = quota_sets[-1]

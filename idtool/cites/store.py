@@ -117,6 +117,13 @@ def m001_listing_sets(db: sqlite_utils.Database) -> None:
     db.table("eu_annex_taxa").create_index(["set_id"])
 
 
+@cites_migrations()
+def m002_common_names_fr_es(db: sqlite_utils.Database) -> None:
+    """French and Spanish common names of imported Species+ index rows."""
+    db.table("cites_taxa").add_column("common_names_fr", str)
+    db.table("cites_taxa").add_column("common_names_es", str)
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Apply the ``idtool_cites`` migrations (idempotent)."""
     cites_migrations.apply(db)

@@ -13,8 +13,9 @@ from rich.table import Table
 
 from idtool.catalog.store import open_catalog_db
 from idtool.cites import import_listing_file, list_sets, load_listing_index
-from idtool.cites.guidance import CombinedGuidance, Guidance, guidance_for_label, status_text
-from idtool.cites.listing_index import LATEST_COP, load_bundled_entries, stale_warning
+from idtool.cites.bundled import load_bundled_rows
+from idtool.cites.guidance import CombinedGuidance, Guidance, guidance_for_label
+from idtool.cites.listing_index import LATEST_COP, stale_warning
 from idtool.cites.store import KIND_EU
 from idtool.cli.common import (
     catalog_option,
@@ -29,7 +30,12 @@ from idtool.cli.common import (
 from idtool.config import Settings
 from idtool.i18n import get_language
 from idtool.i18n import gettext as _
-from idtool.i18n.vocabulary import match_kind_text
+from idtool.i18n.vocabulary import (
+    common_names_first,
+    language_name,
+    match_kind_text,
+    status_text,
+)
 
 
 def open_cites_db(settings: Settings) -> sqlite_utils.Database:
@@ -148,8 +154,7 @@ def register(group: click.Group) -> None:
         index = load_listing_index(db)
         in_use = {(s.name, s.sha256) for s in index.sets}
         if not sets:
-            _, bundled = load_bundled_entries()
-            sets = [bundled]
+            _, sets = load_bundled_rows()
         rows: list[dict[str, Any]] = []
         for info in sets:
             row = info.to_dict()
@@ -179,7 +184,7 @@ def register(group: click.Group) -> None:
             click.echo("EU annex: unknown — no data loaded")
 
     @group.command("guidance")
-    @click.argument("name")
+    @click.argument("name", nargs=-1, required=True)
     @trade_options
     @catalog_option
     @format_option
@@ -187,23 +192,29 @@ def register(group: click.Group) -> None:
     @click.pass_context
     def guidance_cmd(
         ctx: click.Context,
-        name: str,
+        name: tuple[str, ...],
         catalog_path: Path | None,
         output_format: str,
         **trade: str | None,
     ) -> None:
-        """What CITES requires for a taxon (any rank) or material and a declared trade.
+        """What CITES requires for a taxon or material and a declared trade.
+
+        NAME is a scientific name of any rank, a synonym, or a common name in English,
+        French or Spanish, quoted or not; a misspelt or partial name is read as the
+        clearly closest known name, or answered with ranked suggestions.
 
         Texts follow --lang (en, fr, es); JSON keys and codes stay English.
 
         Example:
 
-            idtool guidance "Loxodonta africana" --origin BW --purpose T --source W --lang fr
+            idtool guidance Loxodonta africana --origin BW --purpose T --source W
+
+            idtool guidance perroquet gris --origin CM --source W --lang fr
         """
         declaration = declaration_from(trade)
         settings = settings_from(ctx, catalog_path=catalog_path)
         index = load_listing_index(open_cites_db(settings))
-        result = guidance_for_label(name, declaration, index)
+        result = guidance_for_label(" ".join(name), declaration, index)
         if output_format == "json":
             echo_json({**result.to_dict(), "lang": get_language()})
             return
@@ -232,7 +243,16 @@ def _print_guidance(result: Guidance | CombinedGuidance) -> None:
             ),
         )
         table.add_row(_("default"), result.default_label)
-    table.add_row(_("match"), g.match_note or match_kind_text(g.match_kind))
+    if g.name_match and g.name_match.note:
+        table.add_row(_("name"), g.name_match.note)
+    table.add_row(_("match"), g.match_note or match_kind_text(g.listing_match))
+    names = [
+        _("{language}: {names}").format(language=language_name(lang), names=", ".join(found[:3]))
+        for lang, found in common_names_first(g.common_names).items()
+        if found
+    ]
+    if names:
+        table.add_row(_("common names"), "\n".join(names))
     table.add_row(_("population"), g.cites.population or "")
     if g.cites.options and not g.cites.population_resolved:
         table.add_row(

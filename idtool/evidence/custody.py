@@ -1,7 +1,9 @@
 """The chain-of-custody log: append-only, each entry hashing the one before.
 
 Every entry records who did what, when, to which record (``upload``, ``identification``,
-``view``, ``export``, ``schreger``, ``token_create``, ``token_revoke``). Its
+``original`` (a full original attached to a working copy), ``original_altered`` (a stored
+original found altered), ``view``, ``export``, ``export_failed``, ``schreger``,
+``token_create``, ``token_revoke``). Its
 ``entry_hash`` is the SHA-256 of a canonical JSON of its fields *including*
 ``prev_hash``, the previous entry's hash, so editing, deleting or re-ordering any entry
 breaks every hash after it. SQLite triggers refuse UPDATE and DELETE on the table; the
@@ -24,7 +26,18 @@ from sqlite_utils import Database
 
 GENESIS_HASH = "0" * 64
 ACTIONS = frozenset(
-    {"upload", "identification", "view", "export", "schreger", "token_create", "token_revoke"}
+    {
+        "upload",
+        "identification",
+        "original",
+        "original_altered",
+        "view",
+        "export",
+        "export_failed",
+        "schreger",
+        "token_create",
+        "token_revoke",
+    }
 )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -47,11 +48,15 @@ from idtool.hashing import sha256_file
 HEAD_FILE = "custody_head.json"
 DB_NAME = "evidence.db"
 ORIGINALS = "originals"
+INCOMING = "incoming"  # uploads being received (temporary files, adopted by rename)
+ALTERED = "altered"  # stored originals found altered, kept aside as found
 THUMBNAILS = "thumbnails"
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic", "bmp": "bmp"}
 EXTENSIONS.update({"tiff": "tif", "gif": "gif"})
 MAX_TEXT = {"case_ref": 100, "notes": 2000, "idempotency_key": 200, "filename": 255}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+log = logging.getLogger(__name__)
 
 evidence_migrations = Migrations("idtool_evidence")
 
@@ -100,6 +105,28 @@ def _initial(db: Database) -> None:
         """
     )
     db.execute("CREATE UNIQUE INDEX tokens_active_name ON tokens(name) WHERE revoked_at IS NULL")
+
+
+@evidence_migrations(name="0002_originals_and_roles")
+def _originals_and_roles(db: Database) -> None:
+    """The full original of a working copy, and token roles (issue 11).
+
+    Records made before this migration keep NULL ``original_status``: their photo is
+    their original, and their logged hash was computed without an ``original`` field.
+    """
+    for column, kind in (
+        ("original_status", "TEXT"),
+        ("original_sha256", "TEXT"),
+        ("original_bytes", "INTEGER"),
+        ("original_media_format", "TEXT"),
+        ("original_exif", "TEXT"),
+        ("original_received_at", "TEXT"),
+        ("original_idempotency_key", "TEXT"),
+    ):
+        db.execute(f"ALTER TABLE records ADD COLUMN {column} {kind}")
+    db.execute("CREATE INDEX records_original_sha256 ON records(original_sha256)")
+    db.execute("CREATE INDEX records_officer ON records(officer, created_at)")
+    db.execute("ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'officer'")
 
 
 @dataclass(frozen=True)
@@ -261,6 +288,16 @@ def check_text(name: str, value: str | None) -> str | None:
     return value
 
 
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (no-op where directories cannot be opened)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory + rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -292,6 +329,7 @@ class EvidenceStore:
         """Open (creating and migrating if needed) the store at ``root``."""
         root.mkdir(parents=True, exist_ok=True)
         (root / ORIGINALS).mkdir(exist_ok=True)
+        (root / INCOMING).mkdir(exist_ok=True)
         store = cls(root)
         evidence_migrations.apply(store.db)
         return store
@@ -367,13 +405,76 @@ class EvidenceStore:
             raise BadField(f"not a SHA-256 digest: {sha256!r}")
         return self.root / ORIGINALS / sha256[:2] / sha256
 
-    def store_original(self, data: bytes) -> str:
-        """Store the bytes unchanged under their SHA-256 (no-op if already there)."""
-        sha256 = hashlib.sha256(data).hexdigest()
-        path = self.original_path(sha256)
-        if not path.is_file() or sha256_file(path) != sha256:
-            write_atomic(path, data)
+    @property
+    def incoming_dir(self) -> Path:
+        """Where uploads are streamed while they arrive (same file system as originals)."""
+        return self.root / INCOMING
+
+    def store_original(self, data: bytes, actor: str = "idtool") -> str:
+        """Store the bytes unchanged under their SHA-256 (see :meth:`adopt_original`)."""
+        self.incoming_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.incoming_dir, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            return self.adopt_original(Path(tmp), hashlib.sha256(data).hexdigest(), actor)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def adopt_original(self, path: Path, sha256: str, actor: str) -> str:
+        """Move the fully written, synced file ``path`` (content ``sha256``) into place.
+
+        If the original is already stored intact, ``path`` is left for the caller to
+        delete. If a stored file under this name no longer hashes to it (it was
+        altered), it is never overwritten: it is moved to ``altered/`` as found, the new
+        bytes take its place, and an ``original_altered`` custody entry names the hashes,
+        where the altered file was kept and the records that share the original;
+        :meth:`verify` keeps reporting it.
+
+        Returns:
+            ``sha256``.
+        """
+        target = self.original_path(sha256)
+        if target.is_file():
+            found = sha256_file(target)
+            if found == sha256:
+                return sha256
+            kept = self._keep_altered(target, found)
+            os.replace(path, target)
+            self.log(
+                actor,
+                "original_altered",
+                details={
+                    "expected_sha256": sha256,
+                    "found_sha256": found,
+                    "kept_at": str(kept.relative_to(self.root)),
+                    "records": self.records_sharing(sha256),
+                },
+                sha256=sha256,
+            )
+            log.warning("original %s was altered; kept aside at %s", sha256, kept)
+            return sha256
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        _fsync_dir(target.parent)
         return sha256
+
+    def _keep_altered(self, path: Path, found_sha256: str) -> Path:
+        stamp = now_iso().replace(":", "").replace("+0000", "Z")
+        kept = self.root / ALTERED / f"{path.name}.{stamp}.{found_sha256[:12]}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, kept)
+        return kept
+
+    def records_sharing(self, sha256: str) -> list[str]:
+        """Ids of the records whose photo or original is the file ``sha256``."""
+        cursor = self.db.execute(
+            "SELECT id FROM records WHERE sha256 = ? OR original_sha256 = ? ORDER BY created_at",
+            [sha256, sha256],
+        )
+        return [row[0] for row in cursor]
 
     def read_original(self, sha256: str) -> bytes:
         path = self.original_path(sha256)
@@ -478,6 +579,7 @@ class EvidenceStore:
         action: str,
         record: EvidenceRecord | None = None,
         details: dict[str, Any] | None = None,
+        sha256: str | None = None,
     ) -> CustodyEntry:
         """Append one custody entry in its own transaction."""
         with self.transaction() as db:
@@ -486,7 +588,7 @@ class EvidenceStore:
                 actor=actor,
                 action=action,
                 record_id=record.id if record else None,
-                sha256=record.sha256 if record else None,
+                sha256=sha256 or (record.sha256 if record else None),
                 details=details,
             )
 

@@ -5,7 +5,12 @@ JSON keeps the English codes (``identified``, ``genus``); front ends show these 
 
 from __future__ import annotations
 
-from idtool.i18n import N_
+from collections.abc import Mapping, Sequence
+from functools import cache
+
+from babel import Locale
+
+from idtool.i18n import N_, get_language
 from idtool.i18n import gettext as _
 
 RANKS: dict[str, str] = {
@@ -27,6 +32,15 @@ DECISIONS: dict[str, str] = {
     "uncertain": N_("uncertain"),
     "not_in_reference": N_("not in reference"),
     "error": N_("error"),
+}
+
+STATUSES: dict[str, str] = {
+    "listed": N_("listed"),
+    "partial": N_("partly listed"),
+    "not_listed": N_("not listed"),
+    "not_found": N_("not found"),
+    "not_wildlife": N_("not wildlife"),
+    "no_guidance": N_("no guidance"),
 }
 
 MATCH_KINDS: dict[str, str] = {
@@ -70,6 +84,37 @@ def quality_text(verdict: str | None) -> str:
     return _word(QUALITY_VERDICTS, verdict)
 
 
+def status_text(status: str | None) -> str:
+    """A guidance ``status`` (``not_listed``...) as words in the active language."""
+    return _word(STATUSES, status)
+
+
 def match_kind_text(kind: str | None) -> str:
     """How a name was matched (``match_kind``) as words: ``synonym`` -> ``synonyme``."""
     return _word(MATCH_KINDS, kind)
+
+
+@cache
+def _language_names(display: str) -> dict[str, str]:
+    return dict(Locale.parse(display).languages)
+
+
+def language_name(code: str) -> str:
+    """A language code in words, in the active language (``fr`` -> ``francés`` in Spanish)."""
+    return _language_names(get_language()).get(code, code)
+
+
+def common_names_first(names: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Common names by language, the active language first, then the others as given."""
+    lang = get_language()
+    ordered = {lang: list(names[lang])} if lang in names else {}
+    ordered.update({k: list(v) for k, v in names.items() if k != lang})
+    return ordered
+
+
+def preferred_common_name(names: Mapping[str, Sequence[str]]) -> str | None:
+    """The first common name in the active language, else in English, else None."""
+    for lang in (get_language(), "en"):
+        if names.get(lang):
+            return names[lang][0]
+    return None

@@ -93,7 +93,8 @@ def test_split_listing_by_origin_kenya_vs_botswana(sample: ListingIndex) -> None
 
 def test_family_listing_covers_species_not_listed_by_name(sample: ListingIndex) -> None:
     g = guidance_for_taxon("Python anchietae", decl(), sample)
-    assert g.status == "listed" and g.match_kind == "higher_taxon"
+    assert g.status == "listed" and g.listing_match == "higher_taxon"
+    assert g.match_kind == "scientific"
     assert g.matched_name == "Pythonidae" and g.matched_rank == "family"
     assert g.cites.appendix == "II"
 
@@ -106,7 +107,7 @@ def test_genus_and_order_listings_in_the_bundled_table(bundled: ListingIndex) ->
     acropora = guidance_for_taxon("Acropora millepora", decl(), bundled)
     assert acropora.matched_name == "Scleractinia"
     cobra = guidance_for_taxon("Naja philippinensis", decl(), bundled)
-    assert cobra.cites.appendix == "II" and cobra.match_kind == "exact"
+    assert cobra.cites.appendix == "II" and cobra.listing_match == "exact"
 
 
 def test_genus_not_listed_as_a_whole_is_partial(bundled: ListingIndex) -> None:
@@ -160,11 +161,15 @@ def test_not_listed_species(sample: ListingIndex, bundled: ListingIndex) -> None
 
 def test_misspelt_and_unknown_names(sample: ListingIndex, bundled: ListingIndex) -> None:
     typo = guidance_for_taxon("Loxodonta africanna", decl(), sample)
-    assert typo.status == "not_found" and "Loxodonta africana" in typo.suggestions
+    assert typo.status == "listed" and typo.match_kind == "fuzzy"
+    assert typo.matched_name == "Loxodonta africana" and typo.suggestions[0] == typo.matched_name
+    assert "check this is the taxon meant" in typo.officer_checks[0]
     assert typo.to_dict()["listing_set"]["name"].startswith("Index_of_CITES")
+    vague = guidance_for_taxon("Loxodonta afric", decl(), sample)
+    assert vague.status in ("not_found", "listed") and "Loxodonta africana" in vague.suggestions
     nothing = guidance_for_taxon("Xyzzy plughus", decl(), bundled)
     assert nothing.status == "not_found" and not nothing.suggestions
-    assert any("bundled table" in w for w in nothing.warnings)
+    assert any("shipped listings" in w for w in nothing.warnings)
 
 
 @pytest.mark.parametrize("code", sorted(PURPOSE_CODES))

@@ -90,3 +90,39 @@ def test_country_names_follow_the_language() -> None:
     with use_language("es"):
         assert country_name("CM") == "Camerún"
     assert country_name("ZZ") == "ZZ"
+
+
+def test_common_names_in_the_officers_language(bundled: ListingIndex) -> None:
+    from idtool.decide.advice import with_advice
+    from idtool.types import Candidate, Decision, Identification
+
+    identification = Identification(
+        image="tusk.jpg",
+        sha256=None,
+        decision=Decision.UNCERTAIN,
+        label=None,
+        rank=None,
+        confidence=0.6,
+        candidates=(
+            Candidate("Loxodonta africana", 0.6, "species", common_name="African elephant"),
+            Candidate("material_resin_or_plastic", 0.3, "material", is_material=True),
+        ),
+        decision_source="knn",
+        model_version="test",
+        reference_version=None,
+    )
+    declaration = TradeDeclaration()
+    english = with_advice(identification, declaration, bundled)
+    assert english.candidates[0].common_name == "African elephant"
+    with use_language("es"):
+        spanish = with_advice(identification, declaration, bundled)
+    assert spanish.candidates[0].common_name == "elefante africano"
+    assert spanish.candidates[1].common_name is None  # nothing known: nothing invented
+    assert spanish.extra["guidance"]["lang"] == "es"
+    with use_language("fr"):
+        parrot = guidance_for_label("loro gris", declaration, bundled)
+    assert parrot.matched_name == "Psittacus erithacus"
+    assert parrot.name_match is not None
+    assert parrot.name_match.note == (
+        "loro gris est un nom commun (espagnol) de Psittacus erithacus"
+    )

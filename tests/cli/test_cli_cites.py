@@ -49,9 +49,10 @@ def test_guidance_material_and_misspelling(cli: CliRunner) -> None:
     ivory = cli.invoke(main, ["guidance", "material_ivory_or_bone", "--format", "json"])
     (out,) = _json_lines(ivory.stdout)
     assert out["kind"] == "combined" and out["default_label"]
-    typo = cli.invoke(main, ["guidance", "Pyton regius", "--format", "json"])
+    typo = cli.invoke(main, ["guidance", "Pyton", "regius", "--format", "json"])
     (miss,) = _json_lines(typo.stdout)
-    assert miss["status"] == "not_found" and "Python regius" in miss["suggestions"]
+    assert miss["match_kind"] == "fuzzy" and miss["name_match"]["matched"] == "Python regius"
+    assert miss["suggestions"][0] == "Python regius" and miss["cites"]["appendix"] == "II"
 
 
 @pytest.mark.parametrize(

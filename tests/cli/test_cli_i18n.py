@@ -96,3 +96,12 @@ def test_identify_table_and_json_in_spanish(core_home_copy: Path) -> None:
     assert out["lang"] == "es"
     assert out["decision"] in ("identified", "uncertain", "not_in_reference")  # codes stay
     assert out["guidance"]["disclaimer"].startswith("Solo es una ayuda a la decisión")
+
+
+def test_guidance_by_common_name_lists_the_officers_names_first(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["guidance", "perroquet", "gris", "--lang", "fr"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Psittacus erithacus : Annexe I" in out or "Psittacus erithacus: Annexe I" in out
+    assert "noms communs" in out
+    assert out.index("français : perroquet gris") < out.index("anglais : African grey parrot")

@@ -12,6 +12,7 @@ from server_support import (  # noqa: F401
     client,
     ivory_photo,
     make_app,
+    phone_ivory,
     png_bomb,
     server_home,
     store,
@@ -30,7 +31,7 @@ def error_of(response, status: int) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_truncated_jpeg_is_422(client, auth, store):
-    data = ivory_photo().read_bytes()
+    data = phone_ivory()
     assert error_of(upload(client, auth, data[: len(data) // 2]), 422) == "invalid_image"
     assert store.list_records() == []  # nothing stored for a refused upload
 

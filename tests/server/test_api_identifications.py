@@ -9,10 +9,10 @@ from server_support import (  # noqa: F401
     app,
     auth,
     client,
-    coral_photo,
-    ivory_photo,
     jpeg_with_exif,
     make_app,
+    phone_coral,
+    phone_ivory,
     server_home,
     store,
     token,
@@ -21,7 +21,7 @@ from server_support import (  # noqa: F401
 
 
 def test_upload_returns_201_with_identification_guidance_and_evidence(client, auth, store):
-    data = ivory_photo().read_bytes()
+    data = phone_ivory()
     r = upload(client, auth, data, origin_country="kenya", purpose="t", case_ref="CASE-1")
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
@@ -46,7 +46,7 @@ def test_upload_returns_201_with_identification_guidance_and_evidence(client, au
 
 def test_get_by_id_and_list_by_case_ref(client, auth, store):
     first = upload(client, auth, case_ref="CASE-7").get_json()
-    upload(client, auth, coral_photo().read_bytes(), case_ref="CASE-7")
+    upload(client, auth, phone_coral(), case_ref="CASE-7")
     upload(client, auth, case_ref="OTHER")
     got = client.get(f"/api/v1/identifications/{first['id']}", headers=auth)
     assert got.status_code == 200
@@ -81,7 +81,7 @@ def test_idempotent_retry_returns_the_first_record(client, auth, store):
 def test_same_key_different_photo_is_a_conflict(client, auth):
     headers = {**auth, "Idempotency-Key": "phone-43"}
     assert upload(client, headers).status_code == 201
-    r = upload(client, headers, coral_photo().read_bytes())
+    r = upload(client, headers, phone_coral())
     assert r.status_code == 409
     assert r.get_json()["error"]["code"] == "conflict"
 

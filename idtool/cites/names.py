@@ -1,0 +1,290 @@
+"""Names people use: scientific names, synonyms and common names in English, French and
+Spanish, resolved to the scientific name the listings know.
+
+Sources: the listing index (every row's name, and the synonyms and common names an
+imported Species+ index carries) and ``idtool/data/common_names.csv`` (``taxon, language,
+name``), written by the idtool developers for the reference set and the most seized taxa.
+
+:meth:`NameIndex.resolve` tries, in order: a listing row or synonym (``scientific`` /
+``synonym``), an exact common name after folding case, accents and punctuation
+(``common_name``), a scientific name the listings cover through its genus or a higher
+taxon (``scientific``), then spelling similarity (``fuzzy``: resolved only when one taxon
+is clearly the best; otherwise ``none`` with ranked suggestions). Exact tables are built
+once per index; the trigram table for fuzzy matching on first use.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+import unicodedata
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from idtool.cites.listing_index import ListingIndex, normalise_name
+from idtool.errors import ListingDataError
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
+from idtool.i18n.vocabulary import language_name
+
+COMMON_NAMES_PATH = Path(__file__).resolve().parent.parent / "data" / "common_names.csv"
+LANGUAGES = ("en", "fr", "es")
+MATCH_KINDS = ("scientific", "synonym", "common_name", "fuzzy", "none")
+
+FUZZY_RESOLVE_SCORE = 0.88  # a single taxon this close is taken as meant
+FUZZY_MARGIN = 0.04  # ... when the next taxon scores at least this much less
+SUGGEST_SCORE = 0.6
+_CANDIDATES = 300
+
+# English, marked for translation; translated where used (language names too).
+NOTE_SYNONYM = N_("{query} is a synonym of {name}")
+NOTE_COMMON = N_("{query} is a common name ({language}) of {name}")
+NOTE_COMMON_SHARED = N_(
+    "{query} is a common name ({language}) of {name}; the same name is also used for "
+    "{others}: check which one the item is"
+)
+NOTE_FUZZY = N_(
+    "{query} is not a known name; it was read as {name} ({matched}, similarity {score:.2f}): "
+    "check this is the taxon meant"
+)
+NOTE_NONE = N_("{query} is not a known scientific, synonym or common name")
+
+
+@dataclass(frozen=True)
+class NameCandidate:
+    """A known name close to what was typed."""
+
+    name: str  # the scientific name it resolves to
+    matched: str  # the name as written in its source
+    language: str  # en, fr, es, or "scientific" / "synonym"
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "matched": self.matched,
+            "language": self.language,
+            "score": round(self.score, 3),
+        }
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """How a typed name was read. ``name`` is None when nothing was resolved."""
+
+    query: str
+    name: str | None
+    match_kind: str
+    matched: str | None = None
+    language: str | None = None
+    score: float = 1.0
+    note: str = ""
+    candidates: tuple[NameCandidate, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "matched": self.matched,
+            "language": self.language,
+            "score": round(self.score, 3),
+            "candidates": [c.to_dict() for c in self.candidates],
+        }
+
+
+def fold(text: str) -> str:
+    """Compare-form of a name: no accents, case, punctuation or extra spaces
+    (``"Perroquet  Jaco"`` -> ``"perroquet jaco"``, ``"caïman à lunettes"`` ->
+    ``"caiman a lunettes"``, ``"grey-crowned"`` -> ``"grey crowned"``)."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[\-_'’`.,;:()/]+", " ", text)
+    return " ".join(text.split())
+
+
+def _split_names(raw: str) -> list[str]:
+    """Species+ joins common names with commas."""
+    return [n.strip() for n in re.split(r"[,;]", raw or "") if len(n.strip()) >= 3]
+
+
+def read_common_names(path: Path = COMMON_NAMES_PATH) -> list[tuple[str, str, str]]:
+    """``(taxon, language, name)`` rows of the shipped common-name table.
+
+    Raises:
+        ListingDataError: unreadable file or a language other than en, fr, es.
+    """
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = [(r["taxon"], r["language"], r["name"]) for r in csv.DictReader(handle)]
+    except (OSError, KeyError, UnicodeDecodeError, csv.Error) as exc:
+        raise ListingDataError(f"{path}: cannot read the common-name table: {exc}") from None
+    for taxon, language, _written in rows:
+        if language not in LANGUAGES:
+            raise ListingDataError(f"{path}: {taxon}: language {language!r} is not en, fr or es")
+    return rows
+
+
+def _trigrams(text: str) -> set[str]:
+    padded = f"  {text} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+class NameIndex:
+    """Every name a user may type, folded, mapped to scientific names."""
+
+    def __init__(
+        self, listings: ListingIndex, shipped: list[tuple[str, str, str]] | None = None
+    ) -> None:
+        self._listings = listings
+        self._scientific: dict[str, str] = {}
+        self._synonyms: dict[str, str] = {}
+        # folded common name -> [(scientific, language, as written)], shipped table first
+        self._common: dict[str, list[tuple[str, str, str]]] = {}
+        self._common_of: dict[str, dict[str, list[str]]] = {}
+        for entry in listings.entries():
+            self._scientific[fold(entry.full_name)] = entry.full_name
+            for synonym in entry.synonyms:
+                self._synonyms.setdefault(fold(synonym), entry.full_name)
+        rows = read_common_names() if shipped is None else shipped
+        for taxon, language, name in rows:
+            self._add_common(taxon, language, name)
+            self._scientific.setdefault(fold(taxon), taxon)  # known even without a row
+        for entry in listings.entries():
+            for language, raw in (
+                ("en", entry.common_names),
+                ("fr", entry.common_names_fr),
+                ("es", entry.common_names_es),
+            ):
+                for name in _split_names(raw):
+                    self._add_common(entry.full_name, language, name)
+        self._grams: dict[str, list[int]] | None = None
+        self._pool: list[tuple[str, str, str, str]] = []  # folded, scientific, language, text
+
+    def _add_common(self, taxon: str, language: str, name: str) -> None:
+        hits = self._common.setdefault(fold(name), [])
+        if all(h[0] != taxon for h in hits):
+            hits.append((taxon, language, name))
+        names = self._common_of.setdefault(taxon, {}).setdefault(language, [])
+        if name.casefold() not in (n.casefold() for n in names):
+            names.append(name)
+
+    def common_names(self, scientific: str) -> dict[str, list[str]]:
+        """Common names of a taxon by language (``{"en": [...], "fr": [...], "es": [...]}``)."""
+        known = self._common_of.get(scientific, {})
+        return {language: list(known.get(language, [])) for language in LANGUAGES}
+
+    def resolve(self, query: str, limit: int = 5) -> NameMatch:
+        """Read a typed name.
+
+        Args:
+            query: what the user typed, e.g. ``"perroquet gris"``, ``"Pyton regius"``.
+            limit: how many ranked suggestions to return when the name is not exact.
+
+        Returns:
+            The match; ``match_kind == "none"`` (with suggestions) when nothing fits.
+        """
+        text = " ".join(query.replace("_", " ").split())
+        key = fold(normalise_name(text))
+        if name := self._scientific.get(key):
+            return NameMatch(text, name, "scientific", name, "scientific")
+        if name := self._synonyms.get(key):
+            note = _(NOTE_SYNONYM).format(query=text, name=name)
+            return NameMatch(text, name, "synonym", text, "synonym", note=note)
+        if hits := self._common.get(fold(text)):
+            name, language, written = hits[0]
+            others = ", ".join(h[0] for h in hits[1:4])
+            if others:
+                note = _(NOTE_COMMON_SHARED).format(
+                    query=text, language=language_name(language), name=name, others=others
+                )
+            else:
+                note = _(NOTE_COMMON).format(
+                    query=text, language=language_name(language), name=name
+                )
+            alternatives = tuple(NameCandidate(h[0], h[2], h[1], 1.0) for h in hits)
+            return NameMatch(text, name, "common_name", written, language, 1.0, note, alternatives)
+        if self._listings.lookup(text).status != "not_found":
+            canonical = normalise_name(text)
+            return NameMatch(text, canonical, "scientific", canonical, "scientific")
+        candidates = self.suggest(text, limit)
+        if candidates:
+            best = candidates[0]
+            runner_up = next((c.score for c in candidates[1:] if c.name != best.name), 0.0)
+            if best.score >= FUZZY_RESOLVE_SCORE and best.score - runner_up >= FUZZY_MARGIN:
+                note = _(NOTE_FUZZY).format(
+                    query=text, name=best.name, matched=best.matched, score=best.score
+                )
+                return NameMatch(
+                    text,
+                    best.name,
+                    "fuzzy",
+                    best.matched,
+                    best.language,
+                    best.score,
+                    note,
+                    tuple(candidates),
+                )
+        return NameMatch(
+            text, None, "none", None, None, 0.0, _(NOTE_NONE).format(query=text), tuple(candidates)
+        )
+
+    def _fuzzy_tables(self) -> tuple[dict[str, list[int]], list[tuple[str, str, str, str]]]:
+        if self._grams is None:
+            pool: list[tuple[str, str, str, str]] = []
+            for folded, name in self._scientific.items():
+                pool.append((folded, name, "scientific", name))
+            for folded, name in self._synonyms.items():
+                pool.append((folded, name, "synonym", folded))
+            for folded, hits in self._common.items():
+                for name, language, written in hits:
+                    pool.append((folded, name, language, written))
+            grams: dict[str, list[int]] = {}
+            for i, (folded, *_) in enumerate(pool):
+                for gram in _trigrams(folded):
+                    grams.setdefault(gram, []).append(i)
+            self._grams, self._pool = grams, pool
+        return self._grams, self._pool
+
+    def suggest(self, query: str, limit: int = 5) -> list[NameCandidate]:
+        """Known names closest to ``query``, best first, one per taxon.
+
+        Scores are difflib ratios of the folded strings; a name whose words start with
+        every typed word (``"african grey"`` -> ``"African grey parrot"``) scores at least
+        0.9 so that partial names rank high.
+        """
+        target = fold(query)
+        if len(target) < 3:
+            return []
+        grams, pool = self._fuzzy_tables()
+        counts: Counter[int] = Counter()
+        for gram in _trigrams(target):
+            counts.update(grams.get(gram, ()))
+        words = target.split()
+        best: dict[str, NameCandidate] = {}
+        for i, _count in counts.most_common(_CANDIDATES):
+            folded, name, language, written = pool[i]
+            score = difflib.SequenceMatcher(None, target, folded).ratio()
+            their = folded.split()
+            if len(words) < len(their) and all(any(w.startswith(t) for w in their) for t in words):
+                score = max(score, 0.9 - 0.02 * (len(their) - len(words)))
+            if score < SUGGEST_SCORE:
+                continue
+            if name not in best or score > best[name].score:
+                best[name] = NameCandidate(name, written, language, score)
+        ranked = sorted(best.values(), key=lambda c: (-c.score, c.name))
+        return ranked[:limit]
+
+
+_INDEXES: weakref.WeakKeyDictionary[ListingIndex, NameIndex] = weakref.WeakKeyDictionary()
+
+
+def names_for(listings: ListingIndex) -> NameIndex:
+    """The name index of a listing index, built on first use and kept with it."""
+    index = _INDEXES.get(listings)
+    if index is None:
+        index = NameIndex(listings)
+        _INDEXES[listings] = index
+    return index
