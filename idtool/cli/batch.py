@@ -28,6 +28,7 @@ from idtool.cli.common import (
     settings_from,
     trade_options,
 )
+from idtool.i18n import get_language
 from idtool.i18n import gettext as _
 
 EXIT_INTERRUPTED = 130
@@ -143,6 +144,7 @@ def register(group: click.Group) -> None:
             top_k=top_k,
             max_bytes=settings.max_image_bytes,
             max_pixels=settings.max_image_pixels,
+            lang=get_language(),
         )
         request = BatchRequest(
             input_dir=input_dir,

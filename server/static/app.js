@@ -110,6 +110,10 @@ function rankName(rank) {
     order: _("order"), class: _("class"), material: _("material") };
   return names[rank] || rank || "";
 }
+function schregerName(classification) {
+  return { elephant: _("elephant"), mammoth: _("mammoth"), indeterminate: _("indeterminate"),
+    refused: _("not classified") }[classification] || classification;
+}
 function qualityName(verdict) {
   return { pass: _("good"), warn: _("check") }[verdict] || verdict;
 }
@@ -469,7 +473,7 @@ async function render(record, blob) {
     listBlock(_("Warnings"), g.warnings, "warnbox"),
     schreger && schreger.applicable
       ? el("button", { type: "button", id: "open-schreger" }, _("Measure Schreger angles (ivory)")) : null,
-    record.schreger ? el("p", {}, el("strong", {}, _("Schreger:") + " "), `${record.schreger.classification} – ${record.schreger.reason}`) : null,
+    record.schreger ? el("p", {}, el("strong", {}, _("Schreger:") + " "), `${schregerName(record.schreger.classification)} – ${record.schreger.reason}`) : null,
     el("h3", {}, _("Evidence")),
     el("p", { class: "meta" },
       _("Record {id} · {when} · officer {officer}", { id: record.id, when: record.created_at, officer: record.officer }) +
@@ -563,7 +567,7 @@ async function sendSchreger() {
   if (!r.ok) { $("schreger-result").replaceChildren(el("p", { class: "error" }, errorText(body))); return; }
   const s = body.schreger;
   $("schreger-result").replaceChildren(
-    el("p", {}, el("strong", {}, s.classification), ` – ${s.reason}`),
+    el("p", {}, el("strong", {}, schregerName(s.classification)), ` – ${s.reason}`),
     el("p", { class: "meta" }, _("{n} angles, mean {mean}°, range {min}–{max}°.", { n: s.n, mean: s.mean_deg, min: s.min_deg, max: s.max_deg }) + " " + s.rule),
     el("p", { class: "disclaimer" }, s.disclaimer));
   current.record = body;
