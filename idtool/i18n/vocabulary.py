@@ -55,9 +55,16 @@ MATCH_KINDS: dict[str, str] = {
     "none": N_("no match"),
 }
 
+SCHREGER_CLASSES: dict[str, str] = {
+    "elephant": N_("elephant"),
+    "mammoth": N_("mammoth"),
+    "indeterminate": N_("indeterminate"),
+    "refused": N_("not classified"),
+}
+
 QUALITY_VERDICTS: dict[str, str] = {
-    "pass": N_("good"),
-    "warn": N_("check"),
+    "pass": N_("pass"),
+    "warn": N_("warn"),
     "fail": N_("poor"),
 }
 
@@ -77,6 +84,11 @@ def rank_name(rank: str | None) -> str:
 def decision_text(decision: str | None) -> str:
     """``not_in_reference`` -> ``not in reference`` / ``hors référence`` / ``fuera de referencia``."""
     return _word(DECISIONS, decision)
+
+
+def schreger_text(classification: str | None) -> str:
+    """A Schreger classification code (``elephant``, ``refused``...) as words."""
+    return _word(SCHREGER_CLASSES, classification)
 
 
 def quality_text(verdict: str | None) -> str:

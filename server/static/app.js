@@ -115,7 +115,7 @@ function schregerName(classification) {
     refused: _("not classified") }[classification] || classification;
 }
 function qualityName(verdict) {
-  return { pass: _("good"), warn: _("check") }[verdict] || verdict;
+  return { pass: _("pass"), warn: _("warn") }[verdict] || verdict;
 }
 function pretty(label) {
   if (!label) return "";

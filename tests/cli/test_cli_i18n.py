@@ -105,3 +105,17 @@ def test_guidance_by_common_name_lists_the_officers_names_first(cli: CliRunner) 
     assert "Psittacus erithacus : Annexe I" in out or "Psittacus erithacus: Annexe I" in out
     assert "noms communs" in out
     assert out.index("français : perroquet gris") < out.index("anglais : African grey parrot")
+
+
+def test_quality_in_spanish(cli: CliRunner, tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    dark = tmp_path / "dark.jpg"
+    cv2.imwrite(str(dark), np.full((3024, 4032, 3), 6, dtype=np.uint8))  # a 12 MP dark photo
+    result = cli.invoke(main, ["quality", str(dark), "--lang", "es"])
+    assert result.exit_code == 0, result.output
+    assert "dark.jpg: revisar (4032x3024 px)" in result.stdout
+    assert "la foto está demasiado oscura" in result.stdout
+    english = cli.invoke(main, ["quality", str(dark)])
+    assert "dark.jpg: warn (4032x3024 px)" in english.stdout
