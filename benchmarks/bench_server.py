@@ -157,11 +157,12 @@ def main() -> None:
         server.wait(timeout=30)
 
     from idtool.evidence.store import EvidenceStore
+    from idtool.evidence.verify import verify_store
 
     store = EvidenceStore.open(evidence)
     try:
         records = store.list_records("BENCH", limit=10_000_000)
-        report = store.verify()
+        report = verify_store(store)
     finally:
         store.close()
     ids = [r.id for r in records]

@@ -35,6 +35,13 @@ class Unauthorized(IdtoolError):
     http_status = 401
 
 
+class Forbidden(IdtoolError):
+    """The caller is known but may not do this (e.g. attach another officer's original)."""
+
+    code = "forbidden"
+    http_status = 403
+
+
 class NotFound(IdtoolError):
     code = "not_found"
     http_status = 404

@@ -7,6 +7,7 @@ Bodies follow :meth:`idtool.evidence.store.EvidenceRecord.to_dict` plus ``links`
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -18,9 +19,11 @@ from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES, purpose_meaning, sou
 from idtool.cites.countries import countries, country_name
 from idtool.cites.guidance import TradeDeclaration
 from idtool.decide.advice import with_advice
-from idtool.errors import BadField, Conflict
+from idtool.errors import BadField, Conflict, Forbidden, NotFound, UnsupportedMediaType
 from idtool.evidence.custody import now_iso
+from idtool.evidence.records import OriginalPhoto, OriginalStatus, submission_of
 from idtool.evidence.store import EvidenceRecord, check_text
+from idtool.evidence.tokens import Caller, Role
 from idtool.forensics.schreger import angles_from_points, classify
 from idtool.i18n import get_language
 from idtool.model.exif import extract_exif
@@ -101,38 +104,86 @@ def record_body(record: EvidenceRecord, state: ServerState) -> dict[str, Any]:
 
 
 def _image_upload() -> FileStorage:
+    """The ``image`` part of a multipart form.
+
+    Raises:
+        UnsupportedMediaType: the body is not ``multipart/form-data`` (415).
+        BadField: no ``image`` part.
+    """
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType(
+            "send the photo as multipart/form-data with the field 'image' "
+            f"(got Content-Type {request.mimetype or 'none'!r})"
+        )
     upload = request.files.get("image")
     if upload is None:
-        if request.mimetype != "multipart/form-data":
-            raise BadField(
-                "send the photo as multipart/form-data with the field 'image' "
-                f"(got Content-Type {request.mimetype or 'none'!r})"
-            )
         raise BadField("the field 'image' (the photo) is required")
     return upload
 
 
+def _json_body() -> Any:
+    """The request body parsed as JSON.
+
+    Raises:
+        UnsupportedMediaType: not ``application/json`` (415).
+        BadField: not valid JSON, or nested too deeply to parse.
+    """
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            f"send JSON with Content-Type application/json (got {request.mimetype or 'none'!r})"
+        )
+    try:
+        return json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):
+        raise BadField("the body is not valid JSON (or is nested too deeply)") from None
+
+
+def _flag(name: str) -> bool:
+    """A form flag: ``1``/``true`` or ``0``/``false``/absent. Raises: BadField."""
+    value = (request.form.get(name) or "").strip().lower()
+    if value in {"", "0", "false"}:
+        return False
+    if value in {"1", "true"}:
+        return True
+    raise BadField(f"{name} must be 1 or 0")
+
+
+def visible_record(state: ServerState, record_id: str) -> EvidenceRecord:
+    """The record, if this caller may read it (officers: their own; supervisors: all).
+
+    Raises:
+        NotFound: no such record, or another officer's (not revealed to officers).
+    """
+    record = state.store.get(record_id)
+    caller: Caller = g.caller
+    if not caller.may_read(record.officer):
+        raise NotFound(f"no identification record {record_id!r}")
+    return record
+
+
 @bp.post("/identifications")
 def create_identification() -> tuple[Response, int, dict[str, str]]:
-    """Upload a photo, identify it, attach guidance, store the evidence."""
+    """Upload a photo, identify it, attach guidance, store the evidence.
+
+    With ``original_pending=1`` the photo is a working copy (a smaller JPEG the phone
+    sends first); the full original follows with ``PUT .../original``.
+    """
     state = current_state()
     officer: str = g.officer
     state.limiter.check(officer)
     key = check_text("idempotency_key", request.headers.get("Idempotency-Key"))
     incoming = incoming_file(_image_upload())
     sha256 = incoming.sha256
-    if key:
-        existing = state.store.find_by_idempotency(officer, key)
-        if existing is not None:
-            if existing.sha256 != sha256:
-                raise Conflict(
-                    "this Idempotency-Key was already used for a different photo; "
-                    "use a new key for each photo"
-                )
-            return jsonify(record_body(existing, state)), 201, {"Idempotent-Replayed": "true"}
     declaration = declaration_from_form(request.form)
     case_ref = check_text("case_ref", request.form.get("case_ref"))
     notes = check_text("notes", request.form.get("notes"))
+    original_pending = _flag("original_pending")
+    if key:
+        existing = state.store.find_by_idempotency(officer, key)
+        if existing is not None:
+            submission = submission_of(sha256, declaration.to_dict(), case_ref, notes)
+            state.store.check_replay(existing, submission)
+            return jsonify(record_body(existing, state)), 201, {"Idempotent-Replayed": "true"}
     filename = check_text("filename", secure_filename(request.files["image"].filename or ""))
     filename = filename or "upload"
     settings = state.settings
@@ -144,14 +195,29 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
     identification = with_advice(model.identify(decoded, filename), declaration, model.listings)
     guidance = identification.extra["guidance"]
     state.store.adopt_original(incoming.hand_over(), sha256, officer)
+    created_at = now_iso()
+    exif = extract_exif(data)
+    original = (
+        OriginalPhoto(OriginalStatus.PENDING)
+        if original_pending
+        else OriginalPhoto(
+            OriginalStatus.RECEIVED,
+            sha256,
+            len(data),
+            decoded.media_format,
+            created_at,
+            exif,
+            working_copy=False,
+        )
+    )
     record = EvidenceRecord(
         id=state.store.new_record_id(),
-        created_at=now_iso(),
+        created_at=created_at,
         officer=officer,
         sha256=sha256,
         byte_count=len(data),
         media_format=decoded.media_format,
-        exif=extract_exif(data),
+        exif=exif,
         declaration=declaration.to_dict(),
         identification=public_identification(identification, state),
         guidance=guidance,
@@ -162,27 +228,93 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
         notes=notes,
         idempotency_key=key,
         filename=filename,
+        original=original,
     )
     record, created = state.store.add_record(record)
     headers = {"Location": url_for("api.get_identification", record_id=record.id)}
     if not created:
         headers["Idempotent-Replayed"] = "true"
-    log.info("record %s by %s: %s", record.id, officer, identification.decision)
+    else:
+        log.info(
+            "record %s created by %s: %s (%s, %d bytes%s)",
+            record.id,
+            officer,
+            identification.decision,
+            decoded.media_format,
+            len(data),
+            ", working copy" if original_pending else "",
+        )
     return jsonify(record_body(record, state)), 201, headers
+
+
+@bp.put("/identifications/<record_id>/original")
+def put_original(record_id: str) -> tuple[Response, int, dict[str, str]]:
+    """Attach the full original photo to a record made from a working copy.
+
+    Stored byte for byte; the custody log links the working copy's SHA-256 to the
+    original's. The same original again (a retry) returns the same answer.
+    """
+    state = current_state()
+    caller: Caller = g.caller
+    key = check_text("idempotency_key", request.headers.get("Idempotency-Key"))
+    record = visible_record(state, record_id)
+    if record.officer != caller.name:
+        raise Forbidden(f"only {record.officer}, who made this record, can attach its original")
+    incoming = incoming_file(_image_upload())
+    stored = record.original_or_photo()
+    if stored.status is OriginalStatus.RECEIVED:
+        if stored.sha256 == incoming.sha256:
+            return jsonify(record_body(record, state)), 200, {"Idempotent-Replayed": "true"}
+        raise Conflict(
+            f"record {record_id} already has its original (SHA-256 {stored.sha256}); "
+            "a different file cannot replace it"
+        )
+    settings = state.settings
+    data = incoming.read_all()
+    decoded = decode_image(
+        data, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels
+    )
+    sha256 = incoming.sha256
+    state.store.adopt_original(incoming.hand_over(), sha256, caller.name)
+    original = OriginalPhoto(
+        OriginalStatus.RECEIVED,
+        sha256,
+        len(data),
+        decoded.media_format,
+        now_iso(),
+        extract_exif(data),
+    )
+    updated, attached = state.store.attach_original(record_id, original, caller.name, key)
+    headers = {} if attached else {"Idempotent-Replayed": "true"}
+    if attached:
+        log.info(
+            "record %s: original received from %s (%s, %d bytes; working copy %s)",
+            record_id,
+            caller.name,
+            sha256[:12],
+            len(data),
+            record.sha256[:12],
+        )
+    return jsonify(record_body(updated, state)), 200, headers
 
 
 @bp.get("/identifications/<record_id>")
 def get_identification(record_id: str) -> Response:
     state = current_state()
-    record = state.store.get(record_id)
-    state.store.log(g.officer, "view", record)
+    record = visible_record(state, record_id)
+    state.store.log_view(g.officer, [record], {"via": "get"})
     return jsonify(record_body(record, state))
 
 
 @bp.get("/identifications")
 def list_identifications() -> Response:
-    """Records of one case (``?case_ref=``), else the latest ``limit`` (default 50)."""
+    """Records of one case (``?case_ref=``), else the latest ``limit`` (default 50).
+
+    Officers see their own records; a supervisor token sees every officer's. One
+    ``view`` custody entry per request names the records shown.
+    """
     state = current_state()
+    caller: Caller = g.caller
     case_ref = check_text("case_ref", request.args.get("case_ref"))
     try:
         limit = int(request.args.get("limit", "50"))
@@ -190,9 +322,9 @@ def list_identifications() -> Response:
         raise BadField("limit must be a whole number") from None
     if not 1 <= limit <= MAX_LIST:
         raise BadField(f"limit must be between 1 and {MAX_LIST}")
-    records = state.store.list_records(case_ref, limit=limit)
-    for record in records:
-        state.store.log(g.officer, "view", record, {"via": "list", "case_ref": case_ref})
+    only = None if caller.role is Role.SUPERVISOR else caller.name
+    records = state.store.list_records(case_ref, limit=limit, officer=only)
+    state.store.log_view(caller.name, records, {"via": "list", "case_ref": case_ref})
     items = [record_body(r, state) for r in records]
     return jsonify({"case_ref": case_ref, "count": len(items), "items": items})
 
@@ -201,8 +333,8 @@ def list_identifications() -> Response:
 def measure_schreger(record_id: str) -> Response:
     """Schreger angles from tapped points: ``{"triples": [[vertex, a, b], ...]}``."""
     state = current_state()
-    record = state.store.get(record_id)
-    payload = request.get_json(silent=True)
+    record = visible_record(state, record_id)
+    payload = _json_body()
     if not isinstance(payload, dict) or not isinstance(payload.get("triples"), list):
         raise BadField('send JSON {"triples": [[[x, y], [x, y], [x, y]], ...]} in image pixels')
     triples = payload["triples"]

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, jsonify, send_from_directory
 
@@ -22,8 +23,32 @@ from server.uploads import MAX_FIELD_BYTES, MAX_FORM_PARTS, UploadRequest
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 FORM_OVERHEAD_BYTES = 64 * 1024  # room for the text fields and part headers next to the photo
+WAITRESS_MAX_HEADER_BYTES = 256 * 1024
 SHELL_FILES = ("index.html", "app.js", "style.css")  # what sw.js precaches
 SW_VERSION_MARKER = "__SHELL_VERSION__"
+# The page loads only its own scripts and styles (no inline code), shows photos from
+# blob: and data: URLs, talks only to this server, and may not be framed.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' blob: data:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def service_worker_script() -> str:
@@ -37,6 +62,24 @@ def service_worker_script() -> str:
         digest.update((STATIC_DIR / name).read_bytes())
     script = (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
     return script.replace(SW_VERSION_MARKER, digest.hexdigest()[:16])
+
+
+def waitress_options(settings: Settings) -> dict[str, Any]:
+    """How ``idtool serve`` runs waitress.
+
+    Waitress answers bodies over ``max_request_body_size`` and headers over
+    ``max_request_header_size`` itself, in plain text, before the app sees the request.
+    Its body limit is set to twice the app's, so any body the app refuses with a
+    ``Content-Length`` gets the JSON ``image_too_large`` answer; only bodies over twice
+    the limit, and header blocks over 256 KiB (431), get waitress's plain-text reply.
+    """
+    return {
+        "threads": settings.server_workers,
+        "ident": "idtool",
+        "channel_timeout": 120,
+        "max_request_body_size": 2 * (settings.max_image_bytes + FORM_OVERHEAD_BYTES),
+        "max_request_header_size": WAITRESS_MAX_HEADER_BYTES,
+    }
 
 
 def _configure_logging() -> None:
@@ -109,14 +152,18 @@ def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Fla
         response.headers["Service-Worker-Allowed"] = "/"
         return response
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return send_from_directory(STATIC_DIR, "favicon.ico", mimetype="image/vnd.microsoft.icon")
+
     @app.get("/healthz")
     def healthz() -> Response:
         return jsonify({"status": "ok", **current_state().model.versions()})
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
 
     return app

@@ -17,5 +17,10 @@ def bearer_token() -> str | None:
 
 
 def require_officer() -> None:
-    """``before_request`` hook of the API blueprint: sets ``g.officer`` or raises 401."""
-    g.officer = authenticate(current_state().store, bearer_token())
+    """``before_request`` hook of the API blueprint: sets ``g.caller`` and ``g.officer``.
+
+    Raises:
+        Unauthorized: missing, unknown or revoked token (401).
+    """
+    g.caller = authenticate(current_state().store, bearer_token())
+    g.officer = g.caller.name

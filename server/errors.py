@@ -26,6 +26,7 @@ HTTP_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "image_too_large",
+    431: "headers_too_large",
     415: "unsupported_media_type",
     422: "invalid_image",
     429: "rate_limited",
@@ -67,7 +68,13 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
             else "the request body is too large for this server (see max_image_bytes)"
         )
     code = HTTP_CODES.get(status, "http_error" if status < 500 else "internal_error")
-    return error_response(code, message, status)
+    # Keep the headers the error carries (Allow on 405, WWW-Authenticate, Retry-After).
+    headers = {
+        name: value
+        for name, value in exc.get_headers()
+        if name.lower() not in {"content-type", "content-length"}
+    }
+    return error_response(code, message, status, headers)
 
 
 def _unexpected(exc: Exception) -> ResponseReturnValue:

@@ -11,17 +11,55 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from idtool import __version__
+from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES
+from idtool.cites.countries import countries
+from idtool.evidence.records import MAX_TEXT, TEXT_PATTERNS
+from server.api import MAX_ANGLES, MAX_LIST
+from server.uploads import MAX_FIELD_BYTES, MAX_FORM_PARTS
 
 bp = Blueprint("openapi", __name__)
 
 ERROR = {"$ref": "#/components/responses/Error"}
 TRADE_FIELDS = {
-    "origin_country": "Country of origin: ISO code (KE) or English name.",
-    "export_country": "Country of (re-)export: ISO code or name.",
-    "destination_country": "Country of import: ISO code or name.",
-    "purpose": "CITES purpose code (T, P, Q, S, H, Z, G, E, B, L, M, N).",
-    "source": "CITES source code (W, R, D, C, F, A, Y, I, O, U, X).",
+    "origin_country": "Country of origin: ISO 3166-1 alpha-2 code (the server also "
+    "accepts lower case and English names).",
+    "export_country": "Country of (re-)export: ISO 3166-1 alpha-2 code.",
+    "destination_country": "Country of import: ISO 3166-1 alpha-2 code.",
+    "purpose": "CITES purpose code.",
+    "source": "CITES source code.",
 }
+ERROR_CODES = (
+    "bad_field, field_too_large, unauthorized, forbidden, not_found, method_not_allowed, "
+    "conflict, image_too_large, unsupported_media_type, invalid_image, rate_limited, "
+    "internal_error"
+)
+
+
+def _text(name: str) -> dict[str, Any]:
+    """The schema of a free-text field: the limits ``check_text`` enforces."""
+    return {"type": "string", "maxLength": MAX_TEXT[name], "pattern": TEXT_PATTERNS[name]}
+
+
+def _trade_schema(name: str) -> dict[str, Any]:
+    if name == "purpose":
+        codes = sorted(PURPOSE_CODES)
+    elif name == "source":
+        codes = sorted(SOURCE_CODES)
+    else:
+        codes = sorted(countries())
+    return {"type": "string", "enum": codes, "description": TRADE_FIELDS[name]}
+
+
+def _image_part(description: str) -> dict[str, Any]:
+    return {"type": "string", "format": "binary", "description": description}
+
+
+UPLOAD_RULES = (
+    " The whole body may be at most max_image_bytes (default 40 MiB) plus 64 KiB; the "
+    f"photo part at most max_image_bytes (413 image_too_large); each text part at most "
+    f"{MAX_FIELD_BYTES:,} bytes and the form at most {MAX_FORM_PARTS} parts "
+    "(413 field_too_large). Any other Content-Type than multipart/form-data is 415."
+)
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -55,9 +93,7 @@ def openapi_document() -> dict[str, Any]:
             "responses": {
                 "Error": _json(
                     {"$ref": "#/components/schemas/Error"},
-                    "An error: code is stable (bad_field, unauthorized, not_found, "
-                    "image_too_large, unsupported_media_type, invalid_image, rate_limited, "
-                    "conflict, internal_error).",
+                    f"An error: code is stable ({ERROR_CODES}).",
                 )
             },
             "schemas": {
@@ -114,6 +150,27 @@ def openapi_document() -> dict[str, Any]:
                                 "filename": {"type": ["string", "null"]},
                                 "exif": {"type": "object"},
                                 "stored": {"type": "boolean"},
+                            },
+                        },
+                        "original": {
+                            "type": "object",
+                            "description": "The full original photo. pending: the photo "
+                            "above is a working copy and the original is still to come "
+                            "(PUT .../original); received: stored byte for byte.",
+                            "required": ["status", "sha256"],
+                            "properties": {
+                                "status": {"type": "string", "enum": ["pending", "received"]},
+                                "sha256": {"type": ["string", "null"]},
+                                "bytes": {"type": ["integer", "null"]},
+                                "media_format": {"type": ["string", "null"]},
+                                "received_at": {"type": ["string", "null"]},
+                                "exif": {"type": ["object", "null"]},
+                                "working_copy": {
+                                    "type": "boolean",
+                                    "description": "true: the record's photo is a working "
+                                    "copy and this is its original; false: the photo is "
+                                    "the original.",
+                                },
                             },
                         },
                         "versions": {
@@ -174,44 +231,61 @@ def openapi_document() -> dict[str, Any]:
                             "name": "Idempotency-Key",
                             "in": "header",
                             "required": False,
-                            "schema": {"type": "string", "maxLength": 200},
-                            "description": "A retry with the same key returns the first record.",
+                            "schema": _text("idempotency_key"),
+                            "description": "A retry with the same key and the same photo, "
+                            "declaration, case_ref and notes returns the first record; "
+                            "anything changed is 409.",
                         }
                     ],
                     "requestBody": {
                         "required": True,
+                        "description": "The photo and the declaration." + UPLOAD_RULES,
                         "content": {
                             "multipart/form-data": {
                                 "schema": {
                                     "type": "object",
                                     "required": ["image"],
+                                    "additionalProperties": False,
                                     "properties": {
-                                        "image": {"type": "string", "format": "binary"},
-                                        **{
-                                            name: {"type": "string", "description": text}
-                                            for name, text in TRADE_FIELDS.items()
+                                        "image": _image_part(
+                                            "The photo: JPEG, PNG, HEIC, WebP, TIFF, BMP or "
+                                            "GIF, stored byte for byte."
+                                        ),
+                                        **{name: _trade_schema(name) for name in TRADE_FIELDS},
+                                        "case_ref": _text("case_ref"),
+                                        "notes": _text("notes"),
+                                        "original_pending": {
+                                            "type": "string",
+                                            "enum": ["0", "1", "true", "false"],
+                                            "description": "1: the image is a working copy; "
+                                            "the full original follows with PUT "
+                                            "/api/v1/identifications/{record_id}/original.",
                                         },
-                                        "case_ref": {"type": "string", "maxLength": 100},
-                                        "notes": {"type": "string", "maxLength": 2000},
                                     },
                                 }
                             }
                         },
                     },
                     "responses": {
-                        "201": _json(record, "Created (or replayed for a known Idempotency-Key)"),
+                        "201": _json(
+                            record,
+                            "Created (or replayed for a known Idempotency-Key: header "
+                            "Idempotent-Replayed: true)",
+                        ),
                         **_errors(400, 401, 409, 413, 415, 422, 429, 500),
                     },
                 },
                 "get": {
-                    "summary": "Records of a case, or the latest ones.",
+                    "summary": "Records of a case, or the latest ones: an officer's own, or "
+                    "everyone's for a supervisor token. One view entry in the custody log "
+                    "per request.",
                     "security": secured,
                     "parameters": [
-                        {"name": "case_ref", "in": "query", "schema": {"type": "string"}},
+                        {"name": "case_ref", "in": "query", "schema": _text("case_ref")},
                         {
                             "name": "limit",
                             "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIST},
                         },
                     ],
                     "responses": {
@@ -232,10 +306,51 @@ def openapi_document() -> dict[str, Any]:
             },
             "/api/v1/identifications/{record_id}": {
                 "get": {
-                    "summary": "One record (logged as a view in the custody log).",
+                    "summary": "One record (logged as a view in the custody log). Officers "
+                    "get 404 for another officer's record; supervisors may read all.",
                     "security": secured,
                     "parameters": [record_id],
                     "responses": {"200": _json(record, "The record"), **_errors(401, 404)},
+                }
+            },
+            "/api/v1/identifications/{record_id}/original": {
+                "put": {
+                    "summary": "Attach the full original photo to a record made from a "
+                    "working copy (original_pending=1).",
+                    "description": "Stored byte for byte; the record's original becomes "
+                    "received and the custody log links the working copy's SHA-256 to the "
+                    "original's. The same original again returns the same answer "
+                    "(Idempotent-Replayed: true); a different one is 409. Only the officer "
+                    "who made the record may attach it (403)." + UPLOAD_RULES,
+                    "security": secured,
+                    "parameters": [
+                        record_id,
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": _text("idempotency_key"),
+                        },
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["image"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "image": _image_part("The full original photo.")
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(record, "The updated record"),
+                        **_errors(400, 401, 403, 404, 409, 413, 415, 422, 500),
+                    },
                 }
             },
             "/api/v1/identifications/{record_id}/schreger": {
@@ -254,8 +369,21 @@ def openapi_document() -> dict[str, Any]:
                                         "triples": {
                                             "type": "array",
                                             "description": "[vertex, a, b] per angle, each "
-                                            "point [x, y] in image pixels",
-                                            "items": {"type": "array"},
+                                            "point [x, y] in image pixels, inside the photo; "
+                                            "the three points of an angle must differ.",
+                                            "minItems": 1,
+                                            "maxItems": MAX_ANGLES,
+                                            "items": {
+                                                "type": "array",
+                                                "minItems": 3,
+                                                "maxItems": 3,
+                                                "items": {
+                                                    "type": "array",
+                                                    "minItems": 2,
+                                                    "maxItems": 2,
+                                                    "items": {"type": "number", "minimum": 0},
+                                                },
+                                            },
                                         }
                                     },
                                 }

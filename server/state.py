@@ -27,6 +27,7 @@ from idtool.errors import NotFound
 from idtool.evidence.store import EvidenceStore
 from idtool.model.discovery import resolve_bundle_dir
 from idtool.model.preprocess import DecodedImage
+from idtool.model.runtime import ONNX_DIR
 from idtool.types import Identification
 from server.rate_limit import RateLimiter
 
@@ -105,13 +106,23 @@ def load_model_state(settings: Settings, engine: str = "auto") -> LoadedModel:
                 for img in runtime.catalog.active_images()
                 if img.id in set(identifier.reference.image_ids)
             }
+            engine_name = identifier.engine.name
             log.info(
-                "loaded model %s, reference %s (%d images), listings %s",
+                "loaded model %s with engine %s, reference %s (%d images), listings %s",
                 runtime.bundle.version,
+                engine_name,
                 identifier.reference.reference_version,
                 len(references),
                 [s.name for s in listings.sets],
             )
+            if engine == "auto" and engine_name == "torch":
+                log.warning(
+                    "model %s has no valid ONNX export in %s: identifying with torch, "
+                    "several times slower; run `idtool export onnx --model %s` and restart",
+                    runtime.bundle.version,
+                    runtime.bundle.path / ONNX_DIR,
+                    runtime.bundle.path,
+                )
             _MODELS[key] = LoadedModel(runtime, identifier, listings, references)
         return _MODELS[key]
 

@@ -133,3 +133,16 @@ def make_phone_photos(source: Path) -> PhonePhotos:
         heic=phone_heic(source),
         source=source,
     )
+
+
+def working_copy(photo: bytes, longest_px: int = 1600) -> bytes:
+    """What the phone page sends first: the photo upright, longest side ~1600 px, JPEG,
+    no EXIF (a canvas re-encode drops it)."""
+    image = Image.open(io.BytesIO(photo))
+    from PIL import ImageOps
+
+    upright = ImageOps.exif_transpose(image).convert("RGB")
+    upright.thumbnail((longest_px, longest_px))
+    out = io.BytesIO()
+    upright.save(out, "JPEG", quality=85)
+    return out.getvalue()

@@ -280,6 +280,30 @@ def _population_from_blocks(
     )
 
 
+# Officer-facing population texts: whole sentences with named placeholders.
+# English, marked for translation; translated where used.
+POPULATION_OF = N_("population of {country}")
+POPULATION_REST = N_("all populations not listed in Appendix {listed} (Appendix {appendix})")
+POPULATION_UNPLACED = N_("undetermined: the declared origin is not named in the annotation")
+REASON_NAMED = N_("the population of {country} is listed in Appendix {appendix}")
+REASON_PARTLY_NAMED = N_(
+    "only part of the population of {country} is in Appendix {appendix}; check the "
+    "annotation for the exact area. The strictest appendix is used."
+)
+REASON_REST = N_(
+    "{country} is not one of the populations listed in Appendix {listed}: "
+    "Appendix {appendix} applies"
+)
+REASON_UNPLACED = N_(
+    "{country} is not one of the populations listed in Appendix {listed}, and the "
+    "annotation does not say where other populations belong: Appendix {appendix}, the "
+    "strictest, is used"
+)
+REASON_NOT_COVERED = N_(
+    "the annotation says the population of {country} is not included in the Appendices"
+)
+
+
 def describe_countries(codes: frozenset[str], limit: int = 8) -> str:
     """``{"BW", "NA"}`` -> ``"Botswana (BW), Namibia (NA)"`` (codes only past ``limit``)."""
     ordered = sorted(codes)
@@ -365,18 +389,18 @@ def choose_population(
             ),
         )
     country = _("{country} ({code})").format(country=country_name(origin), code=origin)
-    population = _("population of {country}").format(country=country)
     if origin in split.not_covered:
         return PopulationChoice(
             None,
-            population,
+            _(POPULATION_OF).format(country=country),
             options,
             True,
-            _("the annotation says this population is not included in the Appendices"),
+            _(REASON_NOT_COVERED).format(country=country),
         )
     hits = [a for a in APPENDIX_ORDER if origin in split.named.get(a, frozenset())]
+    population = _(POPULATION_OF).format(country=country)
     if hits:
-        chosen = strictest(hits)
+        chosen = strictest(hits) or hits[0]
         if origin in split.partial or len(hits) > 1:
             alternatives = {*hits, *(a for a in [split.rest_appendix] if a)}
             return PopulationChoice(
@@ -384,37 +408,31 @@ def choose_population(
                 population,
                 options,
                 False,
-                _(
-                    "only part of the population of {country} is in Appendix {appendix}; "
-                    "check the annotation for the exact area. The strictest appendix is used."
-                ).format(country=country, appendix=chosen),
+                _(REASON_PARTLY_NAMED).format(country=country, appendix=chosen),
             )
         return PopulationChoice(
             chosen,
             population,
             options,
             True,
-            _("the population of {country} is named for Appendix {appendix}").format(
-                country=country, appendix=chosen
-            ),
+            _(REASON_NAMED).format(country=country, appendix=chosen),
         )
+    named = [a for a in APPENDIX_ORDER if split.named.get(a)]
+    listed = named[0] if len(named) == 1 else _(" or ").join(named)
     if split.rest_appendix:
+        rest = split.rest_appendix
         return PopulationChoice(
-            split.rest_appendix,
-            population,
+            rest,
+            _(POPULATION_REST).format(listed=listed, appendix=rest),
             options,
             True,
-            _(
-                "the population of {country} is not named, so it falls under the other populations"
-            ).format(country=country),
+            _(REASON_REST).format(country=country, listed=listed, appendix=rest),
         )
+    appendix = strictest(split.appendices)
     return PopulationChoice(
-        strictest(split.appendices),
-        population,
+        appendix,
+        _(POPULATION_UNPLACED),
         options,
         False,
-        _(
-            "the annotation does not cover the population of {country}; the strictest "
-            "appendix is used"
-        ).format(country=country),
+        _(REASON_UNPLACED).format(country=country, listed=listed, appendix=appendix),
     )

@@ -20,6 +20,7 @@ from idtool.cites.countries import normalise_country
 from idtool.cites.eu import EuStatus
 from idtool.cites.names import NameMatch
 from idtool.cites.permits import TradeFacts
+from idtool.cites.range_check import RangeCheck
 from idtool.cites.store import ListingSetInfo
 from idtool.i18n import N_
 from idtool.i18n import gettext as _
@@ -175,6 +176,7 @@ class Guidance:
     listing_match: str = "none"
     name_match: NameMatch | None = None
     common_names: dict[str, list[str]] = field(default_factory=dict)
+    range_check: RangeCheck | None = None
 
     @property
     def strictness(self) -> int:
@@ -200,6 +202,7 @@ class Guidance:
             "name_match": self.name_match.to_dict() if self.name_match else None,
             "name_note": self.name_match.note if self.name_match else "",
             "common_names": self.common_names,
+            "range_check": self.range_check.to_dict() if self.range_check else None,
             "cites": self.cites.to_dict(),
             "eu": self.eu.to_dict() if self.eu else None,
             "permits": list(self.permits),

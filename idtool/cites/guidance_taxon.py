@@ -25,6 +25,7 @@ from idtool.cites.guidance_model import (
 from idtool.cites.listing_index import ListingEntry, ListingIndex, ListingMatch, stale_warning
 from idtool.cites.names import names_for
 from idtool.cites.permits import FORENSICS, REFER, advise
+from idtool.cites.range_check import check_range
 from idtool.cites.store import ListingSetInfo
 from idtool.i18n import N_
 from idtool.i18n import gettext as _
@@ -35,6 +36,9 @@ NOT_FOUND_BUNDLED = N_(
     "reptiles as of 2023, and idtool's amendments); import a newer Species+ export with "
     "'idtool cites import FILE' to look up taxa listed since"
 )
+
+
+NEXT_STEP_NOT_COVERED = N_("{reason}: no CITES document is needed for this population")
 
 
 def primary_set(listings: ListingIndex) -> ListingSetInfo | None:
@@ -145,9 +149,7 @@ def _guidance_for_scientific(
     listings: ListingIndex,
     suggestions: tuple[str, ...] = (),
 ) -> Guidance:
-    match = listings.lookup(name)
-    if suggestions:
-        match = replace(match, suggestions=suggestions)
+    match = replace(listings.lookup(name, suggest=False), suggestions=suggestions)
     entry = match.entry
     warnings: list[str] = []
     next_steps: list[str] = []
@@ -241,12 +243,12 @@ def _guidance_for_scientific(
     checks = [*declaration.describe(), *advice.officer_checks]
     if not choice.resolved:
         checks.insert(0, choice.reason)
+    range_taxon = entry.full_name if match.match_kind in ("exact", "synonym") else match.query
+    in_range = check_range(listings, range_taxon, declaration.origin_country, declaration.source)
+    if in_range and in_range.check:
+        checks.insert(0, in_range.check)
     if choice.appendix is None:
-        next_steps.append(
-            _("{population}: {reason}; no CITES document is needed").format(
-                population=choice.population, reason=choice.reason
-            )
-        )
+        next_steps.append(_(NEXT_STEP_NOT_COVERED).format(reason=choice.reason))
     elif prohibitions:
         next_steps.append(prohibitions[0])
     else:
@@ -288,6 +290,7 @@ def _guidance_for_scientific(
         quotas=tuple(quotas),
         reservations=tuple(reservations),
         warnings=tuple(warnings),
+        range_check=in_range,
     )
 
 

@@ -274,6 +274,13 @@ class ListingIndex:
             self._by_name[entry.full_name.casefold()] = entry
             for synonym in entry.synonyms:  # kept from every set (newer layouts lack them)
                 self._synonyms.setdefault(synonym.casefold(), entry.full_name)
+        self._ranges: dict[str, tuple[tuple[str, ...], ListingSetInfo]] = {}
+        for entry in entries:  # the newest set that records a range wins
+            if entry.distribution_iso:
+                self._ranges[entry.full_name.casefold()] = (
+                    entry.distribution_iso,
+                    entry.listing_set,
+                )
         self._parents: dict[str, tuple[str, ...]] = {}
         self._members: dict[str, list[str]] = {}
         for entry in self._by_name.values():
@@ -299,6 +306,11 @@ class ListingIndex:
     @property
     def bundled(self) -> bool:
         return any(s.bundled for s in self.sets)
+
+    def recorded_range(self, name: str) -> tuple[tuple[str, ...], ListingSetInfo] | None:
+        """ISO codes of the range states an imported export records for ``name``, and
+        the set that records them; None when no set does (the shipped table never does)."""
+        return self._ranges.get(normalise_name(name).casefold())
 
     def entries(self) -> list[ListingEntry]:
         """Every row in force (one per name)."""
@@ -339,11 +351,13 @@ class ListingIndex:
                 break
         return list(dict.fromkeys(lineage))
 
-    def lookup(self, name: str) -> ListingMatch:
+    def lookup(self, name: str, *, suggest: bool = True) -> ListingMatch:
         """Resolve a scientific name of any rank to the listing that applies.
 
         Args:
             name: e.g. ``"Python regius"``, ``"Scleractinia"``, ``"Manis spp."``.
+            suggest: look for close spellings when not found (slow on a full export;
+                guidance passes False and uses :mod:`idtool.cites.names` instead).
 
         Returns:
             The match; never raises for unknown names (``status == "not_found"``).
@@ -371,10 +385,10 @@ class ListingIndex:
                     taxon=entry.full_name
                 )
                 return ListingMatch(query, "not_listed", kind, entry, lineage, note)
-            return self._walk_up(query, list(lineage), start=1)
-        return self._walk_up(query, self._lineage_of(query), start=1)
+            return self._walk_up(query, list(lineage), 1, suggest)
+        return self._walk_up(query, self._lineage_of(query), 1, suggest)
 
-    def _walk_up(self, query: str, lineage: list[str], start: int) -> ListingMatch:
+    def _walk_up(self, query: str, lineage: list[str], start: int, suggest: bool) -> ListingMatch:
         for i, parent in enumerate(lineage[start:], start=start):
             entry = self._by_name.get(parent.casefold())
             if entry is None or not (entry.appendices or entry.has_nc):
@@ -404,7 +418,7 @@ class ListingIndex:
             return ListingMatch(
                 query, "partial", "members", None, tuple(lineage), note, members=tuple(members)
             )
-        suggestions = tuple(self.suggest(query))
+        suggestions = tuple(self.suggest(query)) if suggest else ()
         note = _(
             "{name} was not found in the listing set: it is not listed under CITES by this "
             "name nor through a genus, family or order listing known here, or the name is "

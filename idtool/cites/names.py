@@ -38,7 +38,7 @@ MATCH_KINDS = ("scientific", "synonym", "common_name", "fuzzy", "none")
 FUZZY_RESOLVE_SCORE = 0.88  # a single taxon this close is taken as meant
 FUZZY_MARGIN = 0.04  # ... when the next taxon scores at least this much less
 SUGGEST_SCORE = 0.6
-_CANDIDATES = 300
+_CANDIDATES = 150
 
 # English, marked for translation; translated where used (language names too).
 NOTE_SYNONYM = N_("{query} is a synonym of {name}")
@@ -95,14 +95,18 @@ class NameMatch:
         }
 
 
+_PUNCTUATION = str.maketrans({c: " " for c in "-_'’`.,;:()/"})
+
+
 def fold(text: str) -> str:
     """Compare-form of a name: no accents, case, punctuation or extra spaces
     (``"Perroquet  Jaco"`` -> ``"perroquet jaco"``, ``"caïman à lunettes"`` ->
     ``"caiman a lunettes"``, ``"grey-crowned"`` -> ``"grey crowned"``)."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[\-_'’`.,;:()/]+", " ", text)
-    return " ".join(text.split())
+    text = text.casefold()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.translate(_PUNCTUATION).split())
 
 
 def _split_names(raw: str) -> list[str]:
@@ -161,7 +165,8 @@ class NameIndex:
                 for name in _split_names(raw):
                     self._add_common(entry.full_name, language, name)
         self._grams: dict[str, list[int]] | None = None
-        self._pool: list[tuple[str, str, str, str]] = []  # folded, scientific, language, text
+        self._strings: list[str] = []  # distinct folded names, by trigram-table id
+        self._entries: dict[str, list[tuple[str, str, str]]] = {}  # -> scientific, lang, text
 
     def _add_common(self, taxon: str, language: str, name: str) -> None:
         hits = self._common.setdefault(fold(name), [])
@@ -206,7 +211,7 @@ class NameIndex:
                 )
             alternatives = tuple(NameCandidate(h[0], h[2], h[1], 1.0) for h in hits)
             return NameMatch(text, name, "common_name", written, language, 1.0, note, alternatives)
-        if self._listings.lookup(text).status != "not_found":
+        if self._listings.lookup(text, suggest=False).status != "not_found":
             canonical = normalise_name(text)
             return NameMatch(text, canonical, "scientific", canonical, "scientific")
         candidates = self.suggest(text, limit)
@@ -231,22 +236,24 @@ class NameIndex:
             text, None, "none", None, None, 0.0, _(NOTE_NONE).format(query=text), tuple(candidates)
         )
 
-    def _fuzzy_tables(self) -> tuple[dict[str, list[int]], list[tuple[str, str, str, str]]]:
+    def _fuzzy_tables(self) -> tuple[dict[str, list[int]], list[str]]:
+        """Trigram -> ids of distinct folded names; built on the first fuzzy query."""
         if self._grams is None:
-            pool: list[tuple[str, str, str, str]] = []
+            entries: dict[str, list[tuple[str, str, str]]] = {}
             for folded, name in self._scientific.items():
-                pool.append((folded, name, "scientific", name))
+                entries.setdefault(folded, []).append((name, "scientific", name))
             for folded, name in self._synonyms.items():
-                pool.append((folded, name, "synonym", folded))
+                entries.setdefault(folded, []).append((name, "synonym", folded))
             for folded, hits in self._common.items():
                 for name, language, written in hits:
-                    pool.append((folded, name, language, written))
+                    entries.setdefault(folded, []).append((name, language, written))
+            strings = list(entries)
             grams: dict[str, list[int]] = {}
-            for i, (folded, *_) in enumerate(pool):
+            for i, folded in enumerate(strings):
                 for gram in _trigrams(folded):
                     grams.setdefault(gram, []).append(i)
-            self._grams, self._pool = grams, pool
-        return self._grams, self._pool
+            self._grams, self._strings, self._entries = grams, strings, entries
+        return self._grams, self._strings
 
     def suggest(self, query: str, limit: int = 5) -> list[NameCandidate]:
         """Known names closest to ``query``, best first, one per taxon.
@@ -258,22 +265,32 @@ class NameIndex:
         target = fold(query)
         if len(target) < 3:
             return []
-        grams, pool = self._fuzzy_tables()
+        grams, strings = self._fuzzy_tables()
+        frequent = max(2000, len(strings) // 20)  # trigrams this common do not discriminate
         counts: Counter[int] = Counter()
         for gram in _trigrams(target):
-            counts.update(grams.get(gram, ()))
+            posting = grams.get(gram, ())
+            if len(posting) <= frequent:
+                counts.update(posting)
         words = target.split()
         best: dict[str, NameCandidate] = {}
         for i, _count in counts.most_common(_CANDIDATES):
-            folded, name, language, written = pool[i]
-            score = difflib.SequenceMatcher(None, target, folded).ratio()
+            folded = strings[i]
+            matcher = difflib.SequenceMatcher(None, target, folded)
             their = folded.split()
-            if len(words) < len(their) and all(any(w.startswith(t) for w in their) for t in words):
+            partial = len(words) < len(their) and all(
+                any(w.startswith(t) for w in their) for t in words
+            )
+            if not partial and matcher.quick_ratio() < SUGGEST_SCORE:
+                continue
+            score = matcher.ratio()
+            if partial:
                 score = max(score, 0.9 - 0.02 * (len(their) - len(words)))
             if score < SUGGEST_SCORE:
                 continue
-            if name not in best or score > best[name].score:
-                best[name] = NameCandidate(name, written, language, score)
+            for name, language, written in self._entries[folded]:
+                if name not in best or score > best[name].score:
+                    best[name] = NameCandidate(name, written, language, score)
         ranked = sorted(best.values(), key=lambda c: (-c.score, c.name))
         return ranked[:limit]
 

@@ -52,12 +52,17 @@ def main(ctx: click.Context, verbose: int, lang: str | None) -> None:
         idtool identify photo.jpg
     """
     level_name = os.environ.get("IDTOOL_LOG_LEVEL")
+    serving = ctx.invoked_subcommand == "serve"  # a server log: INFO lines with timestamps
+    default = "INFO" if serving else "WARNING"
     level = (
-        logging.WARNING - 10 * verbose
+        min(logging.WARNING - 10 * verbose, logging.INFO if serving else logging.WARNING)
         if verbose
-        else getattr(logging, (level_name or "WARNING").upper(), logging.WARNING)
+        else getattr(logging, (level_name or default).upper(), logging.WARNING)
     )
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    log_format = "%(levelname)s %(name)s: %(message)s"
+    if serving:
+        log_format = "%(asctime)s " + log_format
+    logging.basicConfig(level=level, format=log_format)
     try:
         ctx.obj = load_settings(lang=lang)
     except IdtoolError as exc:

@@ -254,6 +254,8 @@ def _print_guidance(result: Guidance | CombinedGuidance) -> None:
     if names:
         table.add_row(_("common names"), "\n".join(names))
     table.add_row(_("population"), g.cites.population or "")
+    if g.cites.population_resolved and len(g.cites.options) > 1 and g.cites.population_note:
+        table.add_row(_("why"), g.cites.population_note)
     if g.cites.options and not g.cites.population_resolved:
         table.add_row(
             _("options"),

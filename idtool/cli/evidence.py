@@ -8,7 +8,9 @@ import click
 
 from idtool.catalog.store import current_user
 from idtool.cli.common import echo_json, format_option, settings_from
+from idtool.evidence.export import export_case
 from idtool.evidence.store import EvidenceStore
+from idtool.evidence.verify import verify_store
 
 
 def register(group: click.Group) -> None:
@@ -33,7 +35,7 @@ def register(group: click.Group) -> None:
         settings = settings_from(ctx)
         store = EvidenceStore.open(settings.evidence_path)
         try:
-            report = store.verify()
+            report = verify_store(store)
         finally:
             store.close()
         if output_format == "json":
@@ -45,6 +47,8 @@ def register(group: click.Group) -> None:
             )
             for note in report.notes:
                 click.echo(f"note: {note}")
+            for path in report.leftovers:
+                click.echo(f"leftover temporary file: {path}")
             for problem in report.problems:
                 click.echo(f"MISMATCH: {problem}")
             click.echo("OK: everything verifies" if report.ok else "FAILED: evidence was altered")
@@ -59,8 +63,9 @@ def register(group: click.Group) -> None:
     def export(ctx: click.Context, case_ref: str, directory: Path, output_format: str) -> None:
         """Write every record of CASE_REF into DIRECTORY: originals, JSON, manifest.
 
-        DIRECTORY must be new or empty. manifest.json lists each file with its SHA-256;
-        each export is logged in the custody log.
+        DIRECTORY must be new or empty. Everything is written to a temporary folder
+        beside it and renamed into place only when complete. manifest.json lists each
+        file with its SHA-256; each export (or failed export) is logged in the custody log.
 
         Example:
 
@@ -69,7 +74,7 @@ def register(group: click.Group) -> None:
         settings = settings_from(ctx)
         store = EvidenceStore.open(settings.evidence_path)
         try:
-            report = store.export_case(case_ref, directory, current_user())
+            report = export_case(store, case_ref, directory, current_user())
         finally:
             store.close()
         if output_format == "json":

@@ -16,7 +16,7 @@ from idtool.cli.common import (
     settings_from,
 )
 from idtool.evidence.store import EvidenceStore
-from idtool.evidence.tokens import create_token, list_tokens, revoke_token
+from idtool.evidence.tokens import Role, create_token, list_tokens, revoke_token
 
 
 def register(group: click.Group) -> None:
@@ -54,7 +54,7 @@ def register(group: click.Group) -> None:
         """
         import waitress
 
-        from server.app import create_app
+        from server.app import create_app, waitress_options
 
         settings = settings_from(ctx, catalog_path=catalog_path, server_workers=threads)
         app = create_app(settings, engine=engine)
@@ -62,15 +62,7 @@ def register(group: click.Group) -> None:
             f"idtool field server on http://{host}:{port}/ "
             f"({settings.server_workers} threads, evidence in {settings.evidence_path})"
         )
-        waitress.serve(
-            app,
-            host=host,
-            port=port,
-            threads=settings.server_workers,
-            ident="idtool",
-            channel_timeout=120,
-            max_request_body_size=settings.max_image_bytes + 1024 * 1024,
-        )
+        waitress.serve(app, host=host, port=port, **waitress_options(settings))
 
     @group.group("token")
     def token() -> None:
@@ -78,21 +70,29 @@ def register(group: click.Group) -> None:
 
     @token.command("create")
     @click.argument("name")
+    @click.option(
+        "--role",
+        type=click.Choice([r.value for r in Role]),
+        default=Role.OFFICER.value,
+        show_default=True,
+        help="officer: reads its own records; supervisor: may list every officer's.",
+    )
     @click.pass_context
-    def token_create(ctx: click.Context, name: str) -> None:
+    def token_create(ctx: click.Context, name: str, role: str) -> None:
         """Create a token for officer NAME and print it (last line; shown only once).
 
         Example:
 
             idtool token create j.mwangi
+            idtool token create a.otieno --role supervisor
         """
         settings = settings_from(ctx)
         store = EvidenceStore.open(settings.evidence_path)
         try:
-            value = create_token(store, name, current_user())
+            value = create_token(store, name, current_user(), Role(role))
         finally:
             store.close()
-        echo_err(f"token for {name} (store it now; it cannot be shown again):")
+        echo_err(f"{role} token for {name} (store it now; it cannot be shown again):")
         click.echo(value)
 
     @token.command("list")
@@ -116,7 +116,10 @@ def register(group: click.Group) -> None:
                 echo_json(info.to_dict())
             else:
                 state = f"revoked {info.revoked_at}" if info.revoked_at else "active"
-                click.echo(f"{info.name}\t{state}\tcreated {info.created_at} by {info.created_by}")
+                click.echo(
+                    f"{info.name}\t{info.role.value}\t{state}\t"
+                    f"created {info.created_at} by {info.created_by}"
+                )
 
     @token.command("revoke")
     @click.argument("name")

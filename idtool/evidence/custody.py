@@ -25,6 +25,7 @@ from typing import Any
 from sqlite_utils import Database
 
 GENESIS_HASH = "0" * 64
+HEAD_FILE = "custody_head.json"  # the newest entry, anchored outside the database
 ACTIONS = frozenset(
     {
         "upload",

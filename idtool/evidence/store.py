@@ -3,13 +3,16 @@
 Layout under ``settings.evidence_path``::
 
     evidence.db                 SQLite (WAL): records, custody log, tokens
-    originals/ab/abcdef...      each upload byte-for-byte, named by its SHA-256
+    custody_head.json           the newest custody entry, anchored outside the database
+    originals/ab/abcdef...      each upload byte for byte, named by its SHA-256
+    incoming/                   uploads being received (see :mod:`idtool.evidence.originals`)
+    altered/                    stored originals found altered, kept as found
     thumbnails/                 derived images (never evidence)
 
-Originals are written to a temporary file and renamed into place, never re-encoded. A
-record stamps the model, reference and listing-set versions it used; its canonical-JSON
-hash goes into the custody log, so :meth:`EvidenceStore.verify` detects an edited
-record, an edited or missing file and a broken chain.
+A record stamps the model, reference and listing-set versions it used; its canonical-JSON
+hash goes into the custody log, so :mod:`idtool.evidence.verify` detects an edited
+record, an edited or missing file and a broken chain; :mod:`idtool.evidence.export`
+writes one case out.
 """
 
 from __future__ import annotations
@@ -19,299 +22,50 @@ import hashlib
 import json
 import logging
 import os
-import re
 import sqlite3
-import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
-from idtool.errors import BadField, Conflict, IntegrityError, NotFound
+from idtool.errors import Conflict, NotFound
 from idtool.evidence.custody import (
+    HEAD_FILE,
     CustodyEntry,
     append_entry,
     canonical_json,
-    create_custody_table,
     iter_entries,
-    now_iso,
-    sha256_text,
-    verify_chain,
 )
-from idtool.hashing import sha256_file
+from idtool.evidence.migrations import evidence_migrations
+from idtool.evidence.originals import INCOMING, OriginalFiles, write_atomic
+from idtool.evidence.records import (
+    MAX_TEXT,
+    EvidenceRecord,
+    OriginalPhoto,
+    OriginalStatus,
+    check_text,
+)
 
-HEAD_FILE = "custody_head.json"
+__all__ = [
+    "INCOMING",
+    "MAX_TEXT",
+    "EvidenceRecord",
+    "EvidenceStore",
+    "OriginalPhoto",
+    "OriginalStatus",
+    "check_text",
+    "write_atomic",
+]
+
 DB_NAME = "evidence.db"
-ORIGINALS = "originals"
-INCOMING = "incoming"  # uploads being received (temporary files, adopted by rename)
-ALTERED = "altered"  # stored originals found altered, kept aside as found
 THUMBNAILS = "thumbnails"
-EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic", "bmp": "bmp"}
-EXTENSIONS.update({"tiff": "tif", "gif": "gif"})
-MAX_TEXT = {"case_ref": 100, "notes": 2000, "idempotency_key": 200, "filename": 255}
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MAX_VIEW_IDS = 200
 
 log = logging.getLogger(__name__)
-
-evidence_migrations = Migrations("idtool_evidence")
-
-
-@evidence_migrations(name="0001_initial")
-def _initial(db: Database) -> None:
-    db.execute(
-        """
-        CREATE TABLE records (
-            id TEXT PRIMARY KEY,
-            created_at TEXT NOT NULL,
-            officer TEXT NOT NULL,
-            case_ref TEXT,
-            notes TEXT,
-            idempotency_key TEXT,
-            sha256 TEXT NOT NULL,
-            bytes INTEGER NOT NULL,
-            media_format TEXT NOT NULL,
-            filename TEXT,
-            exif TEXT NOT NULL,
-            declaration TEXT NOT NULL,
-            identification TEXT NOT NULL,
-            guidance TEXT NOT NULL,
-            schreger TEXT,
-            model_version TEXT NOT NULL,
-            reference_version TEXT,
-            listing_set TEXT,
-            UNIQUE (officer, idempotency_key)
-        )
-        """
-    )
-    db.execute("CREATE INDEX records_case_ref ON records(case_ref)")
-    db.execute("CREATE INDEX records_sha256 ON records(sha256)")
-    create_custody_table(db)
-    db.execute(
-        """
-        CREATE TABLE tokens (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL,
-            token_sha256 TEXT NOT NULL UNIQUE,
-            created_at TEXT NOT NULL,
-            created_by TEXT NOT NULL,
-            revoked_at TEXT,
-            revoked_by TEXT
-        )
-        """
-    )
-    db.execute("CREATE UNIQUE INDEX tokens_active_name ON tokens(name) WHERE revoked_at IS NULL")
-
-
-@evidence_migrations(name="0002_originals_and_roles")
-def _originals_and_roles(db: Database) -> None:
-    """The full original of a working copy, and token roles (issue 11).
-
-    Records made before this migration keep NULL ``original_status``: their photo is
-    their original, and their logged hash was computed without an ``original`` field.
-    """
-    for column, kind in (
-        ("original_status", "TEXT"),
-        ("original_sha256", "TEXT"),
-        ("original_bytes", "INTEGER"),
-        ("original_media_format", "TEXT"),
-        ("original_exif", "TEXT"),
-        ("original_received_at", "TEXT"),
-        ("original_idempotency_key", "TEXT"),
-    ):
-        db.execute(f"ALTER TABLE records ADD COLUMN {column} {kind}")
-    db.execute("CREATE INDEX records_original_sha256 ON records(original_sha256)")
-    db.execute("CREATE INDEX records_officer ON records(officer, created_at)")
-    db.execute("ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'officer'")
-
-
-@dataclass(frozen=True)
-class EvidenceRecord:
-    """One upload and what idtool said about it. ``to_dict()`` is the stored/API shape."""
-
-    id: str
-    created_at: str
-    officer: str
-    sha256: str
-    byte_count: int
-    media_format: str
-    exif: dict[str, Any]
-    declaration: dict[str, Any]
-    identification: dict[str, Any]
-    guidance: dict[str, Any]
-    model_version: str
-    reference_version: str | None
-    listing_set: str | None
-    case_ref: str | None = None
-    notes: str | None = None
-    idempotency_key: str | None = None
-    filename: str | None = None
-    schreger: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "created_at": self.created_at,
-            "officer": self.officer,
-            "case_ref": self.case_ref,
-            "notes": self.notes,
-            "idempotency_key": self.idempotency_key,
-            "declaration": self.declaration,
-            "identification": self.identification,
-            "guidance": self.guidance,
-            "schreger": self.schreger,
-            "evidence": {
-                "sha256": self.sha256,
-                "bytes": self.byte_count,
-                "media_format": self.media_format,
-                "filename": self.filename,
-                "exif": self.exif,
-                "stored": True,
-            },
-            "versions": {
-                "model_version": self.model_version,
-                "reference_version": self.reference_version,
-                "listing_set": self.listing_set,
-            },
-        }
-
-    def content_hash(self) -> str:
-        """SHA-256 of the canonical JSON of :meth:`to_dict` (logged in the custody chain)."""
-        return sha256_text(canonical_json(self.to_dict()))
-
-    def to_row(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "created_at": self.created_at,
-            "officer": self.officer,
-            "case_ref": self.case_ref,
-            "notes": self.notes,
-            "idempotency_key": self.idempotency_key,
-            "sha256": self.sha256,
-            "bytes": self.byte_count,
-            "media_format": self.media_format,
-            "filename": self.filename,
-            "exif": canonical_json(self.exif),
-            "declaration": canonical_json(self.declaration),
-            "identification": canonical_json(self.identification),
-            "guidance": canonical_json(self.guidance),
-            "schreger": None if self.schreger is None else canonical_json(self.schreger),
-            "model_version": self.model_version,
-            "reference_version": self.reference_version,
-            "listing_set": self.listing_set,
-        }
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> EvidenceRecord:
-        return cls(
-            id=row["id"],
-            created_at=row["created_at"],
-            officer=row["officer"],
-            sha256=row["sha256"],
-            byte_count=row["bytes"],
-            media_format=row["media_format"],
-            exif=json.loads(row["exif"]),
-            declaration=json.loads(row["declaration"]),
-            identification=json.loads(row["identification"]),
-            guidance=json.loads(row["guidance"]),
-            model_version=row["model_version"],
-            reference_version=row["reference_version"],
-            listing_set=row["listing_set"],
-            case_ref=row["case_ref"],
-            notes=row["notes"],
-            idempotency_key=row["idempotency_key"],
-            filename=row["filename"],
-            schreger=None if row["schreger"] is None else json.loads(row["schreger"]),
-        )
-
-
-@dataclass
-class VerifyReport:
-    """What ``idtool evidence verify`` found."""
-
-    records: int = 0
-    files: int = 0
-    custody_entries: int = 0
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # harmless findings (orphan files)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "records": self.records,
-            "files": self.files,
-            "custody_entries": self.custody_entries,
-            "problems": self.problems,
-            "notes": self.notes,
-        }
-
-
-@dataclass(frozen=True)
-class ExportReport:
-    case_ref: str
-    directory: Path
-    items: int
-    manifest: Path
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "case_ref": self.case_ref,
-            "directory": str(self.directory),
-            "items": self.items,
-            "manifest": str(self.manifest),
-        }
-
-
-def check_text(name: str, value: str | None) -> str | None:
-    """Strip a free-text field; empty becomes None.
-
-    Raises:
-        BadField: longer than allowed or contains control characters.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    if len(value) > MAX_TEXT[name]:
-        raise BadField(f"{name} is longer than {MAX_TEXT[name]} characters")
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise BadField(f"{name} contains control characters")
-    return value
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (no-op where directories cannot be opened)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory + rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class EvidenceStore:
@@ -320,6 +74,7 @@ class EvidenceStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.db_path = root / DB_NAME
+        self.files = OriginalFiles(root)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -328,9 +83,8 @@ class EvidenceStore:
     def open(cls, root: Path) -> EvidenceStore:
         """Open (creating and migrating if needed) the store at ``root``."""
         root.mkdir(parents=True, exist_ok=True)
-        (root / ORIGINALS).mkdir(exist_ok=True)
-        (root / INCOMING).mkdir(exist_ok=True)
         store = cls(root)
+        store.files.create_dirs()
         evidence_migrations.apply(store.db)
         return store
 
@@ -400,73 +154,61 @@ class EvidenceStore:
             return (-1, "unreadable")
 
     # originals ----------------------------------------------------------------------
-    def original_path(self, sha256: str) -> Path:
-        if not _SHA256.match(sha256):
-            raise BadField(f"not a SHA-256 digest: {sha256!r}")
-        return self.root / ORIGINALS / sha256[:2] / sha256
-
     @property
     def incoming_dir(self) -> Path:
         """Where uploads are streamed while they arrive (same file system as originals)."""
-        return self.root / INCOMING
+        return self.files.incoming_dir
+
+    def original_path(self, sha256: str) -> Path:
+        return self.files.path(sha256)
+
+    def read_original(self, sha256: str) -> bytes:
+        """Raises: NotFound: no stored original with this hash."""
+        return self.files.read(sha256)
 
     def store_original(self, data: bytes, actor: str = "idtool") -> str:
         """Store the bytes unchanged under their SHA-256 (see :meth:`adopt_original`)."""
-        self.incoming_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.incoming_dir, prefix=".tmp-")
+        fd, tmp = self.files.new_temp()
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            return self.adopt_original(Path(tmp), hashlib.sha256(data).hexdigest(), actor)
+            return self.adopt_original(tmp, hashlib.sha256(data).hexdigest(), actor)
         finally:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
 
     def adopt_original(self, path: Path, sha256: str, actor: str) -> str:
-        """Move the fully written, synced file ``path`` (content ``sha256``) into place.
+        """Move the synced file ``path`` (content ``sha256``) into ``originals/``.
 
-        If the original is already stored intact, ``path`` is left for the caller to
-        delete. If a stored file under this name no longer hashes to it (it was
-        altered), it is never overwritten: it is moved to ``altered/`` as found, the new
-        bytes take its place, and an ``original_altered`` custody entry names the hashes,
-        where the altered file was kept and the records that share the original;
-        :meth:`verify` keeps reporting it.
+        A stored file under this name that no longer hashes to it is never overwritten:
+        it is kept in ``altered/`` as found, and an ``original_altered`` custody entry
+        names both hashes, where it was kept and the records sharing the original.
 
         Returns:
             ``sha256``.
         """
-        target = self.original_path(sha256)
-        if target.is_file():
-            found = sha256_file(target)
-            if found == sha256:
-                return sha256
-            kept = self._keep_altered(target, found)
-            os.replace(path, target)
+        altered = self.files.adopt(path, sha256)
+        if altered is not None:
+            records = self.records_sharing(sha256)
             self.log(
                 actor,
                 "original_altered",
                 details={
                     "expected_sha256": sha256,
-                    "found_sha256": found,
-                    "kept_at": str(kept.relative_to(self.root)),
-                    "records": self.records_sharing(sha256),
+                    "found_sha256": altered.found_sha256,
+                    "kept_at": str(altered.kept_at.relative_to(self.root)),
+                    "records": records,
                 },
                 sha256=sha256,
             )
-            log.warning("original %s was altered; kept aside at %s", sha256, kept)
-            return sha256
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, target)
-        _fsync_dir(target.parent)
+            log.warning(
+                "original %s was altered (records %s); kept aside at %s",
+                sha256,
+                ", ".join(records) or "none",
+                altered.kept_at,
+            )
         return sha256
-
-    def _keep_altered(self, path: Path, found_sha256: str) -> Path:
-        stamp = now_iso().replace(":", "").replace("+0000", "Z")
-        kept = self.root / ALTERED / f"{path.name}.{stamp}.{found_sha256[:12]}"
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, kept)
-        return kept
 
     def records_sharing(self, sha256: str) -> list[str]:
         """Ids of the records whose photo or original is the file ``sha256``."""
@@ -476,20 +218,15 @@ class EvidenceStore:
         )
         return [row[0] for row in cursor]
 
-    def read_original(self, sha256: str) -> bytes:
-        path = self.original_path(sha256)
-        if not path.is_file():
-            raise NotFound(f"original {sha256} is missing from {self.root / ORIGINALS}")
-        return path.read_bytes()
-
     # records ------------------------------------------------------------------------
-    def _row(self, db: Database, where: str, args: list[Any]) -> EvidenceRecord | None:
+    def _rows(self, db: Database, where: str, args: list[Any]) -> list[EvidenceRecord]:
         cursor = db.execute(f"SELECT * FROM records WHERE {where}", args)
-        row = cursor.fetchone()
-        if row is None:
-            return None
         columns = [c[0] for c in cursor.description]
-        return EvidenceRecord.from_row(dict(zip(columns, row, strict=True)))
+        return [EvidenceRecord.from_row(dict(zip(columns, r, strict=True))) for r in cursor]
+
+    def _row(self, db: Database, where: str, args: list[Any]) -> EvidenceRecord | None:
+        rows = self._rows(db, where + " LIMIT 1", args)
+        return rows[0] if rows else None
 
     def find_by_idempotency(self, officer: str, key: str) -> EvidenceRecord | None:
         return self._row(self.db, "officer = ? AND idempotency_key = ?", [officer, key])
@@ -497,18 +234,35 @@ class EvidenceStore:
     def new_record_id(self) -> str:
         return uuid.uuid4().hex
 
+    @staticmethod
+    def check_replay(existing: EvidenceRecord, submission: dict[str, Any]) -> None:
+        """Check a retry against the record its Idempotency-Key made.
+
+        Raises:
+            Conflict: the retry sent a different photo, declaration, case reference or
+                notes (see :func:`~idtool.evidence.records.submission_of`).
+        """
+        first = existing.submission()
+        changed = [name for name in first if first[name] != submission.get(name)]
+        if changed:
+            raise Conflict(
+                "this Idempotency-Key was already used for a different submission "
+                f"({', '.join(changed)} changed); use a new key for each photo"
+            )
+
     def add_record(self, record: EvidenceRecord) -> tuple[EvidenceRecord, bool]:
         """Insert a record with its ``upload`` and ``identification`` custody entries.
 
-        The original must already be stored (:meth:`store_original`). With an
-        idempotency key already used by the same officer, nothing is written and the
-        first record is returned.
+        The photo must already be stored (:meth:`adopt_original`). With an idempotency
+        key already used by the same officer for the same submission, nothing is written
+        and the first record is returned.
 
         Returns:
             ``(record, created)``; ``created`` is False for an idempotent replay.
 
         Raises:
-            Conflict: the key was used before by this officer for a different photo.
+            Conflict: the key was used before by this officer for a different photo,
+                declaration, case reference or notes.
         """
         with self.transaction() as db:
             if record.idempotency_key:
@@ -518,13 +272,10 @@ class EvidenceStore:
                     [record.officer, record.idempotency_key],
                 )
                 if existing is not None:
-                    if existing.sha256 != record.sha256:
-                        raise Conflict(
-                            "this Idempotency-Key was already used for a different photo; "
-                            "use a new key for each photo"
-                        )
+                    self.check_replay(existing, record.submission())
                     return existing, False
             db.table("records").insert(record.to_row())
+            original = record.original_or_photo()
             append_entry(
                 db,
                 actor=record.officer,
@@ -536,6 +287,7 @@ class EvidenceStore:
                     "media_format": record.media_format,
                     "filename": record.filename,
                     "case_ref": record.case_ref,
+                    "working_copy": original.status is OriginalStatus.PENDING,
                 },
             )
             ident = record.identification
@@ -556,6 +308,62 @@ class EvidenceStore:
             )
         return record, True
 
+    def attach_original(
+        self,
+        record_id: str,
+        original: OriginalPhoto,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> tuple[EvidenceRecord, bool]:
+        """Attach the full original (already adopted) to a record's working copy.
+
+        Logs an ``original`` custody entry that links the working copy's SHA-256 to the
+        original's, with the record's new hash.
+
+        Returns:
+            ``(record, attached)``; ``attached`` is False when this same original was
+            already attached (a retry).
+
+        Raises:
+            NotFound: no such record.
+            Conflict: the record already has a different original.
+        """
+        with self.transaction() as db:
+            current = self._row(db, "id = ?", [record_id])
+            if current is None:
+                raise NotFound(f"no identification record {record_id!r}")
+            stored = current.original_or_photo()
+            if stored.status is OriginalStatus.RECEIVED:
+                if stored.sha256 == original.sha256:
+                    return current, False
+                raise Conflict(
+                    f"record {record_id} already has its original (SHA-256 {stored.sha256}); "
+                    "a different file cannot replace it"
+                )
+            updated = replace(current, original=original, original_idempotency_key=idempotency_key)
+            row = updated.to_row()
+            columns = [c for c in row if c.startswith("original_")]
+            db.execute(
+                f"UPDATE records SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+                [*(row[c] for c in columns), record_id],
+            )
+            append_entry(
+                db,
+                actor=actor,
+                action="original",
+                record_id=record_id,
+                sha256=original.sha256,
+                details={
+                    "working_copy_sha256": current.sha256,
+                    "original_sha256": original.sha256,
+                    "bytes": original.byte_count,
+                    "media_format": original.media_format,
+                    "idempotency_key": idempotency_key,
+                    "record_sha256": updated.content_hash(),
+                },
+            )
+        return updated, True
+
     def get(self, record_id: str) -> EvidenceRecord:
         """Raises: NotFound: no record with this id."""
         record = self._row(self.db, "id = ?", [record_id])
@@ -563,15 +371,26 @@ class EvidenceStore:
             raise NotFound(f"no identification record {record_id!r}")
         return record
 
-    def list_records(self, case_ref: str | None = None, limit: int = 50) -> list[EvidenceRecord]:
-        """Newest first; all records of a case, or the latest ``limit`` ones."""
-        where, args = ("case_ref = ?", [case_ref]) if case_ref else ("1 = 1", [])
-        cursor = self.db.execute(
-            f"SELECT * FROM records WHERE {where} ORDER BY created_at DESC, id LIMIT ?",
-            [*args, limit],
+    def list_records(
+        self, case_ref: str | None = None, limit: int = 50, officer: str | None = None
+    ) -> list[EvidenceRecord]:
+        """Newest first; all records of a case, or the latest ``limit`` ones.
+
+        Args:
+            case_ref: only this case.
+            limit: at most this many.
+            officer: only this officer's records (None: everyone's).
+        """
+        where, args = ["1 = 1"], []
+        if case_ref:
+            where.append("case_ref = ?")
+            args.append(case_ref)
+        if officer is not None:
+            where.append("officer = ?")
+            args.append(officer)
+        return self._rows(
+            self.db, f"{' AND '.join(where)} ORDER BY created_at DESC, id LIMIT ?", [*args, limit]
         )
-        columns = [c[0] for c in cursor.description]
-        return [EvidenceRecord.from_row(dict(zip(columns, r, strict=True))) for r in cursor]
 
     def log(
         self,
@@ -591,6 +410,16 @@ class EvidenceStore:
                 sha256=sha256 or (record.sha256 if record else None),
                 details=details,
             )
+
+    def log_view(
+        self, actor: str, records: list[EvidenceRecord], details: dict[str, Any]
+    ) -> CustodyEntry | None:
+        """One ``view`` entry for one request, naming every record shown (none: no entry)."""
+        if not records:
+            return None
+        single = records[0] if len(records) == 1 else None
+        ids = [r.id for r in records]
+        return self.log(actor, "view", single, {**details, "ids": ids, "count": len(ids)})
 
     def set_schreger(self, record_id: str, result: dict[str, Any], actor: str) -> EvidenceRecord:
         """Attach a Schreger-angle measurement to a record (logged with the new record hash).
@@ -624,117 +453,6 @@ class EvidenceStore:
     def custody(self, record_id: str | None = None) -> list[CustodyEntry]:
         return list(iter_entries(self.db, record_id))
 
-    # integrity ----------------------------------------------------------------------
-    def verify(self) -> VerifyReport:
-        """Re-hash every original, check every record against the log, walk the chain."""
-        report = VerifyReport()
-        db = self.db
-        count, problems = verify_chain(db)
-        report.custody_entries = count
-        report.problems.extend(problems)
-        anchored = self.anchored_head()
-        if anchored is not None:
-            seq, entry_hash = anchored
-            row = db.execute("SELECT entry_hash FROM custody WHERE seq = ?", [seq]).fetchone()
-            if seq < 0:
-                report.problems.append(f"{HEAD_FILE} is unreadable")
-            elif row is None:
-                report.problems.append(
-                    f"custody log ends before entry {seq} recorded in {HEAD_FILE}: "
-                    "entries were removed from the end"
-                )
-            elif row[0] != entry_hash:
-                report.problems.append(f"custody entry {seq} differs from {HEAD_FILE}")
-        latest_hash: dict[str, str] = {}
-        logged: dict[str, set[str]] = {}
-        for entry in iter_entries(db):
-            if entry.record_id:
-                logged.setdefault(entry.record_id, set()).add(entry.action)
-                if "record_sha256" in entry.details:
-                    latest_hash[entry.record_id] = entry.details["record_sha256"]
-        cursor = db.execute("SELECT * FROM records ORDER BY created_at")
-        columns = [c[0] for c in cursor.description]
-        referenced: set[str] = set()
-        for row in cursor.fetchall():
-            record = EvidenceRecord.from_row(dict(zip(columns, row, strict=True)))
-            report.records += 1
-            referenced.add(record.sha256)
-            if not {"upload", "identification"} <= logged.get(record.id, set()):
-                report.problems.append(f"record {record.id}: no upload/identification in the log")
-            if latest_hash.get(record.id) != record.content_hash():
-                report.problems.append(
-                    f"record {record.id}: stored record differs from the one logged"
-                )
-            path = self.original_path(record.sha256)
-            if not path.is_file():
-                report.problems.append(f"record {record.id}: original {record.sha256} is missing")
-        originals = self.root / ORIGINALS
-        for path in sorted(originals.glob("*/*")):
-            if path.name.startswith(".tmp-"):
-                continue
-            report.files += 1
-            actual = sha256_file(path)
-            if actual != path.name:
-                report.problems.append(
-                    f"original {path.name}: content hashes to {actual} (file was altered)"
-                )
-            elif path.name not in referenced:
-                report.notes.append(f"original {path.name}: no record refers to it")
-        return report
-
-    def export_case(self, case_ref: str, directory: Path, actor: str) -> ExportReport:
-        """Write the originals, one JSON per record, the custody entries and a manifest.
-
-        Raises:
-            NotFound: no record has this case reference.
-            BadField: ``directory`` exists and is not empty.
-            IntegrityError: an original no longer matches its hash.
-        """
-        records = sorted(self.list_records(case_ref, limit=1_000_000), key=lambda r: r.created_at)
-        if not records:
-            raise NotFound(f"no records with case_ref {case_ref!r}")
-        if directory.exists() and any(directory.iterdir()):
-            raise BadField(f"{directory} is not empty: export into a new directory")
-        directory.mkdir(parents=True, exist_ok=True)
-        items = []
-        for record in records:
-            data = self.read_original(record.sha256)
-            if hashlib.sha256(data).hexdigest() != record.sha256:
-                raise IntegrityError(
-                    f"original of record {record.id} does not match its SHA-256: "
-                    "run `idtool evidence verify`"
-                )
-            ext = EXTENSIONS.get(record.media_format, "bin")
-            original_name = f"{record.id}.{ext}"
-            write_atomic(directory / original_name, data)
-            self.log(actor, "export", record, {"case_ref": case_ref, "directory": str(directory)})
-            body = record.to_dict()
-            body["custody"] = [e.to_dict() for e in self.custody(record.id)]
-            record_text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
-            record_name = f"{record.id}.json"
-            write_atomic(directory / record_name, record_text.encode("utf-8"))
-            items.append(
-                {
-                    "id": record.id,
-                    "original": original_name,
-                    "sha256": record.sha256,
-                    "bytes": record.byte_count,
-                    "record": record_name,
-                    "record_file_sha256": sha256_text(record_text),
-                    "record_sha256": record.content_hash(),
-                }
-            )
-        manifest = {
-            "case_ref": case_ref,
-            "exported_at": now_iso(),
-            "exported_by": actor,
-            "items": items,
-            "hash_algorithm": "sha256",
-            "custody_head": self.custody()[-1].entry_hash,
-        }
-        manifest_path = directory / "manifest.json"
-        write_atomic(
-            manifest_path,
-            (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
-        )
-        return ExportReport(case_ref, directory, len(items), manifest_path)
+    def all_records(self) -> list[EvidenceRecord]:
+        """Every record, oldest first."""
+        return self._rows(self.db, "1 = 1 ORDER BY created_at, id", [])

@@ -2,7 +2,8 @@
 
 A token is ``idt_`` plus 32 random bytes (URL-safe base64), so a plain SHA-256 is a safe
 verifier: nobody can brute-force 256 bits. The token name is the officer's name and is
-what every record and custody entry made with it carries.
+what every record and custody entry made with it carries. Its role says what it may
+read: an ``officer`` sees the records it made, a ``supervisor`` sees everyone's.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import secrets
 import sqlite3
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from idtool.errors import BadField, Conflict, NotFound, Unauthorized
@@ -20,6 +22,28 @@ from idtool.evidence.store import EvidenceStore
 
 TOKEN_PREFIX = "idt_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+
+
+class Role(StrEnum):
+    """What a token may read (every token may upload)."""
+
+    OFFICER = "officer"  # its own records
+    SUPERVISOR = "supervisor"  # every officer's records
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request: the token's name (the officer) and its role."""
+
+    name: str
+    role: Role
+
+    def may_read(self, officer: str) -> bool:
+        """True when this caller may read a record made by ``officer``."""
+        return self.role is Role.SUPERVISOR or officer == self.name
+
+
+_COLUMNS = "name, created_at, created_by, revoked_at, revoked_by, role"
 
 
 def hash_token(token: str) -> str:
@@ -35,6 +59,7 @@ class TokenInfo:
     created_by: str
     revoked_at: str | None
     revoked_by: str | None
+    role: Role = Role.OFFICER
 
     @property
     def active(self) -> bool:
@@ -43,6 +68,7 @@ class TokenInfo:
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "role": self.role.value,
             "active": self.active,
             "created_at": self.created_at,
             "created_by": self.created_by,
@@ -61,7 +87,14 @@ def check_name(name: str) -> str:
     return name
 
 
-def create_token(store: EvidenceStore, name: str, created_by: str) -> str:
+def _info(row: tuple[Any, ...]) -> TokenInfo:
+    name, created_at, created_by, revoked_at, revoked_by, role = row
+    return TokenInfo(name, created_at, created_by, revoked_at, revoked_by, Role(role))
+
+
+def create_token(
+    store: EvidenceStore, name: str, created_by: str, role: Role = Role.OFFICER
+) -> str:
     """Create a token for officer ``name`` and return it (shown once, never stored).
 
     Raises:
@@ -73,10 +106,16 @@ def create_token(store: EvidenceStore, name: str, created_by: str) -> str:
     try:
         with store.transaction() as db:
             db.execute(
-                "INSERT INTO tokens (name, token_sha256, created_at, created_by) VALUES (?, ?, ?, ?)",
-                [name, hash_token(token), now_iso(), created_by],
+                "INSERT INTO tokens (name, token_sha256, created_at, created_by, role)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [name, hash_token(token), now_iso(), created_by, Role(role).value],
             )
-            append_entry(db, actor=created_by, action="token_create", details={"name": name})
+            append_entry(
+                db,
+                actor=created_by,
+                action="token_create",
+                details={"name": name, "role": Role(role).value},
+            )
     except sqlite3.IntegrityError:
         raise Conflict(
             f"{name!r} already has an active token: `idtool token revoke {name}` first"
@@ -85,10 +124,8 @@ def create_token(store: EvidenceStore, name: str, created_by: str) -> str:
 
 
 def list_tokens(store: EvidenceStore) -> list[TokenInfo]:
-    cursor = store.db.execute(
-        "SELECT name, created_at, created_by, revoked_at, revoked_by FROM tokens ORDER BY id"
-    )
-    return [TokenInfo(*row) for row in cursor]
+    cursor = store.db.execute(f"SELECT {_COLUMNS} FROM tokens ORDER BY id")
+    return [_info(row) for row in cursor]
 
 
 def revoke_token(store: EvidenceStore, name: str, revoked_by: str) -> TokenInfo:
@@ -107,15 +144,13 @@ def revoke_token(store: EvidenceStore, name: str, revoked_by: str) -> TokenInfo:
             raise NotFound(f"no active token named {name!r} (see `idtool token list`)")
         append_entry(db, actor=revoked_by, action="token_revoke", details={"name": name})
         row = db.execute(
-            "SELECT name, created_at, created_by, revoked_at, revoked_by FROM tokens "
-            "WHERE name = ? AND revoked_at = ?",
-            [name, at],
+            f"SELECT {_COLUMNS} FROM tokens WHERE name = ? AND revoked_at = ?", [name, at]
         ).fetchone()
-    return TokenInfo(*row)
+    return _info(row)
 
 
-def authenticate(store: EvidenceStore, token: str | None) -> str:
-    """The officer name of an active token.
+def authenticate(store: EvidenceStore, token: str | None) -> Caller:
+    """The officer name and role of an active token.
 
     Raises:
         Unauthorized: missing, unknown or revoked token.
@@ -123,10 +158,10 @@ def authenticate(store: EvidenceStore, token: str | None) -> str:
     if not token:
         raise Unauthorized("missing token: send the header 'Authorization: Bearer <token>'")
     row = store.db.execute(
-        "SELECT name, revoked_at FROM tokens WHERE token_sha256 = ?", [hash_token(token)]
+        "SELECT name, revoked_at, role FROM tokens WHERE token_sha256 = ?", [hash_token(token)]
     ).fetchone()
     if row is None:
         raise Unauthorized("unknown token: ask your supervisor for one (`idtool token create`)")
     if row[1] is not None:
         raise Unauthorized("this token was revoked: ask your supervisor for a new one")
-    return str(row[0])
+    return Caller(str(row[0]), Role(row[2]))

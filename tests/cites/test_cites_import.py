@@ -51,6 +51,22 @@ def test_migrations_from_empty_db_are_idempotent(tmp_path: Path) -> None:
     assert cites_migrations.pending(database) == []
 
 
+def test_migration_from_the_previous_version_adds_french_and_spanish_names(
+    tmp_path: Path, sample: Path
+) -> None:
+    database = sqlite_utils.Database(tmp_path / "old.db")
+    cites_migrations.apply(database, stop_before="m002_common_names_fr_es")
+    assert "common_names_fr" not in database.table("cites_taxa").columns_dict
+    database.table("cites_taxa").insert({"set_id": 1, "full_name": "Python regius"})
+    import_listing_file(database, sample)  # migrates, then imports with the new columns
+    assert database.table("cites_taxa").count == 34
+    row = database.execute(
+        "select common_names_fr, common_names_es from cites_taxa "
+        "where full_name = 'Python regius' and common_names_fr is not null"
+    ).fetchone()
+    assert row == ("Python royal", "Pitón real")
+
+
 def test_snapshot_dates_from_species_plus_names() -> None:
     assert snapshot_date_from_name("Index_of_CITES_Species_2017-04-21 17-27.csv") == "2017-04-21"
     assert snapshot_date_from_name("CITES_Listings_Rept_07-23.csv") == "2023-07-01"
@@ -201,3 +217,17 @@ def test_full_export_higher_taxon_and_synonyms(full_index) -> None:  # type: ign
     assert synonym.match_kind == "synonym" and synonym.entry.full_name == "Python regius"
     cat = full_index.lookup("Felis catus")
     assert cat.status == "not_listed"
+
+
+def test_full_export_range_red_flag_for_the_grey_parrot(full_index) -> None:  # type: ignore[no-untyped-def]
+    declaration = TradeDeclaration.from_values(origin_country="SE", source="W")
+    g = guidance_for_taxon("Psittacus erithacus", declaration, full_index)
+    assert g.cites.appendix == "I"
+    assert (
+        "declared origin SE is outside the recorded range of Psittacus erithacus: ask how a "
+        "wild specimen comes from there"
+    ) in g.officer_checks
+    by_name = guidance_for_taxon("perroquet jaco", declaration, full_index)
+    assert by_name.matched_name == "Psittacus erithacus" and by_name.match_kind == "common_name"
+    cameroon = TradeDeclaration.from_values(origin_country="CM", source="W")
+    assert not guidance_for_taxon("Psittacus erithacus", cameroon, full_index).range_check.check

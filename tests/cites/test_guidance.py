@@ -83,7 +83,11 @@ def test_plain_appendix_two_species_from_real_rows(sample: ListingIndex) -> None
 def test_split_listing_by_origin_kenya_vs_botswana(sample: ListingIndex) -> None:
     kenya = guidance_for_taxon("Loxodonta africana", decl(origin_country="KE"), sample)
     botswana = guidance_for_taxon("Loxodonta africana", decl(origin_country="BW"), sample)
-    assert kenya.cites.appendix == "I" and "Kenya" in kenya.cites.population
+    assert kenya.cites.appendix == "I" and "Kenya" not in kenya.cites.population
+    assert kenya.cites.population_note == (
+        "Kenya (KE) is not one of the populations listed in Appendix II: Appendix I applies"
+    )
+    assert "Botswana" in botswana.cites.population
     assert any("import permit" in p for p in kenya.permits)
     assert botswana.cites.appendix == "II" and botswana.cites.population_resolved
     unknown = guidance_for_taxon("Loxodonta africana", decl(), sample)
@@ -276,3 +280,35 @@ def test_identified_and_not_in_reference(bundled: ListingIndex) -> None:
     )
     assert none.status == "no_guidance" and "no CITES guidance applies" in none.match_note
     assert none.listing_set is not None and none.disclaimer == DISCLAIMER
+
+
+@pytest.mark.parametrize(
+    ("taxon", "origin", "appendix", "note"),
+    [
+        (
+            "Vicugna vicugna",
+            "RU",
+            "I",
+            "Russian Federation (RU) is not one of the populations listed in Appendix II: "
+            "Appendix I applies",
+        ),
+        ("Vicugna vicugna", "BO", "II", "the population of Bolivia (BO) is listed in Appendix II"),
+        (
+            "Ursus arctos",
+            "RU",
+            "II",
+            "Russian Federation (RU) is not one of the populations listed in Appendix I: "
+            "Appendix II applies",
+        ),
+        ("Ursus arctos", "MN", "I", "the population of Mongolia (MN) is listed in Appendix I"),
+    ],
+)
+def test_population_text_says_which_population_applies_and_why(
+    bundled: ListingIndex, taxon: str, origin: str, appendix: str, note: str
+) -> None:
+    g = guidance_for_taxon(taxon, decl(origin_country=origin), bundled)
+    assert g.cites.appendix == appendix and g.cites.population_resolved
+    assert g.cites.population_note == note
+    if "not one of" in note:
+        assert origin not in g.cites.population and "Russia" not in g.cites.population
+        assert g.cites.population.startswith("all populations not listed in Appendix")

@@ -38,7 +38,13 @@ def test_french_guidance_for_an_appendix_i_taxon(bundled: ListingIndex) -> None:
     assert "permis d'importation CITES" in text and "France (FR)" in text
     assert "Annexe I, fins commerciales, source sauvage : commerce interdit" in text
     assert "organe de gestion" in text
-    assert french.cites.population == "population d'origine : Kenya (KE)"
+    assert french.cites.population == (
+        "toutes les populations non inscrites à l'Annexe II (Annexe I)"
+    )
+    assert french.cites.population_note == (
+        "Kenya (KE) ne fait pas partie des populations inscrites à l'Annexe II : "
+        "l'Annexe I s'applique"
+    )
     assert french.disclaimer.startswith("Aide à la décision uniquement")
     # every sentence differs from its English version: nothing left untranslated
     for fr_list, en_list in (

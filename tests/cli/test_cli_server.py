@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from idtool.cli import main
 from idtool.evidence.store import EvidenceRecord, EvidenceStore
-from idtool.evidence.tokens import authenticate
+from idtool.evidence.tokens import Caller, Role, authenticate
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_token_create_list_revoke(env):
     assert token.startswith("idt_")
     store = EvidenceStore.open(env / "evidence")
     try:
-        assert authenticate(store, token) == "j.mwangi"
+        assert authenticate(store, token) == Caller("j.mwangi", Role.OFFICER)
     finally:
         store.close()
     again = run("token", "create", "j.mwangi")
@@ -45,6 +45,22 @@ def test_token_create_list_revoke(env):
     assert run("token", "revoke", "j.mwangi").exit_code == 1
     assert "revoked" in run("token", "list").stdout
     assert run("token", "create", "bad name!").exit_code == 1
+
+
+def test_supervisor_token(env):
+    created = run("token", "create", "a.otieno", "--role", "supervisor")
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip().splitlines()[-1]
+    store = EvidenceStore.open(env / "evidence")
+    try:
+        caller = authenticate(store, token)
+    finally:
+        store.close()
+    assert caller == Caller("a.otieno", Role.SUPERVISOR) and caller.may_read("someone.else")
+    listed = run("token", "list", "--format", "json")
+    assert json.loads(listed.stdout.splitlines()[0])["role"] == "supervisor"
+    assert "supervisor" in run("token", "list").stdout
+    assert run("token", "create", "x", "--role", "admin").exit_code == 2
 
 
 def _add_record(home: Path) -> str:
@@ -83,7 +99,14 @@ def test_evidence_verify_and_export(env, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["items"][0]["sha256"] == sha
     assert run("evidence", "export", "NOPE", str(tmp_path / "n")).exit_code == 1
+    (env / "evidence" / "incoming" / ".upload-crashed").write_bytes(b"partial")
+    noted = run("evidence", "verify")
+    assert noted.exit_code == 0
+    assert "leftover temporary file: incoming/.upload-crashed" in noted.stdout
     (env / "evidence" / "originals" / sha[:2] / sha).write_bytes(b"tampered")
+    failed = run("evidence", "export", "CASE-1", str(tmp_path / "case1-again"))
+    assert failed.exit_code == 1 and "[integrity_error]" in failed.output
+    assert not (tmp_path / "case1-again").exists()
     bad = run("evidence", "verify", "--format", "json")
     assert bad.exit_code == 1
     assert json.loads(bad.stdout)["ok"] is False

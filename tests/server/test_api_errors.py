@@ -85,9 +85,10 @@ def test_missing_image_field_is_400(client, auth):
     assert "image" in r.get_json()["error"]["message"]
 
 
-def test_json_instead_of_multipart_is_400(client, auth):
+def test_json_instead_of_multipart_is_415(client, auth):
     r = client.post("/api/v1/identifications", headers=auth, json={"image": "x"})
-    assert error_of(r, 400) == "bad_field"
+    assert error_of(r, 415) == "unsupported_media_type"
+    assert "multipart/form-data" in r.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize(

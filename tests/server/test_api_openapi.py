@@ -7,7 +7,7 @@ import re
 
 from server_support import app, client, make_app, server_home  # noqa: F401
 
-IGNORED = {"/", "/sw.js", "/static/{filename}"}  # the page, its service worker, files
+IGNORED = {"/", "/sw.js", "/favicon.ico", "/static/{filename}"}  # the page and its files
 
 
 def _app_routes(app) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]

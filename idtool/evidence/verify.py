@@ -1,0 +1,120 @@
+"""``idtool evidence verify``: re-hash every original, check every record, walk the chain.
+
+Problems (``ok`` false) are what evidence must never show: an edited record, an original
+that is missing or no longer matches its hash (with the records that share it), an
+original found altered and kept aside, a broken or shortened custody chain. Notes are
+harmless findings: originals no record refers to, originals still pending, and
+temporary files left by an upload in progress or by a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from idtool.evidence.custody import HEAD_FILE, iter_entries, verify_chain
+from idtool.evidence.records import OriginalStatus
+from idtool.evidence.store import EvidenceStore
+from idtool.hashing import sha256_file
+
+
+@dataclass
+class VerifyReport:
+    """What ``idtool evidence verify`` found."""
+
+    records: int = 0
+    files: int = 0
+    custody_entries: int = 0
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # harmless findings (orphan files)
+    leftovers: list[str] = field(default_factory=list)  # temporary files, relative paths
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "records": self.records,
+            "files": self.files,
+            "custody_entries": self.custody_entries,
+            "problems": self.problems,
+            "notes": self.notes,
+            "leftovers": self.leftovers,
+        }
+
+
+def _sharing(ids: list[str]) -> str:
+    return f"records {', '.join(ids)}" if ids else "no record"
+
+
+def _check_head(store: EvidenceStore, report: VerifyReport) -> None:
+    anchored = store.anchored_head()
+    if anchored is None:
+        return
+    seq, entry_hash = anchored
+    row = store.db.execute("SELECT entry_hash FROM custody WHERE seq = ?", [seq]).fetchone()
+    if seq < 0:
+        report.problems.append(f"{HEAD_FILE} is unreadable")
+    elif row is None:
+        report.problems.append(
+            f"custody log ends before entry {seq} recorded in {HEAD_FILE}: "
+            "entries were removed from the end"
+        )
+    elif row[0] != entry_hash:
+        report.problems.append(f"custody entry {seq} differs from {HEAD_FILE}")
+
+
+def verify_store(store: EvidenceStore) -> VerifyReport:
+    """Check everything in ``store``; see the module docstring for what is reported."""
+    report = VerifyReport()
+    db = store.db
+    count, problems = verify_chain(db)
+    report.custody_entries = count
+    report.problems.extend(problems)
+    _check_head(store, report)
+    latest_hash: dict[str, str] = {}
+    logged: dict[str, set[str]] = {}
+    for entry in iter_entries(db):
+        if entry.record_id:
+            logged.setdefault(entry.record_id, set()).add(entry.action)
+            if "record_sha256" in entry.details:
+                latest_hash[entry.record_id] = entry.details["record_sha256"]
+    sharing: dict[str, list[str]] = {}
+    for record in store.all_records():
+        report.records += 1
+        sharing.setdefault(record.sha256, []).append(record.id)
+        original = record.original_or_photo()
+        if original.sha256 and original.sha256 != record.sha256:
+            sharing.setdefault(original.sha256, []).append(record.id)
+        if not {"upload", "identification"} <= logged.get(record.id, set()):
+            report.problems.append(f"record {record.id}: no upload/identification in the log")
+        if latest_hash.get(record.id) != record.content_hash():
+            report.problems.append(f"record {record.id}: stored record differs from the one logged")
+        if not store.original_path(record.sha256).is_file():
+            report.problems.append(f"record {record.id}: photo {record.sha256} is missing")
+        if original.status is OriginalStatus.PENDING:
+            report.notes.append(f"record {record.id}: original still pending (working copy only)")
+        elif original.sha256 and not store.original_path(original.sha256).is_file():
+            report.problems.append(f"record {record.id}: original {original.sha256} is missing")
+    for path in store.files.stored():
+        report.files += 1
+        actual = sha256_file(path)
+        if actual != path.name:
+            report.problems.append(
+                f"original {path.name}: content hashes to {actual} (file was altered); "
+                f"{_sharing(sharing.get(path.name, []))} share it"
+            )
+        elif path.name not in sharing:
+            report.notes.append(f"original {path.name}: no record refers to it")
+    for path in store.files.altered():
+        sha256 = path.name.split(".")[0]
+        report.problems.append(
+            f"original {sha256} was found altered when the same photo was uploaded again; "
+            f"the altered file is kept at {path.relative_to(store.root)}; "
+            f"{_sharing(sharing.get(sha256, []))} share it"
+        )
+    for path in store.files.leftovers():
+        report.leftovers.append(str(path.relative_to(store.root)))
+    return report
