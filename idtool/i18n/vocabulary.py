@@ -44,7 +44,7 @@ STATUSES: dict[str, str] = {
 }
 
 MATCH_KINDS: dict[str, str] = {
-    "exact": N_("exact name"),
+    "exact": N_("exact"),
     "scientific": N_("scientific name"),
     "synonym": N_("synonym"),
     "common_name": N_("common name"),
