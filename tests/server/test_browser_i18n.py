@@ -36,16 +36,16 @@ def test_page_follows_the_browser_language_and_the_picker(live, french_phone):
     page = french_phone
     base, token, app = live
     page.goto(base + "/")
-    page.wait_for_function("document.querySelector('#token-panel h2').textContent === 'Connexion'")
+    # (selector waits: the page's CSP forbids the eval that string predicates need to poll)
+    page.wait_for_selector("#token-panel h2:text-is('Connexion')")
     assert page.evaluate("document.documentElement.lang") == "fr"
     assert page.get_attribute("#case_ref", "placeholder") == "p. ex. JKIA-2025-0042"
     _sign_in(page, base, token)
-    page.wait_for_function("document.querySelectorAll('#purpose option').length > 5")
-    assert "T – commercial" in page.evaluate("document.getElementById('purpose').textContent")
+    page.wait_for_selector("#purpose option:text-is('T – commercial')", state="attached")
 
     page.select_option("#lang", "es")  # the picker wins over the browser, and is remembered
-    page.wait_for_function("document.getElementById('submit').textContent === 'Identificar'")
-    page.wait_for_function("document.getElementById('purpose').textContent.includes('comercial')")
+    page.wait_for_selector("#submit:text-is('Identificar')")
+    page.wait_for_selector("#purpose option:text-is('T – comercial')", state="attached")
     page.set_input_files("#image", str(ivory_photo()))
     page.fill("#case_ref", "IDIOMA-1")
     page.click("#submit")
@@ -57,8 +57,8 @@ def test_page_follows_the_browser_language_and_the_picker(live, french_phone):
     assert record.guidance["lang"] == "es"
 
     page.reload()
-    page.wait_for_function("document.getElementById('submit').textContent === 'Identificar'")
+    page.wait_for_selector("#submit:text-is('Identificar')")
     assert page.eval_on_selector("#lang", "s => s.value") == "es"
     page.select_option("#lang", "en")
-    page.wait_for_function("document.getElementById('submit').textContent === 'Identify'")
+    page.wait_for_selector("#submit:text-is('Identify')")
     assert page.inner_text("footer") == "Visual identification is probable cause, not proof."
