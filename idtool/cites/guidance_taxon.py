@@ -195,6 +195,8 @@ def _guidance_for_scientific(
     info = entry.listing_set
     if warning := stale_warning(info):
         warnings.append(warning)
+    if entry.provenance:  # a row of the amendments file: say where it comes from (English)
+        warnings.append(entry.provenance)
     eu = listings.eu.status_for(
         list(match.lineage),
         export_country=declaration.export_country,

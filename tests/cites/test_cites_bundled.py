@@ -21,6 +21,7 @@ from idtool.cites.bundled import (
     read_amendments,
 )
 from idtool.cites.coverage import listing_answer
+from idtool.cites.guidance import TradeDeclaration, guidance_for_taxon
 from idtool.cites.listing_index import ListingEntry, ListingIndex
 from idtool.cites.store import ListingSetInfo
 
@@ -167,6 +168,9 @@ def test_amendments_override_the_2017_index(bundled: ListingIndex) -> None:
     assert "CoP18" in otter.entry.provenance and "confidence high" in otter.entry.provenance
     blue = listing_answer(bundled, "Carcharhinus plumbeus")  # via Carcharhinidae spp., CoP19
     assert blue.appendices == ("II",) and blue.via in ("Carcharhinus plumbeus", "Carcharhinidae")
+    g = guidance_for_taxon("Lutrogale perspicillata", TradeDeclaration(), bundled)
+    assert g.cites.appendix == "I"
+    assert any("amendments file (CoP18, in effect 2019-11-26" in w for w in g.warnings)
     giraffe = bundled.lookup("Giraffa camelopardalis")
     assert giraffe.status == "listed" and giraffe.entry is not None
     assert giraffe.entry.appendices == ("II",)
