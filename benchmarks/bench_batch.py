@@ -1,107 +1,91 @@
-"""End-to-end batch throughput: eager torch baseline vs the local engine (torch, ONNX).
+"""Batch throughput against an honest eager baseline, measured side by side.
 
-Synthesises N variants (crop, flip, brightness, resize to 640-1280 px) of the demo photos,
-builds a base bundle + catalog from ``reference_images/``, exports the bundle to ONNX,
-then runs each mode in a fresh process and prints images/s, the ratio to the baseline
-and peak RSS:
+Two folders are generated from the shared demo photos (``photo_sets.py``): ``medium``
+(JPEGs of 640-1,280 px) and ``mixed`` (some of the same plus generated 12 MP phone
+photos). Every mode runs in a fresh process (peak RSS is per process) on the same files,
+rounds interleaved (eager, batch, ONNX alone, decode alone, then again), ``--rounds``
+times; min and median per image are printed with the 1-minute load average of each run.
 
-* ``baseline``: a plain loop, decode -> Identifier.identify_decoded of ONE image with
-  eager torch (batch 1);
-* ``local-torch``: ``run_batch`` (decode threads + batched inference), torch;
-* ``local-onnx``: the same with ONNX Runtime fp32.
+* ``eager``: the plain baseline anyone would write first: ``cv2.imread`` (full decode),
+  BGR->RGB, resize the short side to 256 (bicubic), centre crop 224, normalise, timm
+  ``tf_efficientnet_lite0`` in eval mode, batch 1, PyTorch's default threads. No idtool.
+* ``batch``: ``idtool batch`` as the CLI runs it (``run_batch``: walk, hash, decode
+  threads, ONNX Runtime, quality, thumbnails, CITES guidance, job table, reports), wall
+  time of the whole call divided by the number of photos; ``batch-loop`` is the same run
+  without its fixed start-up and report (the processing loop only).
+* ``onnx``: the runtime batch uses (int8 where validated, else fp32) alone at the batch
+  size, on ready inputs.
+* ``decode``: ``decode_image(fit=...)`` alone (reduced decoding, working image, model input).
 
-    .venv/bin/python benchmarks/bench_batch.py [--images 500] [--work /tmp/bench_batch]
+Ratios (``eager / batch``, ``batch / (onnx + decode)``) are printed only when the machine
+was quiet: if any run saw a 1-minute load average above ``--max-load`` (default: the number
+of CPUs), the script prints the figures and a warning instead; ``--force`` prints the
+ratios anyway, marked as measured under load.
+
+``--sweep`` also runs ``batch`` at batch sizes 4/8/16/32 on the mixed folder (peak RSS and
+time) to choose the default. ``--identify`` times ``idtool identify`` on one 12 MP photo
+(a fresh process each time, start-up included).
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_batch.py [--medium 96] [--phones 16]
+        [--rounds 3] [--sweep] [--identify] [--force] [--work /tmp/bench_batch]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
+import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import cv2
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
 
-DEMO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reference_demo"
-SHARED_DEMO = Path("/work/shared/data/reference_demo")
+from photo_sets import synth_medium, synth_phone  # noqa: E402
 
-
-def synthesise(target: Path, count: int) -> None:
-    sources = sorted((SHARED_DEMO if SHARED_DEMO.is_dir() else DEMO).glob("*/*.jpg"))
-    if not sources:
-        sys.exit("no demo photos found (shared/data/reference_demo)")
-    rng = random.Random(0)
-    target.mkdir(parents=True, exist_ok=True)
-    for i in range(count):
-        img = cv2.imread(str(sources[i % len(sources)]))
-        h, w = img.shape[:2]
-        dx, dy = rng.randint(0, w // 8), rng.randint(0, h // 8)
-        img = img[dy : h - rng.randint(0, h // 8), dx : w - rng.randint(0, w // 8)]
-        if rng.random() < 0.5:
-            img = cv2.flip(img, 1)
-        img = cv2.convertScaleAbs(img, alpha=rng.uniform(0.8, 1.2), beta=rng.uniform(-20, 20))
-        long_side = rng.randint(640, 1280)
-        scale = long_side / max(img.shape[:2])
-        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-        sub = target / f"d{i % 10}"
-        sub.mkdir(exist_ok=True)
-        cv2.imwrite(str(sub / f"v{i:05d}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 88])
+SHIPPED_BUNDLE = ROOT / "models" / "idtool-lite0-1.0.0"
 
 
-def export_onnx(bundle_dir: Path) -> None:
-    """Write onnx/model.onnx + sidecar (uses idtool.model.onnx_export when it exists)."""
-    from idtool.hashing import sha256_file
-    from idtool.model.bundle import load_bundle
-
-    try:
-        from idtool.model import onnx_export  # type: ignore[attr-defined]
-    except ImportError:
-        onnx_export = None
-    bundle = load_bundle(bundle_dir)
-    if onnx_export is not None and hasattr(onnx_export, "export_onnx"):
-        onnx_export.export_onnx(bundle)
-        return
-    import torch
-
-    out = bundle_dir / "onnx" / "model.onnx"
-    out.parent.mkdir(exist_ok=True)
-    size = bundle.preprocess.input_size
-    torch.onnx.export(
-        bundle.create_model().eval(),
-        torch.zeros(2, 3, size, size),
-        str(out),
-        input_names=["input"],
-        output_names=["embedding"],
-        dynamic_axes={"input": {0: "n"}, "embedding": {0: "n"}},
-        dynamo=False,
-    )
-    out.with_suffix(".json").write_text(
-        json.dumps({"embedding_version": bundle.embedding_version, "sha256": sha256_file(out)})
-    )
+# --- preparation (once per work folder) ---------------------------------------------
 
 
-def prepare(work: Path, count: int) -> None:
+def prepare(work: Path, medium: int, phones: int) -> None:
     from idtool.catalog.reference_import import import_reference_dir
-    from idtool.config import SHIPPED_REFERENCE_DIR, load_settings
+    from idtool.config import SHIPPED_REFERENCE_DIR
     from idtool.decide.service import Runtime
-    from idtool.model.bundle import build_base_bundle
 
-    if not (work / "photos").is_dir():
-        synthesise(work / "photos", count)
-    if not (work / "bundle").is_dir():
-        build_base_bundle(work / "bundle")
-        export_onnx(work / "bundle")
-    if not (work / "cat.db").is_file():
-        settings = _settings(work)
-        runtime = Runtime.open(settings, "torch")
+    stamp = work / "prepared.json"
+    wanted = {"medium": medium, "phones": phones}
+    if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
+        return
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    medium_files = synth_medium(work / "medium", medium)
+    phone_files = synth_phone(work / "phones", phones)
+    mixed = work / "mixed"
+    # the mixed folder: two thirds of the medium photos and every phone photo
+    for path in [*medium_files[: (2 * medium) // 3], *phone_files]:
+        target = mixed / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, target)
+    shutil.copytree(SHIPPED_BUNDLE, work / "bundle", ignore=shutil.ignore_patterns(".export-*"))
+    if not (work / "bundle" / "onnx" / "model.onnx").is_file():
+        from idtool.model.bundle import load_bundle
+        from idtool.model.onnx_export import export_onnx
+
+        export_onnx(load_bundle(work / "bundle"), int8=False)
+    runtime = Runtime.open(_settings(work))
+    try:
         import_reference_dir(runtime.catalog, runtime.embedder(), SHIPPED_REFERENCE_DIR)
+    finally:
         runtime.close()
-    _ = load_settings
+    stamp.write_text(json.dumps(wanted))
 
 
 def _settings(work: Path):
@@ -112,83 +96,278 @@ def _settings(work: Path):
     )
 
 
-def run_mode(work: Path, mode: str) -> dict[str, float | str]:
+def _photos(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.jpg"))
+
+
+# --- one mode, in a fresh process ---------------------------------------------------
+
+
+def run_eager(folder: Path) -> dict[str, float]:
+    import cv2
+    import numpy as np
+    import timm
+    import torch
+
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=0).eval()
+    photos = _photos(folder)
+    mean = np.array([0.5, 0.5, 0.5], np.float32) * 255
+    std = np.array([0.5, 0.5, 0.5], np.float32) * 255
+    started = time.perf_counter()
+    with torch.inference_mode():
+        for path in photos:
+            bgr = cv2.imread(str(path))
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            h, w = rgb.shape[:2]
+            scale = 256 / min(h, w)
+            rgb = cv2.resize(
+                rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC
+            )
+            top, left = (rgb.shape[0] - 224) // 2, (rgb.shape[1] - 224) // 2
+            crop = rgb[top : top + 224, left : left + 224].astype(np.float32)
+            x = torch.from_numpy(((crop - mean) / std).transpose(2, 0, 1).copy())[None]
+            model(x)
+    return {"seconds": time.perf_counter() - started, "images": len(photos)}
+
+
+def run_batch_mode(work: Path, folder: Path, batch_size: int, workers: int) -> dict[str, float]:
     from idtool.batch.items import JobOptions
     from idtool.batch.pipeline import BatchRequest, run_batch
     from idtool.cites.guidance import TradeDeclaration
-    from idtool.decide.service import Runtime
-    from idtool.model.preprocess import decode_image
 
     settings = _settings(work)
-    photos = sorted((work / "photos").rglob("*.jpg"))
-    if mode == "baseline":
-        runtime = Runtime.open(settings, "torch")
-        identifier = runtime.identifier()
-        started = time.perf_counter()
-        for path in photos:
-            decoded = decode_image(path)
-            identifier.identify_decoded([decoded], [str(path)])
-        elapsed = time.perf_counter() - started
-        engine = runtime.engine.name
-    else:
-        out = work / f"out-{mode}"
-        shutil.rmtree(out, ignore_errors=True)
-        options = JobOptions(TradeDeclaration(), 3, settings.max_image_bytes, 60_000_000)
-        request = BatchRequest(
-            work / "photos", out, options, runtime=mode.split("-")[1], workers=2, batch_size=32
-        )
-        started = time.perf_counter()
-        summary = run_batch(settings, request)
-        elapsed = time.perf_counter() - started  # includes walk, model load and report
-        engine = summary.runtime
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = work / f"out-{folder.name}-{batch_size}-{workers}-{os.getpid()}"
+    options = JobOptions(TradeDeclaration(), 3, settings.max_image_bytes, settings.max_image_pixels)
+    request = BatchRequest(folder, out, options, workers=workers, batch_size=batch_size)
+    started = time.perf_counter()
+    summary = run_batch(settings, request)
+    elapsed = time.perf_counter() - started
+    shutil.rmtree(out, ignore_errors=True)
     return {
-        "mode": mode,
-        "engine": engine,
-        "images": len(photos),
         "seconds": elapsed,
-        "img_per_s": len(photos) / elapsed,
-        "peak_rss_mb": rss_mb,
+        "processing_seconds": summary.elapsed_s,
+        "images": summary.processed,
+        "runtime": summary.runtime,
+        "failed": summary.failed,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--images", type=int, default=500)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/bench_batch"))
-    parser.add_argument("--mode", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.mode == "prepare":
-        prepare(args.work, args.images)
-        return
-    if args.mode:
-        print(json.dumps(run_mode(args.work, args.mode)))
-        return
-    # every step in a fresh process: ru_maxrss would carry the parent's peak otherwise
-    subprocess.run(
-        [
-            *(sys.executable, __file__, "--work", str(args.work), "--images", str(args.images)),
-            "--mode",
-            "prepare",
-        ],
-        check=True,
-    )
+def run_onnx(work: Path, batch_size: int) -> dict[str, float]:
+    import numpy as np
+
+    from idtool.model.bundle import load_bundle
+    from idtool.model.runtime import load_engine
+
+    bundle = load_bundle(work / "bundle")
+    engine = load_engine(bundle)  # the runtime batch picks (int8 where validated)
+    size = bundle.preprocess.input_size
+    batch = np.random.default_rng(0).uniform(-1, 1, (batch_size, 3, size, size))
+    batch = batch.astype(np.float32)
+    engine.embed(batch)  # warm-up
+    count = max(64, batch_size)
+    started = time.perf_counter()
+    for _ in range(count // batch_size):
+        engine.embed(batch)
+    return {
+        "seconds": time.perf_counter() - started,
+        "images": (count // batch_size) * batch_size,
+        "runtime": engine.name,
+    }
+
+
+def run_decode(work: Path, folder: Path) -> dict[str, float]:
+    import cv2
+
+    from idtool.model.bundle import load_bundle
+    from idtool.model.preprocess import decode_image
+
+    cv2.setNumThreads(1)  # as in batch
+    config = load_bundle(work / "bundle").preprocess
+    photos = _photos(folder)
+    started = time.perf_counter()
+    for path in photos:
+        decode_image(path, fit=config)
+    return {"seconds": time.perf_counter() - started, "images": len(photos)}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM, not ``ru_maxrss``: Linux carries ``ru_maxrss`` over
+    ``execve`` from the parent, so a child would report the driver's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(args: argparse.Namespace) -> None:
+    load_before = os.getloadavg()[0]
+    folder = args.work / args.folder if args.folder else args.work
+    if args.mode == "eager":
+        row = run_eager(folder)
+    elif args.mode == "batch":
+        row = run_batch_mode(args.work, folder, args.batch_size, args.workers)
+    elif args.mode == "onnx":
+        row = run_onnx(args.work, args.batch_size)
+    elif args.mode == "decode":
+        row = run_decode(args.work, folder)
+    else:
+        raise SystemExit(f"unknown mode {args.mode}")
+    row["peak_rss_mb"] = peak_rss_mb()
+    row["load"] = max(load_before, os.getloadavg()[0])
+    print(json.dumps(row))
+
+
+# --- the driver ---------------------------------------------------------------------
+
+
+def spawn(work: Path, mode: str, folder: str = "", batch_size: int = 8, workers: int = 2) -> dict:
+    command = [sys.executable, __file__, "--work", str(work), "--mode", mode]
+    command += ["--folder", folder, "--batch-size", str(batch_size), "--workers", str(workers)]
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    row["ms_per_image"] = 1000 * row["seconds"] / max(1, row["images"])
+    return row
+
+
+def summarise(runs: list[dict]) -> dict[str, float]:
+    times = [r["ms_per_image"] for r in runs]
+    return {
+        "min": min(times),
+        "median": statistics.median(times),
+        "rss": max(r["peak_rss_mb"] for r in runs),
+        "load": max(r["load"] for r in runs),
+    }
+
+
+def time_identify(work: Path, rounds: int) -> list[dict]:
+    photo = _photos(work / "phones")[0]
+    env = {
+        **os.environ,
+        "IDTOOL_HOME": str(work / "home"),
+        "IDTOOL_MODEL": str(work / "bundle"),
+        "IDTOOL_CATALOG": str(work / "cat.db"),
+        "PYTHONPATH": str(ROOT),
+    }
+    idtool = [sys.executable, "-m", "idtool", "identify", "--format", "json", str(photo)]
     rows = []
-    for mode in ("baseline", "local-torch", "local-onnx"):
-        proc = subprocess.run(
-            [sys.executable, __file__, "--work", str(args.work), "--mode", mode],
-            capture_output=True,
-            text=True,
-            check=True,
+    for _ in range(rounds):
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(idtool, capture_output=True, check=True, env=env)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        rows.append(
+            {
+                "seconds": time.perf_counter() - started,
+                "cpu_seconds": (after.ru_utime - usage.ru_utime)
+                + (after.ru_stime - usage.ru_stime),
+                "load": max(load, os.getloadavg()[0]),
+            }
         )
-        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        print(rows[-1], flush=True)
-    base = rows[0]["img_per_s"]
-    print(f"\n{'mode':<12} {'runtime':<20} {'img/s':>7} {'x baseline':>10} {'peak RSS MB':>12}")
-    for r in rows:
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--medium", type=int, default=96, help="640-1,280 px photos")
+    parser.add_argument("--phones", type=int, default=16, help="12 MP photos in the mixed folder")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench_batch"))
+    parser.add_argument("--max-load", type=float, default=float(os.cpu_count() or 2))
+    parser.add_argument("--force", action="store_true", help="print ratios even under load")
+    parser.add_argument("--sweep", action="store_true", help="batch sizes 4/8/16/32, mixed")
+    parser.add_argument("--identify", action="store_true", help="time `idtool identify`")
+    parser.add_argument("--batch-size", type=int, default=0, help="0: idtool's default")
+    parser.add_argument("--workers", type=int, default=0, help="0: idtool's default")
+    parser.add_argument("--mode", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.mode:
+        child(args)
+        return
+    from idtool.batch.pipeline import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS
+
+    batch_size = args.batch_size or DEFAULT_BATCH_SIZE
+    workers = args.workers or DEFAULT_WORKERS
+    prepare(args.work, args.medium, args.phones)
+    folders = {"medium": args.medium, "mixed": len(_photos(args.work / "mixed"))}
+    print(
+        f"{os.cpu_count()} CPUs; folders: medium {folders['medium']} photos of 640-1,280 px, "
+        f"mixed {folders['mixed']} ({args.phones} of them 12 MP); batch size {batch_size}, "
+        f"{workers} decode workers; {args.rounds} rounds",
+        flush=True,
+    )
+    runs: dict[str, list[dict]] = {}
+    for round_no in range(args.rounds):
+        for folder in folders:
+            for mode in ("eager", "batch", "decode"):
+                row = spawn(args.work, mode, folder, batch_size, workers)
+                runs.setdefault(f"{mode}/{folder}", []).append(row)
+                if mode == "batch":  # the same run without start-up (walk, model, report)
+                    inner = {**row, "seconds": row["processing_seconds"]}
+                    inner["ms_per_image"] = 1000 * inner["seconds"] / max(1, row["images"])
+                    runs.setdefault(f"batch-loop/{folder}", []).append(inner)
+                print(
+                    f"round {round_no + 1} {mode:<7} {folder:<7} {row['ms_per_image']:7.1f} "
+                    f"ms/img  RSS {row['peak_rss_mb']:5.0f} MB  load {row['load']:.2f}",
+                    flush=True,
+                )
+        row = spawn(args.work, "onnx", "", batch_size, workers)
+        runs.setdefault("onnx", []).append(row)
         print(
-            f"{r['mode']:<12} {r['engine']:<20} {r['img_per_s']:>7.1f} "
-            f"{r['img_per_s'] / base:>10.1f} {r['peak_rss_mb']:>12.0f}"
+            f"round {round_no + 1} onnx    b={batch_size:<5} {row['ms_per_image']:7.1f} ms/img  "
+            f"load {row['load']:.2f}",
+            flush=True,
+        )
+    stats = {key: summarise(rows) for key, rows in runs.items()}
+    busiest = max(s["load"] for s in stats.values())
+    print(f"\n{'what':<16} {'min ms/img':>10} {'median':>8} {'peak RSS MB':>12} {'max load':>9}")
+    for key, s in stats.items():
+        print(
+            f"{key:<16} {s['min']:>10.1f} {s['median']:>8.1f} {s['rss']:>12.0f} {s['load']:>9.2f}"
+        )
+    quiet = busiest <= args.max_load
+    if not quiet and not args.force:
+        print(
+            f"\nWARNING: the 1-minute load average reached {busiest:.1f} (> {args.max_load:g}): "
+            "the machine was busy, so no ratio is reported. Re-run on a quiet machine, or "
+            "pass --force to print the ratios anyway (marked as measured under load)."
+        )
+    else:
+        note = "" if quiet else f"  [UNDER LOAD: up to {busiest:.1f}]"
+        for folder in folders:
+            eager = stats[f"eager/{folder}"]["median"]
+            batch = stats[f"batch/{folder}"]["median"]
+            loop = stats[f"batch-loop/{folder}"]["median"]
+            limit = stats["onnx"]["median"] + stats[f"decode/{folder}"]["median"]
+            print(
+                f"{folder}: batch is {eager / batch:.1f}x the eager baseline (medians; "
+                f"{eager / loop:.1f}x without start-up); batch loop / (ONNX alone + decode "
+                f"alone) = {loop / limit:.2f}{note}"
+            )
+    if args.sweep:
+        print("\nbatch size sweep on the mixed folder (min/median of the rounds)")
+        for size in (4, 8, 16, 32):
+            rows = [spawn(args.work, "batch", "mixed", size, workers) for _ in range(args.rounds)]
+            s = summarise(rows)
+            print(
+                f"batch size {size:>3}: {s['min']:6.1f} / {s['median']:6.1f} ms/img, "
+                f"peak RSS {s['rss']:.0f} MB, load {s['load']:.2f}",
+                flush=True,
+            )
+    if args.identify:
+        rows = time_identify(args.work, args.rounds)
+        walls = [r["seconds"] for r in rows]
+        cpus = [r["cpu_seconds"] for r in rows]
+        print(
+            f"\nidtool identify, one 12 MP photo, fresh process: wall min {min(walls):.2f} "
+            f"median {statistics.median(walls):.2f} s; CPU (user+sys) min {min(cpus):.2f} "
+            f"median {statistics.median(cpus):.2f} s; load up to {max(r['load'] for r in rows):.2f}"
         )
 
 

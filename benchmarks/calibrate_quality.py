@@ -6,8 +6,15 @@ metric and the pass/warn rate the current thresholds give. The thresholds in
 ``idtool.forensics.quality.THRESHOLDS`` were chosen from this output: each one sits between the demo
 photos (which should pass) and the matching degradation (which should warn).
 
+Each degraded photo is encoded as a JPEG (quality 92, as a camera would store it) and
+measured the way identify, batch and the server measure it (``--path working``, the
+default): decoded for the shipped model (reduced JPEG decoding + one downscale to the
+working image, see idtool.model.preprocess). ``--path full`` measures the full decode instead
+(as ``idtool quality`` does). ``--phones N`` adds N generated 12 MP phone photos (and
+their degradations) to the demo photos.
+
 Usage:
-    .venv/bin/python benchmarks/calibrate_quality.py [--limit N]
+    PYTHONPATH=. .venv/bin/python benchmarks/calibrate_quality.py [--limit N] [--phones N]
 """
 
 from __future__ import annotations
@@ -21,7 +28,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from idtool.forensics.quality import THRESHOLDS, assess_quality, measure_metrics
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from photo_sets import phone_jpeg
+
+from idtool.forensics.quality import THRESHOLDS, assess_decoded, measure_metrics
+from idtool.model.bundle import load_bundle
+from idtool.model.preprocess import PreprocessConfig, decode_image
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO_DIRS = (ROOT.parent / "shared" / "data" / "reference_demo", ROOT / "reference_images")
@@ -76,6 +89,22 @@ DEGRADATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str | None]] =
 }
 
 
+SHIPPED_BUNDLE = ROOT / "models" / "idtool-lite0-1.0.0"
+JPEG_QUALITY = 92
+SHARPNESS_SWEEP = (0.004, 0.006, 0.008, 0.010, 0.012, 0.015, 0.020, 0.025)
+
+
+def measured(rgb: np.ndarray, fit: PreprocessConfig | None) -> tuple:
+    """(metrics, report) of ``rgb`` stored as a JPEG and decoded on the chosen path."""
+    ok, encoded = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+    )
+    if not ok:
+        raise RuntimeError("cannot encode the test photo")
+    decoded = decode_image(encoded.tobytes(), fit=fit)
+    return measure_metrics(decoded.rgb, decoded.original_size_px), assess_decoded(decoded)
+
+
 def find_photos() -> list[Path]:
     photos: list[Path] = []
     for folder in PHOTO_DIRS:
@@ -87,29 +116,37 @@ def find_photos() -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=0, help="use only the first N photos")
+    parser.add_argument("--path", choices=("working", "full"), default="working")
+    parser.add_argument("--phones", type=int, default=0, help="add N generated 12 MP photos")
     args = parser.parse_args(argv)
+    fit = load_bundle(SHIPPED_BUNDLE).preprocess if args.path == "working" else None
     photos = find_photos()
     if args.limit:
         photos = photos[:: max(1, len(photos) // args.limit)][: args.limit]
     if not photos:
         print("no demo photos found under", ", ".join(map(str, PHOTO_DIRS)), file=sys.stderr)
         return 1
-    print(f"{len(photos)} photos; thresholds: {THRESHOLDS}")
+    print(f"{len(photos)} photos + {args.phones} phone photos, {args.path} path; {THRESHOLDS}")
     metrics: dict[str, list] = {k: [] for k in DEGRADATIONS}
     reports: dict[str, list] = {k: [] for k in DEGRADATIONS}
     elapsed_ms: list[float] = []
+    sources: list[np.ndarray] = []
     for path in photos:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is None:
             print(f"skip unreadable {path}", file=sys.stderr)
             continue
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        sources.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    for i in range(args.phones):
+        phone = decode_image(phone_jpeg(sources[(i * 7) % len(sources)], i)).rgb
+        sources.append(phone)
+    for rgb in sources:
         for name, (degrade, _) in DEGRADATIONS.items():
-            img = degrade(rgb)
-            metrics[name].append(measure_metrics(img))
             t0 = time.perf_counter()
-            reports[name].append(assess_quality(img))
+            m, report = measured(degrade(rgb), fit)
             elapsed_ms.append((time.perf_counter() - t0) * 1000)
+            metrics[name].append(m)
+            reports[name].append(report)
 
     fields = ("sharpness", "mean_luminance", "dark_fraction", "bright_fraction", "fill_fraction")
     print("\nmetric percentiles (p5 / p50 / p95)")
@@ -136,8 +173,18 @@ def main(argv: list[str] | None = None) -> int:
         if target:
             rate = np.mean([r.check(target).verdict == "warn" for r in reports[name]])
             print(f"{name}: {target} warns on {rate:.1%}")
+    print("\nsharpness threshold sweep: share of photos that warn")
+    print(f"{'threshold':>10}" + "".join(f"{n:>14}" for n in ("original", "mild_blur", "blur")))
+    sharp = {n: np.array([m.sharpness for m in metrics[n]]) for n in metrics}
+    for cut in SHARPNESS_SWEEP:
+        marker = "  <- THRESHOLDS.min_sharpness" if cut == THRESHOLDS.min_sharpness else ""
+        rates = [float(np.mean(sharp[n] < cut)) for n in ("original", "mild_blur", "blur")]
+        print(f"{cut:>10.3f}" + "".join(f"{r:>14.1%}" for r in rates) + marker)
     print(
-        f"\nassess_quality: median {np.median(elapsed_ms):.2f} ms, "
+        f"lowest original {sharp['original'].min():.4f}, highest blurred {sharp['blur'].max():.4f}"
+    )
+    print(
+        f"\ndecode ({args.path}) + checks: median {np.median(elapsed_ms):.2f} ms, "
         f"p95 {np.percentile(elapsed_ms, 95):.2f} ms per photo"
     )
     return 0

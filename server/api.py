@@ -188,10 +188,13 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
     filename = filename or "upload"
     settings = state.settings
     data = incoming.read_all()
-    decoded = decode_image(
-        data, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels
-    )
     model = state.model
+    decoded = decode_image(
+        data,
+        max_bytes=settings.max_image_bytes,
+        max_pixels=settings.max_image_pixels,
+        fit=model.runtime.bundle.preprocess,
+    )
     identification = with_advice(model.identify(decoded, filename), declaration, model.listings)
     guidance = identification.extra["guidance"]
     state.store.adopt_original(incoming.hand_over(), sha256, officer)

@@ -1,7 +1,9 @@
 """The per-item work of a batch, shared by the local and the Ray engines.
 
 :func:`prepare` runs in a decode worker (thread, process or Ray actor): it decodes one
-file and makes its thumbnail. :func:`finish` runs where the model is: one batched
+file once, at the size the model needs (the working image of
+:func:`idtool.model.preprocess.decode_image` with ``fit=``), and from that one image measures
+its quality and makes its thumbnail, so the thread that runs the model only embeds. :func:`finish` runs where the model is: one batched
 identification call, then the CITES guidance of each result (:func:`cites_guidance`,
 the only glue to :mod:`idtool.cites.guidance`).
 """
@@ -22,8 +24,9 @@ from idtool.cites.guidance import TradeDeclaration
 from idtool.decide.advice import with_advice
 from idtool.decide.identify import Identifier
 from idtool.errors import IdtoolError, InvalidImage
+from idtool.forensics.quality import QualityReport, assess_decoded
 from idtool.i18n import default_language, use_language
-from idtool.model.preprocess import DecodedImage, decode_image
+from idtool.model.preprocess import DecodedImage, PreprocessConfig, decode_image
 from idtool.types import Identification
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,17 @@ class Prepared:
     decoded: DecodedImage | None
     error: IdtoolError | None
     thumbnail: bytes | None
+    quality: QualityReport | None = None
+
+    @property
+    def footprint_bytes(self) -> int:
+        """Memory this prepared file holds (pixels, model input, thumbnail), for decode-ahead."""
+        held = len(self.thumbnail or b"")
+        if self.decoded is not None:
+            held += self.decoded.rgb.nbytes
+            if self.decoded.model_input is not None:
+                held += self.decoded.model_input.nbytes
+        return held
 
 
 @dataclass(frozen=True)
@@ -86,8 +100,11 @@ def make_thumbnail(rgb: np.ndarray, size_px: int) -> bytes | None:
     return encoded.tobytes() if ok else None
 
 
-def prepare(item: BatchItem, options: JobOptions, data: bytes | None = None) -> Prepared:
-    """Decode one file (from ``data`` if given, else from its path) and thumbnail it.
+def prepare(
+    item: BatchItem, options: JobOptions, fit: PreprocessConfig, data: bytes | None = None
+) -> Prepared:
+    """Decode one file (from ``data`` if given, else from its path) for the model ``fit``
+    describes, measure its quality and thumbnail it.
 
     Never raises for a bad file: the error is returned in :attr:`Prepared.error`.
     """
@@ -96,6 +113,7 @@ def prepare(item: BatchItem, options: JobOptions, data: bytes | None = None) -> 
             item.path if data is None else data,
             max_bytes=options.max_bytes,
             max_pixels=options.max_pixels,
+            fit=fit,
         )
     except IdtoolError as exc:
         return Prepared(item, None, exc, None)
@@ -103,7 +121,13 @@ def prepare(item: BatchItem, options: JobOptions, data: bytes | None = None) -> 
         log.exception("unexpected error decoding %s", item.rel_path)
         error = InvalidImage(f"cannot decode ({type(exc).__name__}: {exc})")
         return Prepared(item, None, error, None)
-    return Prepared(item, decoded, None, make_thumbnail(decoded.rgb, options.thumbnail_px))
+    return Prepared(
+        item,
+        decoded,
+        None,
+        make_thumbnail(decoded.rgb, options.thumbnail_px),
+        assess_decoded(decoded),
+    )
 
 
 def cites_guidance(
@@ -154,10 +178,12 @@ def finish(
         One result per input, in input order; undecodable files get an ``error``.
     """
     good = [p for p in batch if p.decoded is not None]
+    qualities = [p.quality for p in good if p.quality is not None]
     identified = identifier.identify_decoded(
         [p.decoded for p in good if p.decoded is not None],
         [p.item.rel_path for p in good],
         top_k=options.top_k,
+        qualities=qualities if len(qualities) == len(good) else None,
     )
     by_sha = {p.item.sha256: r for p, r in zip(good, identified, strict=True)}
     results = []

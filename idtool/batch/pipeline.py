@@ -1,10 +1,20 @@
 """Run a batch job: discover, resume, identify (local or Ray engine), record, report.
 
-The local engine overlaps decoding and inference: a thread pool decodes and thumbnails
-files ahead of the model (OpenCV and hashlib release the GIL), while the calling thread
-runs one batched embedding call per ``batch_size`` images (ONNX Runtime or torch, whose
-own threads use the cores the decoders leave idle). Batches are formed in path order, so
-the local and Ray engines feed the model identical batches and give identical results.
+The local engine overlaps decoding and inference: a thread pool decodes each file at
+the size the model needs, makes its model input, measures its quality and thumbnails it,
+ahead of the model (OpenCV, NumPy and hashlib release the GIL), while the calling thread
+runs one batched embedding call per ``batch_size`` images. Batches are formed in path
+order, so the local and Ray engines feed the model identical batches and give identical
+results.
+
+Threads are set for a small machine (measured on 2 cores, see the README's Performance
+section): ``workers`` decode threads, OpenCV's own thread pool off during the run (each
+decode thread already keeps a core busy; OpenCV's pool on top of them only adds
+contention), and the ONNX Runtime session with spinning off (see
+:class:`idtool.model.runtime.OnnxEngine`). Decoding ahead is bounded in images *and* in bytes
+(:data:`DECODE_AHEAD_BYTES`): a file being decoded counts its size on disk plus its
+working image, a decoded one what it holds, so a folder of 12 MP photos cannot fill the
+memory.
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import cv2
+
 from idtool.batch.items import ItemResult, JobOptions, Prepared, finish, prepare
 from idtool.batch.jobs import JobConfig, JobStore
 from idtool.batch.progress import NoProgress, ProgressReporter
@@ -30,12 +42,14 @@ from idtool.decide.service import Runtime
 from idtool.errors import BadField
 from idtool.model.bundle import load_bundle
 from idtool.model.discovery import resolve_bundle_dir
+from idtool.model.preprocess import PreprocessConfig
 
 log = logging.getLogger(__name__)
 
 ENGINES = ("local", "ray")
-DEFAULT_BATCH_SIZE = 16
+DEFAULT_BATCH_SIZE = 8  # chosen from benchmarks/bench_batch.py --sweep (README)
 DEFAULT_WORKERS = 2
+DECODE_AHEAD_BYTES = 96 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -90,35 +104,69 @@ def listing_set_label(listings: ListingIndex) -> str:
     return ", ".join(f"{s.name}@{s.sha256[:12]}" for s in listings.sets)
 
 
+def estimated_bytes(item: BatchItem, fit: PreprocessConfig) -> int:
+    """Memory a file holds while it is decoded: its bytes, its working image (RGB, short
+    side ``fit.resize_px``, up to 4:3 assumed) and its float32 model input."""
+    working = 3 * fit.resize_px * (fit.resize_px * 4 // 3)
+    return item.byte_count + working + 4 * 3 * fit.input_size**2
+
+
 def decode_ahead(
-    items: Sequence[BatchItem], options: JobOptions, workers: int, batch_size: int
+    items: Sequence[BatchItem],
+    options: JobOptions,
+    fit: PreprocessConfig,
+    workers: int,
+    batch_size: int,
+    max_ahead_bytes: int = DECODE_AHEAD_BYTES,
 ) -> Iterator[list[Prepared]]:
     """Decode ``items`` in a thread pool, keeping about two batches decoded ahead.
+
+    At most ``2 * batch_size + workers`` files are in flight or waiting, and at most
+    ``max_ahead_bytes`` of them (estimated by :func:`estimated_bytes` while decoding,
+    :attr:`Prepared.footprint_bytes` once decoded); one file is always let through,
+    however large.
 
     Yields:
         Batches of prepared files, in item order.
     """
     ahead = 2 * batch_size + workers
     source = iter(items)
-    pending: deque[Future[Prepared]] = deque()
+    pending: deque[tuple[Future[Prepared], int]] = deque()
+    held = 0  # bytes of the pending files plus those of the batch being built
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="idtool-decode")
     try:
+        next_item = next(source, None)
 
         def fill() -> None:
-            while len(pending) < ahead:
-                item = next(source, None)
-                if item is None:
+            nonlocal next_item, held
+            while next_item is not None and len(pending) < ahead:
+                cost = estimated_bytes(next_item, fit)
+                if (pending or batch) and held + cost > max_ahead_bytes:
                     return
-                pending.append(pool.submit(prepare, item, options))
+                pending.append((pool.submit(prepare, next_item, options, fit), cost))
+                held += cost
+                next_item = next(source, None)
 
-        fill()
         batch: list[Prepared] = []
+        batch_bytes = 0
+        fill()
         while pending:
-            batch.append(pending.popleft().result())
-            fill()
-            if len(batch) >= batch_size or not pending:
+            future, cost = pending.popleft()
+            prepared = future.result()
+            footprint = prepared.footprint_bytes
+            held += footprint - cost
+            batch.append(prepared)
+            batch_bytes += footprint
+            if len(batch) >= batch_size or (not pending and next_item is None):
                 yield batch
-                batch = []
+                held -= batch_bytes
+                batch, batch_bytes = [], 0
+            fill()
+            if not pending and batch:  # the byte budget is held by the batch being built
+                yield batch
+                held -= batch_bytes
+                batch, batch_bytes = [], 0
+                fill()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -127,7 +175,10 @@ class LocalExecutor:
     """Decode threads plus batched inference in this process."""
 
     def __init__(self, runtime: Runtime, options: JobOptions, workers: int, batch_size: int):
+        self._opencv_threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)  # restored by close(); see the module docstring
         self._identifier = runtime.identifier()
+        self._fit = runtime.bundle.preprocess
         self._listings = load_listing_index(runtime.catalog.db)
         self._options = options
         self._workers = workers
@@ -135,11 +186,11 @@ class LocalExecutor:
         self.runtime_name = runtime.engine.name
 
     def process(self, items: Sequence[BatchItem]) -> Iterator[list[ItemResult]]:
-        for batch in decode_ahead(items, self._options, self._workers, self._batch_size):
+        for batch in decode_ahead(items, self._options, self._fit, self._workers, self._batch_size):
             yield finish(self._identifier, batch, self._options, self._listings)
 
     def close(self) -> None:
-        return None
+        cv2.setNumThreads(self._opencv_threads)
 
 
 def _job_config(settings: Settings, request: BatchRequest) -> tuple[JobConfig, Catalog]:

@@ -50,7 +50,7 @@ class BatchWorker:
         prepared = [
             Prepared(item, None, error, None)
             if error is not None
-            else prepare(item, self._options, data)
+            else prepare(item, self._options, self._runtime.bundle.preprocess, data)
             for item, data, error in payload
         ]
         return finish(self._identifier, prepared, self._options, self._listings)

@@ -137,8 +137,8 @@ def _upsert_image(
         "path": key,
         "rel_path": rel_path,
         "sha256": decoded.sha256,
-        "width": decoded.rgb.shape[1],
-        "height": decoded.rgb.shape[0],
+        "width": decoded.original_size_px[0],
+        "height": decoded.original_size_px[1],
         "bytes": decoded.byte_count,
         "licence": prov.licence,
         "source": prov.source,
@@ -178,7 +178,12 @@ def add_images(
         catalog.upsert_taxon(taxon)
         for path, rel_path, prov in files:
             try:
-                decoded = decode_image(path, max_bytes=max_bytes, max_pixels=max_pixels)
+                decoded = decode_image(
+                    path,
+                    max_bytes=max_bytes,
+                    max_pixels=max_pixels,
+                    fit=embedder.bundle.preprocess,
+                )
             except IdtoolError as exc:
                 report.skipped.append((str(path), f"{exc.code}: {exc.message}"))
                 continue

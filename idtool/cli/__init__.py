@@ -6,6 +6,7 @@ Errors raised by the library (:class:`idtool.errors.IdtoolError`) are mapped her
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from typing import Any
@@ -31,7 +32,77 @@ class IdtoolGroup(click.Group):
             ctx.exit(1)
 
 
-@click.group(cls=IdtoolGroup, context_settings=CONTEXT_SETTINGS)
+# Which command modules define (or extend) each top-level command, in registration order.
+# Only the modules a command needs are imported (``idtool identify`` does not pay for the
+# batch, server, curation or evidence imports); tests/cli/test_cli_startup.py checks this
+# table against registering every module.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "identify": ("commands_core",),
+    "train": ("commands_core",),
+    "model": ("commands_core",),
+    "reference": ("commands_core", "curation", "evaluation"),
+    "evaluate": ("commands_core", "evaluation"),
+    "cites": ("cites",),
+    "guidance": ("cites",),
+    "quality": ("forensics",),
+    "schreger": ("forensics",),
+    "export": ("export",),
+    "batch": ("batch",),
+    "serve": ("server",),
+    "token": ("server",),
+    "evidence": ("evidence",),
+}
+
+
+def _register_modules(group: click.Group, names: tuple[str, ...], done: set[str]) -> None:
+    for name in names:
+        if name not in done:
+            done.add(name)
+            importlib.import_module(f"idtool.cli.{name}").register(group)
+
+
+class LazyIdtoolGroup(IdtoolGroup):
+    """The root group: imports a command's module only when that command runs.
+
+    ``commands`` (used by help, completion and tests) still lists every command: reading
+    it registers all modules.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._loaded: set[str] = set()
+        self._all_loaded = False
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        if not self._all_loaded:
+            self._all_loaded = True
+            all_modules = tuple(dict.fromkeys(m for ms in COMMAND_MODULES.values() for m in ms))
+            _register_modules(self, all_modules, self._loaded)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = value
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
+        self._commands[name] = cmd
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        modules = COMMAND_MODULES.get(cmd_name)
+        if modules is None:
+            return self.commands.get(cmd_name)
+        _register_modules(self, modules, self._loaded)
+        return self._commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+
+@click.group(cls=LazyIdtoolGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="idtool")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option(
@@ -70,34 +141,3 @@ def main(ctx: click.Context, verbose: int, lang: str | None) -> None:
         ctx.exit(1)
     # a command's own --lang (parsed after this) wins
     set_default_language(ctx.obj.language)
-
-
-def _register() -> None:
-    """Attach the command modules to the group (each module owns one area)."""
-    from idtool.cli import (
-        batch,
-        cites,
-        commands_core,
-        curation,
-        evaluation,
-        evidence,
-        export,
-        forensics,
-        server,
-    )
-
-    for module in (
-        commands_core,
-        curation,
-        evaluation,
-        cites,
-        forensics,
-        export,
-        batch,
-        server,
-        evidence,
-    ):
-        module.register(main)
-
-
-_register()

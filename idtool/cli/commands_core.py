@@ -228,8 +228,9 @@ def identify(
 ) -> None:
     """Identify the photos IMAGES against the reference set.
 
-    Prints a table, or one JSON object per image with --format json. A bad image gets an
-    error entry and does not stop the others; the exit status is 1 only when no image
+    Prints a table once every image is done, or with --format json one JSON object per
+    image as soon as that image is done (JSON Lines). A bad image gets an error entry and
+    does not stop the others; the exit status is 1 only when no image
     could be processed. Each result carries the CITES guidance for the declared trade
     (--origin, --purpose, --source...) and, for materials, the checks to do next.
 
@@ -240,21 +241,27 @@ def identify(
     declaration = declaration_from(trade)
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
     runtime = Runtime.open(settings, engine)
+    results: list[Identification] = []
     try:
         identifier = runtime.identifier()
         listings = runtime.listings()
-        results = [
-            with_advice(result, declaration, listings)
+        for image in images:
+            # one image at a time, printed as soon as it is ready (JSON Lines)
             for result in identifier.identify_paths(
-                images,
+                [image],
                 max_bytes=settings.max_image_bytes,
                 max_pixels=settings.max_image_pixels,
                 top_k=top_k,
-            )
-        ]
+            ):
+                result = with_advice(result, declaration, listings)
+                if output_format == "json":
+                    echo_json({**result.to_dict(), "lang": get_language()})
+                    sys.stdout.flush()
+                results.append(result)
     finally:
         runtime.close()
-    print_identifications(results, output_format)
+    if output_format != "json":
+        print_identifications(results, output_format)
     if all(r.error for r in results):
         ctx.exit(1)
 

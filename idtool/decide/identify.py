@@ -32,7 +32,7 @@ import numpy as np
 from idtool.catalog.store import ReferenceEmbeddings
 from idtool.catalog.taxonomy import ROLLUP_RANKS, TaxonRecord, rollup_groups
 from idtool.errors import IdtoolError
-from idtool.forensics.quality import assess_quality
+from idtool.forensics.quality import QualityReport, assess_decoded
 from idtool.model.bundle import Head, ModelBundle, Thresholds
 from idtool.model.knn_index import KnnIndex
 from idtool.model.preprocess import DecodedImage, decode_image
@@ -188,15 +188,23 @@ class Identifier:
         ]
 
     def identify_decoded(
-        self, images: Sequence[DecodedImage], names: Sequence[str], top_k: int = 3
+        self,
+        images: Sequence[DecodedImage],
+        names: Sequence[str],
+        top_k: int = 3,
+        qualities: Sequence[QualityReport] | None = None,
     ) -> list[Identification]:
-        """Identify already-decoded images (one batched embedding call)."""
+        """Identify already-decoded images (one batched embedding call).
+
+        ``qualities`` are the images' quality reports when a decode thread already
+        measured them (batch); otherwise they are measured here.
+        """
         if not images:
             return []
         embeddings = self.embed(images)
         results = []
-        for image, name, embedding in zip(images, names, embeddings, strict=True):
-            quality = assess_quality(image.rgb)
+        for i, (image, name, embedding) in enumerate(zip(images, names, embeddings, strict=True)):
+            quality = qualities[i] if qualities is not None else assess_decoded(image)
             nearest = self.nearest(embedding)
             scores = self.scores(embedding)
             outcome = decide(
@@ -252,7 +260,9 @@ class Identifier:
         results = []
         for path in paths:
             try:
-                decoded = decode_image(path, max_bytes=max_bytes, max_pixels=max_pixels)
+                decoded = decode_image(
+                    path, max_bytes=max_bytes, max_pixels=max_pixels, fit=self.bundle.preprocess
+                )
             except IdtoolError as exc:
                 results.append(self.failed(str(path), exc))
                 continue

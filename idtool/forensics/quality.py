@@ -22,8 +22,14 @@ import cv2
 import numpy as np
 
 from idtool.i18n import gettext as _
+from idtool.model.preprocess import DecodedImage
 
-WORK_LONG_SIDE_PX = 400  # photos are downscaled to this long side before measuring
+# Photos are measured at one scale: short side 256 px (long side at most 768 px). That is
+# the working image identify and batch decode for the shipped model (see
+# idtool.model.preprocess), so there the checks cost no extra resize; full-size photos are
+# area-downscaled to the same scale, so the thresholds mean the same on both paths.
+WORK_SHORT_SIDE_PX = 256
+WORK_MAX_LONG_SIDE_PX = 768
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,9 @@ def _luminance(rgb: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected an HxW or HxWx3 image, got shape {rgb.shape}")
     if gray.dtype != np.uint8:
         gray = np.clip(gray, 0, 255).astype(np.uint8)
-    scale = WORK_LONG_SIDE_PX / max(gray.shape[:2])
+    scale = min(
+        WORK_SHORT_SIDE_PX / min(gray.shape[:2]), WORK_MAX_LONG_SIDE_PX / max(gray.shape[:2])
+    )
     if scale < 1.0:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return gray
@@ -165,11 +173,15 @@ def _fill_fraction(gray: np.ndarray) -> float:
     return max(span(energy.sum(axis=0)), span(energy.sum(axis=1)))
 
 
-def measure_metrics(rgb: np.ndarray) -> QualityMetrics:
+def measure_metrics(
+    rgb: np.ndarray, original_size_px: tuple[int, int] | None = None
+) -> QualityMetrics:
     """Compute the raw quality measurements of a photo (no thresholds).
 
     Args:
-        rgb: uint8 HxWx3 RGB (or HxW grey).
+        rgb: uint8 HxWx3 RGB (or HxW grey), full size or a downscaled working image.
+        original_size_px: (width, height) of the original photo when ``rgb`` is a
+            downscaled copy; the resolution check uses it.
 
     Returns:
         A :class:`QualityMetrics`.
@@ -185,7 +197,7 @@ def measure_metrics(rgb: np.ndarray) -> QualityMetrics:
         dark_fraction=float(hist[:13].sum() / n),
         bright_fraction=float(hist[250:].sum() / n),
         mean_luminance=float(gray.mean()),
-        short_side_px=int(min(rgb.shape[:2])),
+        short_side_px=int(min(original_size_px) if original_size_px else min(rgb.shape[:2])),
         fill_fraction=_fill_fraction(gray),
     )
 
@@ -194,12 +206,20 @@ def _check(name: str, value: float, threshold: float, ok: bool, advice: str) -> 
     return QualityCheck(name, value, threshold, "pass" if ok else "warn", None if ok else advice)
 
 
-def assess_quality(rgb: np.ndarray, thresholds: QualityThresholds = THRESHOLDS) -> QualityReport:
+def assess_quality(
+    rgb: np.ndarray,
+    thresholds: QualityThresholds = THRESHOLDS,
+    *,
+    original_size_px: tuple[int, int] | None = None,
+) -> QualityReport:
     """Check a photo's sharpness, exposure, resolution and how much the object fills it.
 
     Args:
-        rgb: the photo, uint8 HxWx3 RGB with EXIF orientation applied.
+        rgb: the photo, uint8 HxWx3 RGB with EXIF orientation applied (full size, or the
+            working image of :func:`idtool.model.preprocess.decode_image` with ``fit=``).
         thresholds: the pass/warn limits (default :data:`THRESHOLDS`).
+        original_size_px: (width, height) of the original photo when ``rgb`` is a
+            downscaled copy: the resolution check and the reported size use it.
 
     Returns:
         A :class:`QualityReport`. ``lowers_confidence`` is True when any check warns:
@@ -208,7 +228,7 @@ def assess_quality(rgb: np.ndarray, thresholds: QualityThresholds = THRESHOLDS) 
     Raises:
         ValueError: if the array has the wrong shape.
     """
-    m = measure_metrics(rgb)
+    m = measure_metrics(rgb, original_size_px)
     t = thresholds
     underexposed = m.mean_luminance < t.min_mean_luminance or (
         m.dark_fraction > t.max_dark_fraction and m.mean_luminance < 2 * t.min_mean_luminance
@@ -258,6 +278,13 @@ def assess_quality(rgb: np.ndarray, thresholds: QualityThresholds = THRESHOLDS) 
         checks=checks,
         verdict="warn" if warn else "pass",
         lowers_confidence=warn,
-        width_px=int(rgb.shape[1]),
-        height_px=int(rgb.shape[0]),
+        width_px=int(original_size_px[0] if original_size_px else rgb.shape[1]),
+        height_px=int(original_size_px[1] if original_size_px else rgb.shape[0]),
     )
+
+
+def assess_decoded(
+    image: DecodedImage, thresholds: QualityThresholds = THRESHOLDS
+) -> QualityReport:
+    """:func:`assess_quality` of a decoded photo, full size or working image alike."""
+    return assess_quality(image.rgb, thresholds, original_size_px=image.original_size_px)

@@ -391,3 +391,44 @@ def _parse_html(path: Path) -> _Page:
     page = _Page()
     page.feed(path.read_text(encoding="utf-8"))
     return page
+
+
+@pytest.mark.parametrize(("budget", "max_in_flight"), [(1, 1), (10**9, 2)])
+def test_decode_ahead_is_bounded_in_bytes(
+    photo_dir: Path, monkeypatch: pytest.MonkeyPatch, budget: int, max_in_flight: int
+) -> None:
+    """With a budget smaller than one photo, one file at a time; results stay in order."""
+    import threading
+
+    from idtool.batch import pipeline
+    from idtool.model.preprocess import PreprocessConfig
+
+    fit = PreprocessConfig(224, "bicubic", 0.875, (0.5,) * 3, (0.5,) * 3)
+    items = discover(photo_dir).items
+    lock = threading.Lock()
+    active, peak = 0, 0
+    real_prepare = pipeline.prepare
+
+    def counting_prepare(*args: object) -> object:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        try:
+            return real_prepare(*args)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                active -= 1
+
+    monkeypatch.setattr(pipeline, "prepare", counting_prepare)
+    options = JobOptions(TradeDeclaration(), 3, 40_000_000, 60_000_000)
+    batches = list(
+        pipeline.decode_ahead(items, options, fit, workers=2, batch_size=4, max_ahead_bytes=budget)
+    )
+    done = [p.item.rel_path for batch in batches for p in batch]
+    assert done == [item.rel_path for item in items]
+    assert all(len(batch) <= 4 for batch in batches)
+    assert peak <= max_in_flight
+    good = [p for batch in batches for p in batch if p.decoded is not None]
+    assert good and all(p.quality is not None and p.thumbnail for p in good)
+    assert all(min(p.decoded.rgb.shape[:2]) <= fit.resize_px for p in good if p.decoded)

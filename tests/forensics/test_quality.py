@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from idtool.forensics.quality import THRESHOLDS, QualityThresholds, assess_quality
+from idtool.forensics.quality import THRESHOLDS, QualityThresholds, assess_decoded, assess_quality
+from idtool.model.preprocess import PreprocessConfig, decode_image
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DEMO = SHARED / "data" / "reference_demo"
@@ -17,6 +18,9 @@ PHOTOS = [
     DEMO / "material_ivory_or_bone" / "material_ivory_or_bone_009.jpg",
     DEMO / "Phelsuma_grandis" / "Phelsuma_grandis_005.jpg",
 ]
+FIT = PreprocessConfig(
+    input_size=224, interpolation="bicubic", crop_pct=0.875, mean=(0.5,) * 3, std=(0.5,) * 3
+)
 
 
 def _load(path: Path) -> np.ndarray:
@@ -105,3 +109,37 @@ def test_grey_and_bad_shapes() -> None:
     assert report.check("sharpness").verdict == "warn"  # nothing in focus
     with pytest.raises(ValueError, match="expected"):
         assess_quality(np.zeros((10, 10, 2), np.uint8))
+
+
+def _phone_jpeg(rgb: np.ndarray, blur_sigma: float = 0.0) -> bytes:
+    """``rgb`` enlarged to a real-size 12 MP JPEG (4,032 x 3,024), optionally blurred."""
+    big = cv2.resize(rgb, (4032, 3024), interpolation=cv2.INTER_CUBIC)
+    big = cv2.addWeighted(big, 1.6, cv2.GaussianBlur(big, (0, 0), 2.0), -0.6, 0)
+    if blur_sigma:
+        big = cv2.GaussianBlur(big, (0, 0), blur_sigma)
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(big, cv2.COLOR_RGB2BGR))
+    assert ok
+    return data.tobytes()
+
+
+def test_working_image_of_a_phone_photo(photo: np.ndarray) -> None:
+    """The checks on the reduced working image: original size reported, blur still caught."""
+    sharp = decode_image(_phone_jpeg(photo), fit=FIT)
+    assert min(sharp.rgb.shape[:2]) == FIT.resize_px
+    report = assess_decoded(sharp)
+    assert (report.width_px, report.height_px) == (4032, 3024)
+    assert report.check("resolution").value == 3024
+    assert report.check("resolution").verdict == "pass"
+    assert report.check("sharpness").verdict == "pass"
+    blurred = decode_image(_phone_jpeg(photo, blur_sigma=0.01 * 4032), fit=FIT)
+    assert assess_decoded(blurred).check("sharpness").verdict == "warn"
+
+
+def test_full_and_working_paths_measure_at_the_same_scale(photo: np.ndarray) -> None:
+    data = _phone_jpeg(photo)
+    full = assess_decoded(decode_image(data))
+    working = assess_decoded(decode_image(data, fit=FIT))
+    assert full.width_px == working.width_px == 4032
+    for name in ("sharpness", "exposure_dark", "object_fills_frame"):
+        a, b = full.check(name).value, working.check(name).value
+        assert abs(a - b) <= 0.25 * max(abs(a), abs(b)), name

@@ -126,3 +126,44 @@ def test_corrupted_onnx_is_refused(exported, tmp_path: Path) -> None:
     model.write_bytes(bytes(data))
     with pytest.raises(ModelBundleError, match="SHA-256"):
         load_engine(load_bundle(copy), "onnx")
+
+
+def test_int8_is_used_only_on_the_cpu_kind_it_was_validated_on(exported, tmp_path: Path) -> None:
+    from idtool.model.bundle import load_bundle
+    from idtool.model.runtime import cpu_int8_kind, load_engine
+
+    bundle, written = exported
+    if len(written) < 2:
+        pytest.skip("int8 did not pass its gate at export on this CPU, so it was not written")
+    info = read_sidecar(written[1])
+    assert info["cpu"]["int8_kind"] == cpu_int8_kind()
+    assert info["parity"]["decisions_changed"] == 0
+    other = tmp_path / "other-cpu"
+    shutil.copytree(bundle.path, other)
+    sidecar = other / "onnx" / "model.int8.json"
+    info["cpu"]["int8_kind"] = "no-vnni" if cpu_int8_kind() == "vnni" else "vnni"
+    sidecar.write_text(json.dumps(info), encoding="utf-8")
+    assert load_engine(load_bundle(other)).name == "onnxruntime-fp32"
+
+
+def test_cpu_int8_kind_and_recipes() -> None:
+    from idtool.model.onnx_export import int8_recipes
+    from idtool.model.runtime import cpu_int8_kind
+
+    assert cpu_int8_kind() in {"vnni", "no-vnni"}
+    assert all(r.reduce_range for r in int8_recipes("no-vnni"))  # AVX2 saturation
+    assert not any(r.reduce_range for r in int8_recipes("vnni"))
+
+
+def test_decision_gate_sees_a_changed_top_class(shipped_bundle) -> None:
+    from idtool.model.onnx_export import decisions
+
+    head = shipped_bundle.head
+    if head is None:
+        pytest.skip("the shipped bundle has no trained head")
+    directions = head.weight.astype(np.float32)  # one embedding pointing at each class
+    same = decisions(shipped_bundle, directions)
+    assert same is not None and len({top for top, _ in same}) > 1
+    assert decisions(shipped_bundle, directions * 3.0) == same  # scale does not matter
+    assert decisions(shipped_bundle, directions[::-1]) == same[::-1]
+    assert decisions(shipped_bundle, directions[::-1]) != same

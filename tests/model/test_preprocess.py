@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -16,7 +17,9 @@ from idtool.model.preprocess import (
     PreprocessConfig,
     decode_image,
     jpeg_is_complete,
+    jpeg_reduction,
     resize_and_crop,
+    shrink_to_working,
     sniff_format,
     to_model_input,
 )
@@ -169,3 +172,91 @@ def test_byte_limit(tmp_path: Path) -> None:
         decode_image(path, max_bytes=1000)
     with pytest.raises(InvalidImage, match="cannot read"):
         decode_image(tmp_path / "missing.jpg")
+
+
+@functools.lru_cache(maxsize=2)
+def phone_photo_jpeg(orientation: int = 1) -> bytes:
+    """A real-size 12 MP (4,032 x 3,024) JPEG made from a shipped photo, with a red block
+    in the top-left corner of the upright picture; stored rotated when ``orientation`` is 6.
+    """
+    small = cv2.cvtColor(cv2.imread(str(shipped_photo("Scleractinia"))), cv2.COLOR_BGR2RGB)
+    big = cv2.resize(small, (4032, 3024), interpolation=cv2.INTER_CUBIC)
+    noise = np.random.default_rng(0).normal(0, 3, big.shape)
+    big = np.clip(big + noise, 0, 255).astype(np.uint8)
+    big[:400, :400] = (255, 0, 0)
+    if orientation == 6:
+        big = np.ascontiguousarray(cv2.rotate(big, cv2.ROTATE_90_COUNTERCLOCKWISE))
+    return _jpeg(big, orientation)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "expected"),
+    [(4032, 3024, 8), (3024, 4032, 8), (2048, 1536, 4), (1280, 960, 2), (1024, 512, 2)],
+)
+def test_jpeg_reduction_keeps_the_short_side(width: int, height: int, expected: int) -> None:
+    assert jpeg_reduction(width, height, CONFIG.resize_px) == expected
+    assert -(-min(width, height) // expected) >= CONFIG.resize_px
+
+
+def test_small_photos_are_not_reduced() -> None:
+    assert jpeg_reduction(640, 480, CONFIG.resize_px) == 1
+    assert jpeg_reduction(1000, 500, CONFIG.resize_px) == 1
+    assert jpeg_reduction(4032, 3024, 0) == 1
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_phone_photo_decodes_reduced_upright_with_its_original_size(orientation: int) -> None:
+    data = phone_photo_jpeg(orientation)
+    decoded = decode_image(data, fit=CONFIG)
+    assert decoded.jpeg_reduction == 8
+    assert (decoded.original_width, decoded.original_height) == (
+        (4032, 3024) if orientation == 1 else (3024, 4032)
+    )
+    assert decoded.original_size_px == (4032, 3024)  # upright, whatever the storage
+    assert decoded.rgb.shape == (256, 341, 3)  # the working image: short side resize_px
+    r, _g, b = decoded.rgb[8, 8].astype(int)  # the red block is top-left once upright
+    assert r > 180 and b < 80
+    r, _g, b = decoded.rgb[-8, -8].astype(int)
+    assert not (r > 180 and b < 80)
+
+
+def test_working_image_model_input_matches_the_full_decode() -> None:
+    data = phone_photo_jpeg()
+    full = to_model_input(decode_image(data).rgb, CONFIG)
+    working = decode_image(data, fit=CONFIG)
+    reduced = to_model_input(working.rgb, CONFIG)
+    assert reduced.shape == full.shape == (3, 224, 224)
+    # same picture: values in -1..1, mean absolute difference a few grey levels at most
+    assert float(np.abs(reduced - full).mean()) < 0.03
+    assert working.sha256 == decode_image(data).sha256
+
+
+def test_shrink_to_working_then_crop_equals_crop_of_the_full_image() -> None:
+    rng = np.random.default_rng(1)
+    rgb = cv2.resize(
+        rng.integers(0, 255, (60, 80, 3), dtype=np.uint8), (800, 600), interpolation=cv2.INTER_CUBIC
+    )
+    working = shrink_to_working(rgb, CONFIG)
+    assert min(working.shape[:2]) == CONFIG.resize_px
+    np.testing.assert_array_equal(resize_and_crop(working, CONFIG), resize_and_crop(rgb, CONFIG))
+    small = rgb[:200, :300]
+    assert shrink_to_working(small, CONFIG) is small  # never enlarged
+
+
+def test_png_is_shrunk_without_jpeg_reduction() -> None:
+    _ok, png = cv2.imencode(".png", np.full((900, 1200, 3), 90, dtype=np.uint8))
+    decoded = decode_image(png.tobytes(), fit=CONFIG)
+    assert decoded.jpeg_reduction == 1
+    assert decoded.rgb.shape == (256, 341, 3)
+    assert decoded.original_size_px == (1200, 900)
+
+
+def test_grey_phone_jpeg_decodes_reduced_to_rgb() -> None:
+    grey = cv2.resize(
+        np.random.default_rng(2).integers(0, 255, (30, 40), dtype=np.uint8), (4032, 3024)
+    )
+    _ok, data = cv2.imencode(".jpg", grey)
+    decoded = decode_image(data.tobytes(), fit=CONFIG)
+    assert decoded.jpeg_reduction == 8
+    assert decoded.rgb.shape == (256, 341, 3)
+    assert np.array_equal(decoded.rgb[..., 0], decoded.rgb[..., 2])
