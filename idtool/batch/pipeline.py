@@ -193,7 +193,7 @@ class LocalExecutor:
         cv2.setNumThreads(self._opencv_threads)
 
 
-def _job_config(settings: Settings, request: BatchRequest) -> tuple[JobConfig, Catalog]:
+def job_config(settings: Settings, request: BatchRequest) -> tuple[JobConfig, Catalog]:
     """The job's configuration from the bundle, catalog and listings (no model loaded)."""
     bundle = load_bundle(resolve_bundle_dir(settings))
     catalog = Catalog.open(settings.catalog_path)
@@ -215,7 +215,8 @@ def _job_config(settings: Settings, request: BatchRequest) -> tuple[JobConfig, C
     return config, catalog
 
 
-def _executor(settings: Settings, request: BatchRequest) -> Executor:
+def open_executor(settings: Settings, request: BatchRequest) -> Executor:
+    """The local or Ray executor of ``request`` (loads the model)."""
     if request.engine == "local":
         runtime = Runtime.open(settings, request.runtime)
         return LocalExecutor(runtime, request.options, request.workers, request.batch_size)
@@ -252,7 +253,7 @@ def run_batch(
     if request.workers < 1 or request.batch_size < 1:
         raise BadField("--workers and --batch-size must be at least 1")
     progress = progress or NoProgress()
-    config, catalog = _job_config(settings, request)
+    config, catalog = job_config(settings, request)
     catalog.close()
     summary = BatchSummary(engine=request.engine)
     with JobStore(request.report_dir) as store:
@@ -263,7 +264,7 @@ def run_batch(
         summary.files, summary.images = found.file_count, len(found.items)
         summary.duplicates, summary.skipped = len(found.duplicates), len(found.skipped)
         summary.already_done = summary.images - len(todo)
-        executor = _executor(settings, request) if todo else None
+        executor = open_executor(settings, request) if todo else None
         summary.runtime = executor.runtime_name if executor else "-"
         run_id = store.start_run(
             engine=request.engine,

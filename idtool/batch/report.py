@@ -64,7 +64,7 @@ class ReportPaths:
     counts: dict[str, dict[str, int]]
 
 
-def _atomic_write(path: Path, write: Callable[[IO[str]], None]) -> None:
+def atomic_write(path: Path, write: Callable[[IO[str]], None]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
@@ -76,7 +76,7 @@ def _atomic_write(path: Path, write: Callable[[IO[str]], None]) -> None:
         raise
 
 
-def _csv_safe(value: Any) -> Any:
+def csv_safe(value: Any) -> Any:
     """Keep spreadsheet programs from running a file name as a formula."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -162,7 +162,7 @@ def write_reports(store: JobStore, report_dir: Path, config: JobConfig) -> Repor
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for r in results:
-            writer.writerow({k: _csv_safe(v) for k, v in _csv_row(r.record).items()})
+            writer.writerow({k: csv_safe(v) for k, v in _csv_row(r.record).items()})
 
     def write_jsonl(handle: IO[str]) -> None:
         for r in results:
@@ -171,9 +171,9 @@ def write_reports(store: JobStore, report_dir: Path, config: JobConfig) -> Repor
     def write_html(handle: IO[str]) -> None:
         handle.write(render_html(results, skipped, duplicates, counts, config, store.runs()))
 
-    _atomic_write(paths.csv, write_csv)
-    _atomic_write(paths.jsonl, write_jsonl)
-    _atomic_write(paths.html, write_html)
+    atomic_write(paths.csv, write_csv)
+    atomic_write(paths.jsonl, write_jsonl)
+    atomic_write(paths.html, write_html)
     return paths
 
 

@@ -48,6 +48,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "schreger": ("forensics",),
     "export": ("export",),
     "batch": ("batch",),
+    "listings": ("listings",),
     "serve": ("server",),
     "token": ("server",),
     "evidence": ("evidence",),

@@ -1,4 +1,4 @@
-"""``idtool evidence verify|export``: parse, call, format."""
+"""``idtool evidence verify|listings|export``: parse, call, format."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from idtool.catalog.store import current_user
 from idtool.cli.common import echo_json, format_option, settings_from
 from idtool.evidence.export import export_case
-from idtool.evidence.store import EvidenceStore
+from idtool.evidence.store import EvidenceStore, check_text
 from idtool.evidence.verify import verify_store
 
 
@@ -54,6 +54,71 @@ def register(group: click.Group) -> None:
             click.echo("OK: everything verifies" if report.ok else "FAILED: evidence was altered")
         if not report.ok:
             ctx.exit(1)
+
+    @evidence.command("listings")
+    @click.argument("report_dir", type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--case-ref", required=True, help="Case reference to file the evidence under.")
+    @click.option(
+        "--id",
+        "ids",
+        multiple=True,
+        help="Listing id to add (repeat); default: every listing at --level or above.",
+    )
+    @click.option(
+        "--level",
+        type=click.Choice(["high", "medium", "low"]),
+        default="high",
+        show_default=True,
+        help="Without --id: add the listings at this priority level or above.",
+    )
+    @format_option
+    @click.pass_context
+    def listings(
+        ctx: click.Context,
+        report_dir: Path,
+        case_ref: str,
+        ids: tuple[str, ...],
+        level: str,
+        output_format: str,
+    ) -> None:
+        """Add the captured files of triaged listings (REPORT_DIR of `idtool listings`).
+
+        Each page, export, WARC and photo a chosen listing was read from is checked against
+        the SHA-256 recorded at triage, stored unchanged and logged in the custody chain
+        under --case-ref. Adding a listing twice stores nothing twice. Export the case with
+        `idtool evidence export`.
+
+        Example:
+
+            idtool evidence listings ~/case-118/triage --case-ref CASE-2026-0118 --level high
+        """
+        from idtool.listings.evidence_import import (
+            add_listing_evidence,
+            report_model_version,
+            select_listings,
+        )
+
+        settings = settings_from(ctx)
+        case = check_text("case_ref", case_ref) or ""
+        chosen = select_listings(report_dir, ids, level)
+        store = EvidenceStore.open(settings.evidence_path)
+        try:
+            report = add_listing_evidence(
+                store,
+                chosen,
+                case_ref=case,
+                officer=current_user(),
+                model_version=report_model_version(report_dir),
+            )
+        finally:
+            store.close()
+        if output_format == "json":
+            echo_json(report.to_dict())
+        else:
+            click.echo(
+                f"{report.listings} listing(s): {report.records_added} file(s) added to "
+                f"{case}, {report.already_stored} already stored"
+            )
 
     @evidence.command("export")
     @click.argument("case_ref")

@@ -10,40 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from idtool.errors import IdtoolError
+from idtool.hashing import HASH_DISTANCE, difference_hash, linked_components
 from idtool.model.preprocess import decode_image
 
 NEAR_DUPLICATE_COSINE = 0.95
-HASH_DISTANCE = 6  # of 64 bits
-
-
-def difference_hash(rgb: np.ndarray) -> int:
-    """64-bit difference hash of an RGB image (grey, 9x8, left-right gradient signs)."""
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    small = cv2.resize(grey, (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
-    bits = (small[:, 1:] > small[:, :-1]).flatten()
-    return int("".join("1" if b else "0" for b in bits), 2)
-
-
-def linked_components(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
-    """Groups (of two or more) of the graph with ``n`` nodes and edges ``pairs``."""
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in pairs:
-        parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    return [g for g in groups.values() if len(g) > 1]
 
 
 def near_duplicate_group_ids(

@@ -27,6 +27,8 @@ from idtool.evidence.store import EvidenceStore
 
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic", "bmp": "bmp"}
 EXTENSIONS.update({"tiff": "tif", "gif": "gif"})
+# captured listings (idtool evidence listings)
+EXTENSIONS.update({"html": "html", "warc": "warc", "jsonl": "jsonl", "csv": "csv"})
 TEMP_MARKER = ".tmp-export-"
 
 log = logging.getLogger(__name__)

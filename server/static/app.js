@@ -1,7 +1,10 @@
 /* idtool phone page: token, capture, offline queue (IndexedDB), upload, result card.
  * Every photo gets an Idempotency-Key when it is taken; it is stored with the photo in
  * IndexedDB until the server answers, so a retry after a lost connection can never
- * create a second record. No build step, no dependencies. */
+ * create a second record. A working copy (photo.js) goes first, with
+ * original_pending=1; the original follows in the background (PUT .../original, with
+ * its own key), retried whole with backoff until the server has it. Officer wording is
+ * in words.js. No build step, no dependencies. */
 "use strict";
 
 const API = "/api/v1";
@@ -10,19 +13,23 @@ const RECENT_KEY = "idtool.recent";
 const VOCAB_KEY = "idtool.vocabularies"; // + "." + language
 const LANG_KEY = "idtool.lang";
 const LANGS = ["en", "fr", "es"];
-const RETRY_MS = 15000;
+const ORIGINAL_ONLY_KEY = "idtool.sendOriginalOnly";
+const REFUSED_KEY = "idtool.refused";
+const TICK_MS = 5000; // how often the queue is looked at; each item has its own backoff
+const BACKOFF_MS = [5000, 15000, 30000, 60000, 120000, 300000];
 const $ = (id) => document.getElementById(id);
 
-let current = null; // {record, blob} shown in the result card
+let current = null; // {record, blob} shown in the result card (blob: what the server analysed)
 let flushing = false;
 let flushAgain = false; // a flush was asked for while one was running
 const inflight = new Set(); // idempotency keys being sent right now (never sent twice at once)
 
 /* ---------- language ----------
- * The page's strings are English in this file and in index.html (data-i18n); their French
- * and Spanish translations come from the server's gettext catalogs (GET /i18n/<lang>.json),
- * kept in localStorage for offline starts. Babel extracts every gettext call below. API
- * calls send Accept-Language so guidance and checks come back in the same language. */
+ * The page's strings are English in this file, in words.js and in index.html (data-i18n);
+ * their French and Spanish translations come from the server's gettext catalogs
+ * (GET /i18n/<lang>.json), kept in localStorage for offline starts. Babel extracts every
+ * gettext call. API calls send Accept-Language (and the vocabularies ?lang=) so guidance,
+ * checks and pickers come back in the same language. */
 let MESSAGES = {};
 function _(msg, vars) {
   let s = MESSAGES[msg] || msg;
@@ -38,18 +45,18 @@ function lang() {
   }
   return "en";
 }
-const originals = new Map(); // element -> its English text and attributes
+const i18nOriginals = new Map(); // element -> its English text and attributes
 function applyStatic() {
   document.documentElement.lang = lang();
   $("lang").value = lang();
   for (const node of document.querySelectorAll("[data-i18n], [data-i18n-attr]")) {
-    if (!originals.has(node)) {
+    if (!i18nOriginals.has(node)) {
       const attrs = {};
       for (const a of (node.dataset.i18nAttr || "").split(/\s+/).filter(Boolean)) attrs[a] = node.getAttribute(a);
       const text = node.hasAttribute("data-i18n") ? node.textContent.replace(/\s+/g, " ").trim() : null;
-      originals.set(node, { text, attrs });
+      i18nOriginals.set(node, { text, attrs });
     }
-    const o = originals.get(node);
+    const o = i18nOriginals.get(node);
     if (o.text) node.textContent = _(o.text);
     for (const [a, v] of Object.entries(o.attrs)) if (v) node.setAttribute(a, _(v));
   }
@@ -74,8 +81,9 @@ async function chooseLanguage(code) {
   setNet();
   showQueue();
   renderRecent();
+  renderRefused();
   if (token()) loadVocabularies();
-  if (current) render(current.record, current.blob);
+  if (current) render(current.record, current.blob, current.original, false);
 }
 
 /* ---------- small helpers ---------- */
@@ -97,32 +105,20 @@ function el(tag, attrs, ...children) {
   }
   return node;
 }
-function pct(x) { return Math.round((x || 0) * 100) + "%"; }
-function words(conf) {
-  if (conf >= 0.9) return _("very likely");
-  if (conf >= 0.7) return _("likely");
-  if (conf >= 0.4) return _("possible");
-  return _("unlikely");
-}
-// ranks and quality verdicts travel as English codes; these are their words
-function rankName(rank) {
-  const names = { species: _("species"), subspecies: _("subspecies"), genus: _("genus"), family: _("family"),
-    order: _("order"), class: _("class"), material: _("material") };
-  return names[rank] || rank || "";
-}
-function schregerName(classification) {
-  return { elephant: _("elephant"), mammoth: _("mammoth"), indeterminate: _("indeterminate"),
-    refused: _("not classified") }[classification] || classification;
-}
-function qualityName(verdict) {
-  return { pass: _("pass"), warn: _("warn") }[verdict] || verdict;
-}
-function pretty(label) {
-  if (!label) return "";
-  return label.startsWith("material_") ? label.slice(9).replace(/_/g, " ") : label;
+/* A SHA-256 that may wrap between groups of 16 hex digits, never inside one. */
+function hashText(hex) {
+  const span = el("span", { class: "hash" });
+  for (let i = 0; i < hex.length; i += 16) {
+    if (i) span.append(el("wbr"));
+    span.append(hex.slice(i, i + 16));
+  }
+  return span;
 }
 
-/* ---------- IndexedDB queue ---------- */
+/* ---------- IndexedDB queue ----------
+ * item: {key, blob, filename, fields, created, stage: "identify" | "original",
+ *        original (Blob, when blob is a working copy), originalKey, recordId,
+ *        attempts, nextTry} */
 function openDb() {
   return new Promise((resolve, reject) => {
     const req = indexedDB.open("idtool", 1);
@@ -143,20 +139,30 @@ async function queueOp(mode, fn) {
 const queuePut = (item) => queueOp("readwrite", (s) => s.put(item));
 const queueDelete = (key) => queueOp("readwrite", (s) => s.delete(key));
 const queueAll = () => queueOp("readonly", (s) => s.getAll());
+const stageOf = (item) => item.stage || "identify";
 
 async function showQueue() {
   const items = await queueAll();
   const q = $("queue");
   q.hidden = items.length === 0;
-  if (items.length === 1) {
-    q.textContent = navigator.onLine
-      ? _("1 photo is waiting to be sent. It will go shortly.")
-      : _("1 photo is waiting to be sent. It will go as soon as the network is back.");
-  } else {
-    q.textContent = navigator.onLine
-      ? _("{n} photos are waiting to be sent. They will go shortly.", { n: items.length })
-      : _("{n} photos are waiting to be sent. They will go as soon as the network is back.", { n: items.length });
+  const photos = items.filter((i) => stageOf(i) === "identify").length;
+  const originals = items.length - photos;
+  const parts = [];
+  if (photos) {
+    parts.push(photos === 1 ? _("1 photo is waiting to be sent.")
+      : _("{n} photos are waiting to be sent.", { n: photos }));
   }
+  if (originals) {
+    parts.push(originals === 1 ? _("1 original photo is still to follow its result.")
+      : _("{n} original photos are still to follow their results.", { n: originals }));
+  }
+  if (parts.length) {
+    const one = photos + originals === 1;
+    parts.push(navigator.onLine
+      ? (one ? _("It will go shortly.") : _("They will go shortly."))
+      : (one ? _("It will go as soon as the network is back.") : _("They will go as soon as the network is back.")));
+  }
+  q.textContent = parts.join(" ");
 }
 
 /* ---------- network ---------- */
@@ -187,19 +193,20 @@ function api(path, options = {}) {
   return fetch(API + path, Object.assign({}, options, { headers }));
 }
 
-/* Send one queued item with XHR (for upload progress). Resolves {status, body};
- * status 0 means the network failed and the item stays queued. */
-function send(item, onProgress) {
+/* One multipart request with XHR (for upload progress). Resolves {status, body};
+ * status 0 means the network failed (the item stays queued). The timeout allows a
+ * slow link: at least 2 minutes, else 4 KB/s for the whole body. */
+function sendForm(method, path, key, blob, filename, fields, onProgress) {
   return new Promise((resolve) => {
     const form = new FormData();
-    form.append("image", item.blob, item.filename || "photo.jpg");
-    for (const [k, v] of Object.entries(item.fields)) if (v) form.append(k, v);
+    for (const [k, v] of Object.entries(fields || {})) if (v) form.append(k, v);
+    form.append("image", blob, filename || "photo.jpg");
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", API + "/identifications");
+    xhr.open(method, API + path);
     xhr.setRequestHeader("Authorization", "Bearer " + token());
-    xhr.setRequestHeader("Idempotency-Key", item.key);
+    xhr.setRequestHeader("Idempotency-Key", key);
     xhr.setRequestHeader("Accept-Language", lang());
-    xhr.timeout = 120000;
+    xhr.timeout = Math.max(120000, blob.size / 4);
     if (onProgress) xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
     xhr.onload = () => {
       let body = null;
@@ -213,29 +220,45 @@ function send(item, onProgress) {
 
 const retryable = (status) => status === 0 || status === 429 || status >= 500;
 
-async function deliver(item, interactive) {
-  const bar = $("progress");
-  if (interactive) { bar.hidden = false; bar.firstElementChild.style.width = "0"; }
-  const { status, body } = await send(item, interactive
-    ? (f) => { bar.firstElementChild.style.width = Math.round(f * 100) + "%"; } : null);
-  if (interactive) bar.hidden = true;
-  if (retryable(status)) return { queued: true, status, body };
-  await queueDelete(item.key);
-  return { queued: false, status, body };
+/* Send the item's next step. {done: the item left the queue, status, body, item}. */
+async function deliver(item, onProgress) {
+  const identify = stageOf(item) === "identify";
+  const out = identify
+    ? await sendForm("POST", "/identifications", item.key, item.blob, item.filename,
+      Object.assign({}, item.fields, item.original ? { original_pending: "1" } : {}), onProgress)
+    : await sendForm("PUT", `/identifications/${item.recordId}/original`, item.originalKey,
+      item.original, item.filename, {}, onProgress);
+  if (retryable(out.status) || out.status === 401) {
+    item.attempts = (item.attempts || 0) + 1;
+    item.nextTry = Date.now() + BACKOFF_MS[Math.min(item.attempts, BACKOFF_MS.length) - 1];
+    await queuePut(item);
+    return Object.assign(out, { done: false, item });
+  }
+  if (identify && out.status === 201 && item.original) {
+    // the answer is in; the original is still to follow, attached to this record
+    Object.assign(item, { stage: "original", recordId: out.body.id, blob: null, attempts: 0, nextTry: 0 });
+    await queuePut(item);
+    return Object.assign(out, { done: false, item });
+  }
+  await queueDelete(item.key); // delivered, or truly refused
+  return Object.assign(out, { done: true, item });
 }
 
-/* Send what is queued, oldest first. One flush at a time in this page, and (where the
- * Web Locks API exists) one at a time across tabs, so an item is never sent twice at
- * once; the idempotency key makes even a repeat harmless on the server. */
-async function flushQueue() {
+/* Send what is queued: photos still waiting for an answer first (oldest first), then
+ * originals. One flush at a time in this page, and (where the Web Locks API exists) one
+ * at a time across tabs, so an item is never sent twice at once; the idempotency keys
+ * make even a repeat harmless on the server. `now` ignores the backoff (back online). */
+async function flushQueue(now = false) {
   if (!token() || !navigator.onLine) return; // the "online" event calls us again
   if (flushing) { flushAgain = true; return; }
   flushing = true;
   try {
     do {
       flushAgain = false;
-      if (navigator.locks) await navigator.locks.request("idtool-queue", flushOnce);
-      else await flushOnce();
+      const run = () => flushOnce(now);
+      if (navigator.locks) await navigator.locks.request("idtool-queue", run);
+      else await run();
+      now = false;
     } while (flushAgain && navigator.onLine);
   } finally {
     flushing = false;
@@ -243,31 +266,88 @@ async function flushQueue() {
   }
 }
 
-async function flushOnce() {
-  const items = (await queueAll()).sort((a, b) => a.created - b.created);
+async function flushOnce(now) {
+  const rank = (i) => (stageOf(i) === "identify" ? 0 : 1);
+  const items = (await queueAll()).sort((a, b) => rank(a) - rank(b) || a.created - b.created);
   for (const item of items) {
     if (inflight.has(item.key)) continue; // being sent by onSubmit
-    if (!token()) break;
+    if (!now && item.nextTry && item.nextTry > Date.now()) continue;
+    if (!token() || !navigator.onLine) break;
+    const stage = stageOf(item);
+    const analysed = item.blob; // deliver() drops it once the original is what is left
     inflight.add(item.key);
     let out;
-    try { out = await deliver(item, false); } finally { inflight.delete(item.key); }
-    if (out.queued) break;
-    if (out.status === 201) {
-      remember(out.body);
-      render(out.body, item.blob);
-      $("upload-status").textContent = _("A queued photo was sent.");
-    } else if (out.status === 401) {
-      await queuePut(item); // keep it: the token is the problem, not the photo
+    try {
+      out = await deliver(item, stage === "original" ? (f) => originalProgress(item.recordId, f) : null);
+    } finally { inflight.delete(item.key); }
+    if (out.status === 401) {
       askToken(_("Your token was refused. Enter a valid token; queued photos are kept."));
       break;
+    }
+    if (retryable(out.status)) {
+      if (stage === "original") originalProgress(item.recordId, null);
+      break; // the link is down or the server busy: the rest waits too
+    }
+    if (stage === "identify" && out.status === 201) {
+      remember(out.body);
+      // a queued photo's answer: shown, but not pulled into view while the officer types
+      const typing = ["INPUT", "TEXTAREA", "SELECT"].includes((document.activeElement || {}).tagName);
+      render(out.body, analysed, item.original, !typing);
+      $("upload-status").textContent = _("A queued photo was sent.");
+      if (item.original) flushAgain = true; // its original next
+    } else if (stage === "original" && out.status === 200) {
+      remember(out.body);
+      if (current && current.record.id === out.body.id) {
+        current.record = out.body;
+        showOriginal(out.body);
+      }
     } else {
-      $("upload-status").textContent = _("A queued photo was refused: {error}", { error: errorText(out.body) });
+      await refused(item, out.status, out.body, stage);
     }
   }
 }
 
-function errorText(body) {
-  return body && body.error ? `${body.error.message} (${body.error.code})` : _("unexpected server answer");
+/* ---------- refusals ---------- */
+async function refused(item, status, body, stage) {
+  const what = stage === "original" ? _("original photo") : _("photo");
+  const text = refusalText(status, body, what) || _("The server refused this {what} (error {status}).", { what, status });
+  const blob = stage === "original" ? item.original : (item.original || item.blob);
+  const entry = {
+    key: item.key, at: new Date().toISOString(), text, stage,
+    case_ref: (item.fields && item.fields.case_ref) || "", filename: item.filename || "",
+    thumb: blob ? await thumbnailUrl(blob) : null, recordId: item.recordId || null,
+  };
+  const list = JSON.parse(localStorage.getItem(REFUSED_KEY) || "[]").filter((r) => r.key !== item.key);
+  list.unshift(entry);
+  localStorage.setItem(REFUSED_KEY, JSON.stringify(list.slice(0, 10)));
+  renderRefused();
+  if (stage === "original" && current && current.record.id === item.recordId) showOriginal(current.record, text);
+  return entry;
+}
+
+function renderRefused() {
+  const list = JSON.parse(localStorage.getItem(REFUSED_KEY) || "[]");
+  $("refused").hidden = list.length === 0;
+  $("refused-list").replaceChildren(...list.map((r) => {
+    const dismiss = el("button", { type: "button", class: "link" }, _("Dismiss"));
+    dismiss.onclick = () => {
+      const rest = JSON.parse(localStorage.getItem(REFUSED_KEY) || "[]").filter((x) => x.key !== r.key);
+      localStorage.setItem(REFUSED_KEY, JSON.stringify(rest));
+      renderRefused();
+    };
+    const when = r.at.slice(0, 16).replace("T", " ");
+    return el("li", {},
+      r.thumb ? el("img", { src: r.thumb, alt: _("the refused photo") }) : el("div", { class: "noimg" }),
+      el("div", {},
+        el("div", { class: "meta" }, [when, r.filename, r.case_ref && _("case {ref}", { ref: r.case_ref })].filter(Boolean).join(" · ")),
+        el("div", {}, r.text), dismiss));
+  }));
+}
+
+function showRefusalAtPhoto(text) {
+  const box = $("refusal");
+  box.replaceChildren(el("strong", {}, _("Not accepted.") + " "), text);
+  box.hidden = false;
 }
 
 /* ---------- token ---------- */
@@ -332,54 +412,87 @@ function startUpload() {
   $("upload-panel").hidden = false;
   loadVocabularies();
   renderRecent();
+  renderRefused();
   showQueue();
-  flushQueue();
+  flushQueue(true);
 }
 
 function onPhoto() {
   const file = $("image").files[0];
   $("submit").disabled = !file;
+  $("refusal").hidden = true;
   const img = $("preview");
   if (file) {
+    img.onerror = () => { // not something the phone can show either: name it instead
+      img.hidden = true;
+      $("camera-text").textContent = _("{name}: this file cannot be shown as a photo", { name: file.name });
+      $("camera-text").hidden = false;
+    };
     img.src = URL.createObjectURL(file);
     img.hidden = false;
     $("camera-text").hidden = true;
   }
 }
 
+function clearResult() {
+  current = null;
+  $("result").replaceChildren();
+  $("result").hidden = true;
+  $("schreger").hidden = true;
+}
+
 async function onSubmit(ev) {
   ev.preventDefault();
   const file = $("image").files[0];
   if (!file) return;
+  clearResult(); // never leave the last answer on screen beside a new photo
+  $("refusal").hidden = true;
+  $("submit").disabled = true;
   const fields = {};
   for (const name of ["case_ref", "origin_country", "export_country", "destination_country", "purpose", "source", "notes"]) {
     fields[name] = $(name).value.trim();
   }
-  const item = { key: newKey(), blob: file, filename: file.name, fields, created: Date.now() };
+  let work = null;
+  if (!$("original-only").checked) {
+    $("upload-status").textContent = _("Preparing a working copy…");
+    work = await makeWorkingCopy(file);
+  }
+  const item = {
+    key: newKey(), blob: work ? work.blob : file, filename: file.name, fields, created: Date.now(),
+    stage: "identify", original: work ? file : null, originalKey: work ? newKey() : null,
+    recordId: null, attempts: 0, nextTry: 0,
+  };
   inflight.add(item.key); // a flush running meanwhile leaves this one to us
   let out;
+  const bar = $("progress");
   try {
     await queuePut(item); // first on the phone, then on the wire
-    $("submit").disabled = true;
-    $("upload-status").textContent = _("Sending…");
-    out = await deliver(item, true);
+    $("upload-status").textContent = work
+      ? _("Sending a working copy ({copy}); the original ({original}) follows.", { copy: megabytes(work.blob.size), original: megabytes(file.size) })
+      : _("Sending the photo ({size})…", { size: megabytes(file.size) });
+    bar.hidden = false;
+    bar.firstElementChild.style.width = "0";
+    out = await deliver(item, (f) => { bar.firstElementChild.style.width = Math.round(f * 100) + "%"; });
   } finally {
     inflight.delete(item.key);
+    bar.hidden = true;
   }
-  if (out.queued) {
+  if (out.status === 201) {
+    $("upload-status").textContent = "";
+    remember(out.body);
+    resetForm();
+    render(out.body, item.blob || (work ? work.blob : file), work ? file : null);
+    if (work) flushQueue(true); // the original, in the background
+  } else if (out.status === 401) {
+    askToken(_("Your token was refused. Enter a valid token; the photo is kept."));
+  } else if (!out.done) {
     $("upload-status").textContent = out.status === 0
       ? _("No network: the photo is saved on this phone and will be sent automatically.")
       : _("The server is busy: the photo is saved and will be sent again shortly.");
-  } else if (out.status === 201) {
-    $("upload-status").textContent = "";
-    remember(out.body);
-    render(out.body, file);
-    resetForm();
-  } else if (out.status === 401) {
-    await queuePut(item);
-    askToken(_("Your token was refused. Enter a valid token; the photo is kept."));
   } else {
-    $("upload-status").textContent = _("Refused: {error}", { error: errorText(out.body) });
+    $("upload-status").textContent = "";
+    const entry = await refused(item, out.status, out.body, "identify");
+    showRefusalAtPhoto(entry.text);
   }
   $("submit").disabled = !$("image").files[0];
   showQueue();
@@ -388,6 +501,7 @@ async function onSubmit(ev) {
 function resetForm() {
   $("image").value = "";
   $("preview").hidden = true;
+  $("camera-text").textContent = _("Take or choose a photo");
   $("camera-text").hidden = false;
   $("submit").disabled = true;
 }
@@ -403,38 +517,108 @@ async function thumb(url, alt) {
   return img;
 }
 
-function verdict(ident) {
-  if (ident.error) return el("div", { class: "verdict error" }, el("span", { class: "big" }, _("Could not analyse the photo")), ident.error.message);
+function verdict(ident, names) {
+  const box = (cls, big, ...rest) => el("div", { class: "verdict " + cls, id: "verdict", tabindex: "-1" },
+    el("strong", { class: "big" }, big), ...rest);
+  if (ident.error) {
+    return box("error", _("Could not analyse the photo"),
+      refusalText(422, { error: ident.error }) || _("Take the photo again."));
+  }
   const conf = ident.confidence || 0;
   if (ident.decision === "identified") {
-    const common = (ident.candidates.find((c) => c.label === ident.label) || {}).common_name;
-    return el("div", { class: "verdict identified" },
-      el("span", { class: "big" }, common || pretty(ident.label)),
-      el("span", { class: ident.label.startsWith("material_") ? "" : "sci" }, pretty(ident.label)),
-      " " + _("({rank}) – {words}, {percent} confidence", { rank: rankName(ident.rank), words: words(conf), percent: pct(conf) }));
+    const name = names[ident.label] || pretty(ident.label);
+    const material = ident.label.startsWith("material_");
+    return box("identified", name,
+      el("span", {}, material ? _("material") : el("i", {}, ident.label), ident.rank && !material ? ` (${rankName(ident.rank)})` : "",
+        ` – ${likelihood(conf)} (${pct(conf)})`));
   }
   if (ident.decision === "uncertain") {
-    const or = _(", or ");
-    return el("div", { class: "verdict uncertain" },
-      el("span", { class: "big" }, _("Uncertain")),
-      _("Could be {candidates}. Treat as the strictest candidate until checked.", {
-        candidates: ident.candidates.slice(0, 3).map((c) => `${c.common_name || pretty(c.label)} (${pct(c.score)})`).join(or),
-      }));
+    const options = ident.candidates.slice(0, 3).map((c) => `${names[c.label] || pretty(c.label)} (${pct(c.score)})`);
+    return box("uncertain", _("Uncertain"),
+      el("span", {}, _("Could be {candidates}. Treat it as the strictest of these until checked.", { candidates: options.join(_(", or ")) })));
   }
-  return el("div", { class: "verdict not_in_reference" },
-    el("span", { class: "big" }, _("Not in the reference set")),
-    _("The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist."));
+  return box("not_in_reference", _("Not in the reference set"),
+    el("span", {}, _("The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist.")));
 }
 
-function listBlock(title, items, cls) {
-  if (!items || items.length === 0) return null;
-  const ul = el("ul", { class: "plain" }, items.map((t) => el("li", {}, t)));
+function listBlock(title, items, cls, names) {
+  const texts = officerList(items, names);
+  if (texts.length === 0) return null;
+  const ul = el("ul", { class: "plain" }, texts.map((t) => el("li", {}, t)));
   return cls ? el("div", { class: cls }, el("strong", {}, title), ul) : [el("h3", {}, title), ul];
 }
 
-async function render(record, blob) {
-  current = { record, blob };
+/* The "original photo" line of the card: received, pending (sending n %), or refused. */
+function originalLine(record, note) {
+  const o = record.original || { status: "received", bytes: record.evidence.bytes };
+  if (o.status === "received") {
+    return el("p", { class: "original received", id: "original-status" },
+      el("strong", {}, _("Original photo: received")),
+      o.bytes ? " " + _("({size}), stored unchanged.", { size: megabytes(o.bytes) }) : _(", stored unchanged."));
+  }
+  return el("p", { class: "original pending", id: "original-status" },
+    el("strong", {}, _("Original photo: pending")),
+    note ? [". ", note] : ". " + _("It is sent in the background; the result above is from a working copy."));
+}
+function showOriginal(record, note) {
+  const line = $("original-status");
+  if (line) line.replaceWith(originalLine(record, note));
+  const hashes = $("evidence-hashes");
+  if (hashes) hashes.replaceWith(evidenceHashes(record));
+  const exif = $("exif-line");
+  if (exif) exif.replaceWith(exifLine(record));
+}
+function originalProgress(recordId, fraction) {
+  if (!current || current.record.id !== recordId || !$("original-status")) return;
+  if (current.record.original && current.record.original.status === "received") return;
+  showOriginal(current.record, fraction === null
+    ? _("No network now: it will be sent again automatically.")
+    : _("Sending in the background: {percent}.", { percent: Math.round(fraction * 100) + "\u00a0%" }));
+}
+
+/* SHA-256 of what was analysed and of the original (the same file unless a working copy
+ * went first); refreshed in place when the original arrives. */
+function evidenceHashes(record) {
+  const o = record.original || {};
+  const lines = [];
+  if (o.working_copy) {
+    lines.push(el("p", { class: "meta" }, _("Working copy analysed:") + " SHA-256 ", hashText(record.evidence.sha256),
+      ` (${megabytes(record.evidence.bytes)}).`));
+    lines.push(el("p", { class: "meta" }, _("Original photo:") + " ",
+      o.sha256 ? ["SHA-256 ", hashText(o.sha256), ` (${megabytes(o.bytes)}).`] : _("not received yet.")));
+  } else {
+    lines.push(el("p", { class: "meta" }, _("Photo analysed and stored unchanged:") + " SHA-256 ",
+      hashText(record.evidence.sha256), ` (${megabytes(record.evidence.bytes)}).`));
+  }
+  return el("div", { id: "evidence-hashes" }, lines);
+}
+
+/* What the photo's EXIF recorded (from the original once it has arrived). */
+function exifLine(record) {
+  // the original's EXIF once it has arrived (a working copy made on the phone has none)
+  const exif = (record.original && record.original.exif) || (record.evidence && record.evidence.exif) || {};
+  const recorded = [];
+  if (exif.datetime_original) recorded.push(_("taken {when}", { when: exif.datetime_original.replace("T", " ") }));
+  if (exif.make || exif.model) recorded.push(_("camera {camera}", { camera: [exif.make, exif.model].filter(Boolean).join(" ") }));
+  if (exif.gps_latitude != null) recorded.push(`GPS ${exif.gps_latitude}, ${exif.gps_longitude}`);
+  const pending = record.original && record.original.status === "pending";
+  return el("p", { class: "meta", id: "exif-line" }, recorded.length
+    ? _("The photo recorded: {what}.", { what: recorded.join("; ") })
+    : pending ? _("Time, camera and GPS data come with the original photo.")
+      : _("The photo carried no time, camera or GPS data."));
+}
+
+/* Width set through the CSSOM, not a style attribute (allowed under a strict CSP). */
+function scoreBar(score) {
+  const bar = el("div");
+  bar.style.width = Math.round((score || 0) * 100) + "%";
+  return bar;
+}
+
+async function render(record, blob, original, focus = true) {
+  current = { record, blob, original: original || null };
   const ident = record.identification;
+  const names = namesOf(record);
   const g = record.guidance || {};
   const card = $("result");
   const appendix = g.prohibitions && g.prohibitions.length ? "prohibited" : (g.cites && g.cites.appendix) || "";
@@ -443,59 +627,68 @@ async function render(record, blob) {
     const ref = (record.references || []).find((r) => r.label === c.label) || {};
     const li = el("li", {},
       el("div", { class: "noimg" }),
-      el("div", {}, el("div", {}, c.common_name || pretty(c.label)),
-        el("div", { class: "meta" }, pretty(c.label) + (c.rank ? ` · ${rankName(c.rank)}` : "")),
-        el("div", { class: "bar-score" }, el("div", { style: `width:${pct(c.score)}` }))),
+      el("div", { class: "cand" }, el("div", {}, names[c.label] || pretty(c.label)),
+        el("div", { class: "meta" }, c.label.startsWith("material_") ? _("material") : [el("i", {}, c.label), c.rank ? ` · ${rankName(c.rank)}` : ""]),
+        el("div", { class: "bar-score" }, scoreBar(c.score))),
       el("span", { class: "score" }, pct(c.score)));
     cands.append(li);
-    thumb(ref.thumbnail_url, _("reference photo of {label}", { label: c.label })).then((img) => li.firstChild.replaceWith(img));
+    thumb(ref.thumbnail_url, _("reference photo of {label}", { label: names[c.label] || pretty(c.label) })).then((img) => li.firstChild.replaceWith(img));
   }
   const quality = ident.quality || {};
-  const exif = (record.evidence && record.evidence.exif) || {};
-  const recorded = [];
-  if (exif.datetime_original) recorded.push(_("taken {when}", { when: exif.datetime_original.replace("T", " ") }));
-  if (exif.make || exif.model) recorded.push(_("camera {camera}", { camera: [exif.make, exif.model].filter(Boolean).join(" ") }));
-  if (exif.gps_latitude != null) recorded.push(`GPS ${exif.gps_latitude}, ${exif.gps_longitude}`);
   const schreger = record.forensics && record.forensics.schreger;
+  const population = g.cites && g.cites.population ? officerText(g.cites.population, names) : null;
   const parts = [
-    verdict(ident),
+    verdict(ident, names),
+    el("p", { class: "cites-line" },
+      appendix ? el("span", { class: "appendix " + appendix }, appendix === "prohibited" ? _("Prohibited") : _("Appendix {appendix}", { appendix })) : _("No CITES appendix found"),
+      " ", g.matched_name ? [_("for") + " ", el("i", {}, g.matched_name)] : "", population ? ` – ${population}` : ""),
+    originalLine(record),
     quality.verdict && quality.verdict !== "pass" && quality.advice && quality.advice.length
-      ? listBlock(_("Photo quality: {verdict}", { verdict: qualityName(quality.verdict) }), quality.advice, "warnbox") : null,
+      ? listBlock(_("Photo quality: {verdict}", { verdict: qualityName(quality.verdict) }), quality.advice, "warnbox", names) : null,
     el("h3", {}, _("Candidates")), cands,
-    el("h3", {}, "CITES"),
-    el("p", {}, appendix ? el("span", { class: "appendix " + appendix }, appendix === "prohibited" ? _("Prohibited") : _("Appendix {appendix}", { appendix })) : _("No CITES appendix found"),
-      " ", g.matched_name ? _("for {name}", { name: g.matched_name }) : "", g.cites && g.cites.population ? ` (${g.cites.population})` : ""),
-    g.cites && g.cites.annotation ? el("details", { class: "meta" }, el("summary", {}, _("Listing annotation")), g.cites.annotation) : null,
-    listBlock(_("Prohibited"), g.prohibitions, "dangerbox"),
-    listBlock(_("Permits needed"), g.permits),
-    listBlock(_("Check"), g.officer_checks),
-    listBlock(_("Next steps"), g.next_steps),
-    listBlock(_("Warnings"), g.warnings, "warnbox"),
+    g.cites && g.cites.annotation ? el("details", { class: "meta" }, el("summary", {}, _("Listing annotation")), officerText(g.cites.annotation, names)) : null,
+    listBlock(_("Prohibited"), g.prohibitions, "dangerbox", names),
+    listBlock(_("Permits needed"), g.permits, null, names),
+    listBlock(_("Check"), g.officer_checks, null, names),
+    listBlock(_("Next steps"), g.next_steps, null, names),
+    listBlock(_("Warnings"), g.warnings, "warnbox", names),
     schreger && schreger.applicable
       ? el("button", { type: "button", id: "open-schreger" }, _("Measure Schreger angles (ivory)")) : null,
-    record.schreger ? el("p", {}, el("strong", {}, _("Schreger:") + " "), `${schregerName(record.schreger.classification)} – ${record.schreger.reason}`) : null,
+    record.schreger ? el("p", {}, el("strong", {}, _("Schreger:") + " "), `${schregerName(record.schreger.classification)} – ${officerText(record.schreger.reason, names)}`) : null,
     el("h3", {}, _("Evidence")),
     el("p", { class: "meta" },
-      _("Record {id} · {when} · officer {officer}", { id: record.id, when: record.created_at, officer: record.officer }) +
+      _("Record {id} · {when} · officer {officer}", { id: record.id, when: record.created_at.slice(0, 19).replace("T", " "), officer: record.officer }) +
       (record.case_ref ? " · " + _("case {ref}", { ref: record.case_ref }) : "")),
-    el("p", { class: "meta" }, _("Photo stored unchanged, SHA-256 {sha256} ({bytes} bytes).", { sha256: record.evidence.sha256, bytes: record.evidence.bytes })),
-    el("p", { class: "meta" }, recorded.length ? _("The photo recorded: {what}.", { what: recorded.join("; ") }) : _("The photo carried no time, camera or GPS data.")),
-    el("p", { class: "meta" }, _("Model {model} · reference {reference} · listings {listings}", { model: record.versions.model_version, reference: record.versions.reference_version, listings: record.versions.listing_set })),
-    el("p", { class: "disclaimer" }, g.disclaimer || _("Visual identification is probable cause, not proof.")),
+    evidenceHashes(record),
+    exifLine(record),
+    el("p", { class: "meta" }, _("Model {model} · reference {reference}", { model: record.versions.model_version, reference: record.versions.reference_version })),
+    el("p", { class: "disclaimer" }, officerText(g.disclaimer, names) || _("Visual identification is probable cause, not proof.")),
   ];
   card.replaceChildren(...parts.flat().filter((p) => p !== null && p !== undefined && p !== false));
   card.hidden = false;
   const open = $("open-schreger");
   if (open) open.onclick = () => openSchreger();
   $("schreger").hidden = true;
-  card.scrollIntoView({ behavior: "smooth", block: "start" });
+  // The verdict, not the candidates, is what the officer sees first: after layout settles
+  // (the form has just shrunk), put the verdict at the top and give it focus.
+  if (!focus) return;
+  requestAnimationFrame(() => {
+    card.scrollIntoView({ block: "start" });
+    $("verdict").focus({ preventScroll: true });
+  });
 }
 
 /* ---------- recent ---------- */
 function remember(record) {
   const list = JSON.parse(localStorage.getItem(RECENT_KEY) || "[]").filter((r) => r.id !== record.id);
   const ident = record.identification;
-  list.unshift({ id: record.id, at: record.created_at, what: ident.label ? pretty(ident.label) : ident.decision, case_ref: record.case_ref });
+  const names = namesOf(record);
+  list.unshift({
+    id: record.id, at: record.created_at,
+    what: ident.label ? names[ident.label] || pretty(ident.label)
+      : ({ uncertain: _("uncertain"), not_in_reference: _("not in the reference set") }[ident.decision] || ident.decision.replace(/_/g, " ")),
+    case_ref: record.case_ref,
+  });
   localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, 20)));
   renderRecent();
 }
@@ -505,7 +698,7 @@ function renderRecent() {
     const li = el("li", {}, `${r.at.slice(0, 16).replace("T", " ")} · ${r.what}` + (r.case_ref ? ` · ${r.case_ref}` : ""));
     li.onclick = async () => {
       const res = await api("/identifications/" + r.id);
-      if (res.ok) render(await res.json(), null);
+      if (res.ok) render(await res.json(), null, null);
     };
     return li;
   }) : [el("li", { class: "hint" }, _("Nothing yet."))]));
@@ -564,23 +757,33 @@ async function sendSchreger() {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ triples }),
   });
   const body = await r.json();
-  if (!r.ok) { $("schreger-result").replaceChildren(el("p", { class: "error" }, errorText(body))); return; }
+  if (!r.ok) {
+    const msg = body && body.error ? officerText(body.error.message) : null;
+    $("schreger-result").replaceChildren(el("p", { class: "error" }, msg || _("The server refused the angles (error {status}).", { status: r.status })));
+    return;
+  }
   const s = body.schreger;
   $("schreger-result").replaceChildren(
-    el("p", {}, el("strong", {}, schregerName(s.classification)), ` – ${s.reason}`),
+    el("p", {}, el("strong", {}, schregerName(s.classification)), ` – ${officerText(s.reason)}`),
     el("p", { class: "meta" }, _("{n} angles, mean {mean}°, range {min}–{max}°.", { n: s.n, mean: s.mean_deg, min: s.min_deg, max: s.max_deg }) + " " + s.rule),
-    el("p", { class: "disclaimer" }, s.disclaimer));
+    el("p", { class: "disclaimer" }, officerText(s.disclaimer)));
   current.record = body;
 }
 
 /* ---------- start ---------- */
 document.addEventListener("DOMContentLoaded", () => {
-  loadLanguage(lang());
+  // once the catalog is in, the texts this file wrote meanwhile are written again
+  loadLanguage(lang()).then(() => { setNet(); showQueue(); renderRecent(); renderRefused(); });
   $("lang").addEventListener("change", (ev) => chooseLanguage(ev.target.value));
   setNet();
-  window.addEventListener("online", () => { setNet(); showQueue(); flushQueue(); });
+  window.addEventListener("online", () => { setNet(); showQueue(); flushQueue(true); });
   window.addEventListener("offline", () => { setNet(); showQueue(); });
-  setInterval(() => { if (navigator.onLine) flushQueue(); }, RETRY_MS);
+  setInterval(() => { if (navigator.onLine) flushQueue(); }, TICK_MS);
+  const originalOnly = $("original-only");
+  originalOnly.checked = localStorage.getItem(ORIGINAL_ONLY_KEY) === "1";
+  originalOnly.addEventListener("change", () => {
+    localStorage.setItem(ORIGINAL_ONLY_KEY, originalOnly.checked ? "1" : "0");
+  });
   $("token-form").addEventListener("submit", saveToken);
   $("upload-form").addEventListener("submit", onSubmit);
   $("image").addEventListener("change", onPhoto);

@@ -1,0 +1,211 @@
+"""Put each listing's signals together: text hits, photo results, taxa, links, priority.
+
+Photo results are read back from the job table (the per-image JSON of ``idtool
+identify``); near-duplicate hashes are computed from the stored thumbnails, so no photo
+is decoded twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from idtool.batch.jobs import JobStore
+from idtool.hashing import difference_hash
+from idtool.listings.linking import ContactKeys, cluster_listings, contact_keys
+from idtool.listings.records import RawListing
+from idtool.listings.scoring import Priority, score_listing
+from idtool.listings.signals import TaxonSignal, TextHit, TextSignalFinder
+
+PHOTO_DECISIONS = ("identified", "uncertain")
+
+
+@dataclass(frozen=True)
+class PhotoResult:
+    """The stored result of one photo file."""
+
+    sha256: str
+    record: dict[str, Any]
+    thumbnail: bytes | None
+    dhash: int | None
+    mirror_dhash: int | None
+
+
+@dataclass
+class AnalysedListing:
+    """A listing with everything the report shows."""
+
+    listing: RawListing
+    hits: list[TextHit]
+    taxa: list[TaxonSignal]
+    photos: list[dict[str, Any]]
+    thumbnails: list[tuple[str, bytes]]  # (sha256, jpeg)
+    contacts: ContactKeys
+    priority: Priority
+    cluster_id: str | None = None
+    cluster_size: int = 1
+    links: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """One line of ``listings.jsonl``."""
+        lst = self.listing
+        return {
+            "id": lst.id,
+            "url": lst.url,
+            "platform": lst.platform,
+            "title": lst.title,
+            "description": lst.description,
+            "price": lst.price,
+            "currency": lst.currency,
+            "seller": lst.seller,
+            "posted_at": lst.posted_at,
+            "priority": self.priority.priority,
+            "level": self.priority.level,
+            "reasons": list(self.priority.reasons),
+            "score": self.priority.components,
+            "text_hits": [h.to_dict() for h in self.hits],
+            "photos": self.photos,
+            "taxa": [t.to_dict() for t in self.taxa],
+            "cluster_id": self.cluster_id,
+            "cluster_size": self.cluster_size,
+            "links": list(self.links),
+            "contacts": {
+                "phones": list(self.contacts.phones),
+                "handles": list(self.contacts.handles),
+            },
+            "evidence": {
+                "source": lst.source,
+                "source_kind": lst.source_kind,
+                "locator": lst.locator,
+                "captured_at": lst.captured_at,
+                "files": [c.to_dict() for c in lst.captured]
+                + [
+                    {
+                        "role": "image",
+                        "path": str(i.path),
+                        "sha256": i.sha256,
+                        "bytes": i.byte_count,
+                    }
+                    for i in lst.images
+                    if i.sha256
+                ],
+                "notes": lst.notes,
+            },
+            "extra": lst.extra,
+            "error": lst.error,
+        }
+
+
+def _dhashes(thumbnail: bytes | None) -> tuple[int | None, int | None]:
+    if not thumbnail:
+        return None, None
+    bgr = cv2.imdecode(np.frombuffer(thumbnail, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        return None, None
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return difference_hash(rgb), difference_hash(np.ascontiguousarray(rgb[:, ::-1]))
+
+
+def load_photo_results(store: JobStore, sha256s: set[str]) -> dict[str, PhotoResult]:
+    """The stored result of each photo (by SHA-256), with its difference hashes."""
+    out: dict[str, PhotoResult] = {}
+    for row in store.db.query("select sha256, record, thumbnail from batch_results"):
+        if row["sha256"] in sha256s:
+            plain, mirror = _dhashes(row["thumbnail"])
+            record = json.loads(row["record"])
+            out[row["sha256"]] = PhotoResult(row["sha256"], record, row["thumbnail"], plain, mirror)
+    return out
+
+
+def photo_taxon(record: dict[str, Any], via: str) -> TaxonSignal | None:
+    """The taxon a photo result points to (its label, or the taxon behind a material)."""
+    decision = record.get("decision")
+    if decision not in PHOTO_DECISIONS or not record.get("label"):
+        return None
+    guidance = record.get("guidance") or {}
+    cites = guidance.get("cites") or {}
+    name = guidance.get("taxon") or record["label"]
+    appendix = cites.get("appendix") or record.get("cites_appendix")
+    return TaxonSignal(
+        name=str(name),
+        appendix=appendix,
+        source="photo",
+        kind=str(decision),
+        rank=str(record.get("rank") or ""),
+        via=via,
+        confidence=record.get("confidence"),
+    )
+
+
+def _photo_entries(
+    listing: RawListing, results: dict[str, PhotoResult]
+) -> tuple[list[dict[str, Any]], list[TaxonSignal], list[tuple[str, bytes]]]:
+    photos: list[dict[str, Any]] = []
+    taxa: list[TaxonSignal] = []
+    thumbs: list[tuple[str, bytes]] = []
+    for img in listing.images:
+        name = img.path.name if img.path else img.ref
+        result = results.get(img.sha256 or "")
+        if img.error or result is None:
+            message = img.error or "not identified (interrupted run?)"
+            photos.append(
+                {
+                    "image": img.ref,
+                    "sha256": img.sha256,
+                    "error": {"code": "missing_image", "message": message},
+                }
+            )
+            continue
+        photos.append({**result.record, "image": img.ref})
+        if result.thumbnail:
+            thumbs.append((result.sha256, result.thumbnail))
+        taxon = photo_taxon(result.record, name)
+        if taxon is not None:
+            taxa.append(taxon)
+    return photos, taxa, thumbs
+
+
+def analyse(
+    listings: Sequence[RawListing], store: JobStore, finder: TextSignalFinder
+) -> list[AnalysedListing]:
+    """Signals, clusters and priority of every listing, ranked (highest first)."""
+    wanted = {i.sha256 for lst in listings for i in lst.images if i.sha256}
+    results = load_photo_results(store, wanted)
+    analysed: list[AnalysedListing] = []
+    photo_keys: list[list[tuple[str, int | None, int | None]]] = []
+    for listing in listings:
+        hits, text_taxa = finder.find({"title": listing.title, "text": listing.description})
+        photos, photo_taxa, thumbs = _photo_entries(listing, results)
+        contacts = contact_keys(listing.seller, f"{listing.title}\n{listing.description}")
+        analysed.append(
+            AnalysedListing(
+                listing,
+                hits,
+                text_taxa + photo_taxa,
+                photos,
+                thumbs,
+                contacts,
+                score_listing(hits, text_taxa + photo_taxa, 1),
+            )
+        )
+        keys = []
+        for img in listing.images:
+            result = results.get(img.sha256 or "")
+            if result is not None:
+                keys.append((result.sha256, result.dhash, result.mirror_dhash))
+        photo_keys.append(keys)
+    clusters = cluster_listings([a.contacts for a in analysed], photo_keys)
+    for i, item in enumerate(analysed):
+        cluster_id = clusters.cluster_of[i]
+        item.cluster_id = cluster_id
+        item.cluster_size = clusters.sizes.get(cluster_id, 1) if cluster_id else 1
+        item.links = tuple(clusters.links[i])
+        if item.cluster_size > 1:
+            item.priority = score_listing(item.hits, item.taxa, item.cluster_size)
+    analysed.sort(key=lambda a: (-a.priority.priority, a.listing.source, a.listing.key))
+    return analysed
