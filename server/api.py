@@ -39,7 +39,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(require_officer)
 
 TRADE_FIELDS = ("origin_country", "export_country", "destination_country", "purpose", "source")
-IVORY_LABELS = frozenset({"material_ivory_or_bone"})
+IVORY_LABELS = frozenset(
+    {"material_ivory_or_bone", "material_ivory", "material_walrus_ivory", "material_bone"}
+)  # labels whose triage card includes the Schreger check
 IVORY_TAXA = ("Loxodonta", "Elephas", "Mammuthus", "Elephantidae", "Proboscidea", "Elephantidea")
 MAX_LIST = 200
 MAX_ANGLES = 50

@@ -44,11 +44,15 @@ def shipped_bundle() -> ModelBundle:
 
 @pytest.fixture(scope="session")
 def core_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An IDTOOL_HOME whose catalog holds the shipped reference set, embedded with torch."""
+    """An IDTOOL_HOME whose catalog holds every class of the shipped reference set (the
+    first 10 photos of each, so the shipped head applies), embedded with torch."""
     home = tmp_path_factory.mktemp("core_home")
+    reference = small_reference(tmp_path_factory.mktemp("core_reference"), per_class=10)
+    for table in ("TAXONOMY.csv", "MATERIALS.csv"):
+        shutil.copy(SHIPPED_REFERENCE_DIR / table, reference / table)
     runtime = Runtime.open(load_settings(home=home), "torch")
     try:
-        import_reference_dir(runtime.catalog, runtime.embedder(), SHIPPED_REFERENCE_DIR)
+        import_reference_dir(runtime.catalog, runtime.embedder(), reference)
     finally:
         runtime.close()
     return home
@@ -83,4 +87,4 @@ def small_reference(target: Path, per_class: int = 3) -> Path:
 @pytest.fixture(scope="session")
 def phone_photos() -> PhonePhotos:
     """12 MP phone photos (JPEG in orientations 1/3/6/8, PNG, HEIC where encodable)."""
-    return make_phone_photos(shipped_photo("material_ivory_or_bone"))
+    return make_phone_photos(shipped_photo("material_ivory"))

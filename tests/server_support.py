@@ -31,7 +31,7 @@ _home: list[Path] = []
 
 
 def ivory_photo() -> Path:
-    return sorted((REFERENCE / "material_ivory_or_bone").glob("*.jpg"))[0]
+    return sorted((REFERENCE / "material_ivory").glob("*.jpg"))[0]
 
 
 def coral_photo() -> Path:

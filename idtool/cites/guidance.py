@@ -151,6 +151,24 @@ def guidance_for_material(
         for s in sources
     ]
     candidates.sort(key=lambda c: c.guidance.strictness)
+    if not table.listed_as_material(material_class):
+        # e.g. bone: not listed as a material; the listed taxa are checks, not the default
+        note = table.notes.get(material_class) or f"{material_class} is not CITES-listed as such"
+        steps = [
+            f"check whether the item is of {c.label} ({c.part}): {c.how_to_tell_apart}"
+            for c in candidates
+        ]
+        default = _no_guidance(
+            material_class, "not_listed_as_material", note, steps, declaration, listings
+        )
+        return CombinedGuidance(
+            "material",
+            material_class,
+            material_class,
+            default,
+            tuple(candidates),
+            (*steps, FORENSICS),
+        )
     return _combine(
         "material",
         material_class,

@@ -185,7 +185,7 @@ class Guidance:
             return STRICTNESS["prohibited"]
         if self.cites.appendix:
             return STRICTNESS[self.cites.appendix]
-        if self.status in ("not_listed", "not_wildlife"):
+        if self.status in ("not_listed", "not_wildlife", "not_listed_as_material"):
             return STRICTNESS["none"]
         return STRICTNESS["unknown"]
 

@@ -1,9 +1,16 @@
 """The curated material -> taxa table (``reference_images/MATERIALS.csv``).
 
-A material class such as ``material_ivory_or_bone`` is not a taxon: it may come from
-several taxa (elephants, mammoth, hippo, walrus...) or from none (``material_ceramic``).
-Columns: ``material_class, taxon, common_name, part, how_to_tell_apart, note``; a row
-with an empty ``taxon`` marks a non-wildlife lookalike.
+A material class such as ``material_ivory`` is not a taxon: it may come from several taxa
+(elephants, mammoth...) or from none (``material_ceramic``). Columns: ``material_class,
+taxon, common_name, part, how_to_tell_apart, note`` and an optional ``basis``:
+
+- ``source`` (the default): the material comes from one of these taxa, so the strictest
+  one applies until the item is identified (elephant ivory: Appendix I);
+- ``check``: the material is not listed as such, but items of this listed taxon are
+  (``material_bone``: tiger, bear or cetacean bone is regulated like the animal).
+
+A row with an empty ``taxon`` carries the material's own note: for a class with no other
+rows, a non-wildlife lookalike (``material_ceramic``).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from idtool.errors import ListingDataError
 
 MATERIALS_PATH = SHIPPED_REFERENCE_DIR / "MATERIALS.csv"
 _COLUMNS = ("material_class", "taxon", "common_name", "part", "how_to_tell_apart", "note")
+SOURCE, CHECK = "source", "check"
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,7 @@ class MaterialSource:
     part: str
     how_to_tell_apart: str
     note: str
+    basis: str = "source"  # or "check": regulated only if the item is of this taxon
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,10 @@ class MaterialTable:
         if material_class not in self.rows and material_class not in self.notes:
             return None
         return self.rows.get(material_class, ())
+
+    def listed_as_material(self, material_class: str) -> bool:
+        """False when every taxon row of the class is a ``check`` (bone: not listed as such)."""
+        return any(s.basis == SOURCE for s in self.rows.get(material_class, ()))
 
     @property
     def classes(self) -> list[str]:
@@ -88,7 +101,20 @@ def _read(path: Path) -> MaterialTable:
         if not taxon:
             notes[material] = (row["note"] or "").strip()
             continue
+        basis = (row.get("basis") or SOURCE).strip()
+        if basis not in (SOURCE, CHECK):
+            raise ListingDataError(
+                f"{path}: basis {basis!r} of {material} / {taxon} must be {SOURCE} or {CHECK}"
+            )
         rows.setdefault(material, []).append(
-            MaterialSource(material, taxon, *(str(row[c] or "").strip() for c in _COLUMNS[2:]))
+            MaterialSource(
+                material_class=material,
+                taxon=taxon,
+                common_name=(row["common_name"] or "").strip(),
+                part=(row["part"] or "").strip(),
+                how_to_tell_apart=(row["how_to_tell_apart"] or "").strip(),
+                note=(row["note"] or "").strip(),
+                basis=basis,
+            )
         )
     return MaterialTable({k: tuple(v) for k, v in rows.items()}, notes)

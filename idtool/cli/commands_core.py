@@ -31,6 +31,7 @@ from idtool.curation.model_card import render_model_card
 from idtool.curation.training import embed_training_set, train_head
 from idtool.decide.advice import with_advice
 from idtool.decide.service import Runtime
+from idtool.decide.texture import choose_texture
 from idtool.errors import BadField
 from idtool.i18n import get_language
 from idtool.i18n import gettext as _
@@ -295,6 +296,12 @@ def identify(
     show_default=True,
     help="Selective accuracy the confidence threshold must reach.",
 )
+@click.option(
+    "--tiles/--no-tiles",
+    default=None,
+    help="Add the surface-tile texture view (default: on when the reference set has two of "
+    "material_ivory, material_walrus_ivory, material_bone).",
+)
 @format_option
 @click.pass_context
 def train(
@@ -306,13 +313,15 @@ def train(
     seed: int,
     folds: int,
     target_accuracy: float,
+    tiles: bool | None,
     output_format: str,
 ) -> None:
     """Train the classifier head and thresholds on the current reference set.
 
     Cross-validates with near-duplicates grouped, calibrates the confidence (temperature),
     picks the thresholds, and writes a new model bundle with a model card and its ONNX
-    Runtime export; identify, batch and serve use the newest trained bundle.
+    Runtime export; identify, batch and serve use the newest trained bundle. With ivory,
+    walrus ivory or bone classes the head also reads full-resolution surface tiles (--tiles).
 
     Example:
 
@@ -324,7 +333,11 @@ def train(
         echo_err(
             f"embedding the reference set with {runtime.bundle.version} ({runtime.engine.name})..."
         )
-        data = embed_training_set(runtime.catalog, runtime.bundle, runtime.engine, seed=seed)
+        classes = sorted({img.label for img in runtime.catalog.active_images()})
+        texture = choose_texture(classes, tiles)
+        data = embed_training_set(
+            runtime.catalog, runtime.bundle, runtime.engine, seed=seed, texture=texture
+        )
         result = train_head(
             data,
             runtime.catalog.taxa(),
@@ -345,6 +358,7 @@ def train(
         thresholds=result.thresholds,
         metrics=result.metrics,
         model_card=card,
+        tiles=texture.to_dict() if texture else None,
     )
     # The new bundle gets its ONNX Runtime export too, checked on the set it was trained on.
     from idtool.model.onnx_export import export_onnx

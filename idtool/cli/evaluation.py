@@ -205,6 +205,12 @@ def reference_audit(
     show_default=True,
     help="Selective accuracy the confidence threshold must reach (as idtool train).",
 )
+@click.option(
+    "--tiles/--no-tiles",
+    default=None,
+    help="Add the surface-tile texture view (default: on when the reference set has two of "
+    "material_ivory, material_walrus_ivory, material_bone).",
+)
 @format_option
 @click.pass_context
 def evaluate_command(
@@ -221,6 +227,7 @@ def evaluate_command(
     class_tolerance: float,
     unknown_tolerance: float,
     target_accuracy: float,
+    tiles: bool | None,
     output_format: str,
 ) -> None:
     """Cross-validate the reference set and model, honestly, and gate regressions.
@@ -251,6 +258,7 @@ def evaluate_command(
             seed=seed,
             target_selective_accuracy=target_accuracy,
             unknown_dir=unknown_dir,
+            tiles=tiles,
         )
         summary = evaluation.summary
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")

@@ -46,6 +46,7 @@ from idtool.curation.training import (
     train_head,
 )
 from idtool.decide.identify import ClassScores, DecisionResult, Identifier, decide
+from idtool.decide.texture import choose_texture
 from idtool.errors import BadField, IdtoolError, NotFound
 from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, ModelBundle, Thresholds
 from idtool.model.runtime import EmbeddingEngine
@@ -94,7 +95,7 @@ def appendix_table(labels: Sequence[str], taxa: dict[str, TaxonRecord], db: Any)
                 out[label] = appendix
             elif status == "not_wildlife" or fallback[label] == "not_wildlife":
                 out[label] = "not_wildlife"
-            elif status == "not_listed":
+            elif status in ("not_listed", "not_listed_as_material"):
                 out[label] = "not_listed"
             else:
                 out[label] = "unknown"
@@ -221,19 +222,13 @@ def cross_validate(
         groups = near_duplicate_group_ids(data.paths, data.plain)
     fold = fold_assignment(y, groups, folds, seed)
     k = int(fold.max()) + 1
-    n_views, dim = data.views.shape[1], data.views.shape[2]
     logits = np.zeros((len(y), len(data.classes)), dtype=np.float64)
     nearest = np.zeros(len(y), dtype=np.float64)
     for f in range(k):
         train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
-        weight, bias = fit_linear(
-            data.views[train].reshape(-1, dim),
-            np.repeat(y[train], n_views),
-            len(data.classes),
-            c,
-            seed,
-        )
-        logits[test] = data.plain[test] @ weight.T + bias
+        x_train, y_train = data.samples(train)  # views, beside pooled tiles with a texture view
+        weight, bias = fit_linear(x_train, y_train, len(data.classes), c, seed)
+        logits[test] = data.logits(weight, bias, test)
         nearest[test] = (data.plain[test] @ data.plain[train].T).max(axis=1)
     probs = np.zeros_like(logits)
     outcomes: list[DecisionResult | None] = [None] * len(y)
@@ -519,6 +514,7 @@ def evaluate(
     target_selective_accuracy: float = TARGET_SELECTIVE_ACCURACY,
     unknown_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    tiles: bool | None = None,
 ) -> Evaluation:
     """Cross-validate the reference set with the ``idtool train`` recipe (see the module doc).
 
@@ -528,7 +524,10 @@ def evaluate(
     """
     files = unknown_files(unknown_dir) if unknown_dir is not None else None
     taxa = catalog.taxa()
-    data = embed_training_set(catalog, bundle, engine, crops=crops, seed=seed, progress=progress)
+    texture = choose_texture(sorted({img.label for img in catalog.active_images()}), tiles)
+    data = embed_training_set(
+        catalog, bundle, engine, crops=crops, seed=seed, progress=progress, texture=texture
+    )
     groups = near_duplicate_group_ids(data.paths, data.plain)
     cv = cross_validate(
         data,
@@ -565,7 +564,8 @@ def evaluate(
     )
     unknown = None
     if files is not None:
-        trained = replace(bundle, head=final.head, thresholds=final.thresholds)
+        meta = {**bundle.meta, "tiles": texture.to_dict() if texture else None}
+        trained = replace(bundle, meta=meta, head=final.head, thresholds=final.thresholds)
         identifier = Identifier(
             trained, engine, catalog.load_embeddings(bundle.embedding_version), taxa
         )
@@ -595,6 +595,7 @@ def evaluate(
         "folds_requested": folds,
         "c": c,
         "crops": crops,
+        "tiles": texture.to_dict() if texture else None,
         "target_selective_accuracy": target_selective_accuracy,
         "grouping": f"near-duplicates (cosine >= {NEAR_DUPLICATE_COSINE} or difference-hash "
         f"distance <= {HASH_DISTANCE}/64, mirror included) kept in one fold; "

@@ -25,6 +25,7 @@ def render_model_card(
   `{base.embedding_version}`.
 - Head: multinomial logistic regression (C={m["c"]}) on L2-normalised embeddings of each photo,
   its mirror image and {data.views.shape[1] - 2} random crops; seed {m["seed"]}; softmax temperature {result.head.temperature}.
+- Texture view: {_texture_line(data)}
 - Data: reference version `{data.reference_version}`, {m["images"]} photos in {m["classes"]} classes:
 {classes}
 
@@ -50,9 +51,24 @@ Thresholds: `min_confidence` {t.min_confidence}, `min_similarity` {t.min_similar
 
 - Look-alike species (the three *Naja* cobras, the two *Phelsuma* geckos) are confused; the
   decision rule then rolls up to the genus rather than guess the species.
-- Carved ivory or bone vs glazed ceramic on museum backgrounds; no resin/plastic imitations in
-  the set yet.
+- Elephant ivory, walrus ivory and bone are told apart from museum photos by the catalogue's
+  material, not by forensic examination; walrus ivory (the rarest class) is most often
+  missed, and old black-and-white plates give few usable surface tiles. No resin/plastic
+  imitations in the set yet: the material triage checks (Schreger angles, UV, loupe) decide.
 - The reference photos are live animals and museum objects, not seized products (skins,
   leather, powders): expect far lower accuracy on those. Visual identification is probable
   cause, not proof.
 """
+
+
+def _texture_line(data: TrainingSet) -> str:
+    if data.texture is None:
+        return "none (whole photo only)."
+    tiles = data.texture.tiles
+    count = 0 if data.tiles is None else len(data.tiles)
+    return (
+        f"the head reads the whole-photo embedding beside the pooled embedding of up to "
+        f"{tiles.count} full-resolution surface tiles (side {tiles.side_fraction:.0%} of the "
+        f"object's short side, background and highlights skipped); {count} tiles from "
+        f"{len(data.labels)} photos."
+    )

@@ -27,6 +27,7 @@ from idtool.catalog.store import Catalog
 from idtool.catalog.taxonomy import TaxonRecord
 from idtool.curation.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
 from idtool.decide.identify import ClassScores, decide
+from idtool.decide.texture import TextureView, embed_tiles, pool_tiles, texture_features
 from idtool.errors import CatalogError
 from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, Head, ModelBundle, Thresholds
 from idtool.model.preprocess import PreprocessConfig, decode_image, to_model_input
@@ -52,6 +53,10 @@ class TrainingSet:
     paths: tuple[str, ...]
     classes: tuple[str, ...]
     reference_version: str
+    # surface tiles (texture view, see idtool.decide.texture): embeddings and owning photo
+    texture: TextureView | None = None
+    tiles: np.ndarray | None = None  # n_tiles x dim
+    tile_owner: np.ndarray | None = None  # n_tiles, index into the photos
 
     @property
     def y(self) -> np.ndarray:
@@ -61,6 +66,34 @@ class TrainingSet:
     @property
     def plain(self) -> np.ndarray:
         return self.views[:, 0, :]
+
+    @property
+    def pooled(self) -> np.ndarray | None:
+        """Per photo, the pooled tile embedding (texture view), or None without one."""
+        if self.texture is None:
+            return None
+        owner = self.tile_owner if self.tile_owner is not None else np.zeros(0, np.int64)
+        tiles = self.tiles if self.tiles is not None else np.zeros((0, self.plain.shape[1]))
+        return np.stack([pool_tiles(tiles[owner == i], w) for i, w in enumerate(self.plain)])
+
+    def samples(self, photos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Training rows for these photos: every view (beside the photo's pooled tiles)."""
+        n_views, dim = self.views.shape[1], self.views.shape[2]
+        x = self.views[photos].reshape(-1, dim)
+        pooled = self.pooled
+        if pooled is not None:
+            x = texture_features(x, np.repeat(pooled[photos], n_views, axis=0))
+        return x, np.repeat(self.y[photos], n_views)
+
+    def features(self, photos: np.ndarray) -> np.ndarray:
+        """The head's input for these photos, as the identifier builds it."""
+        pooled = self.pooled
+        if pooled is None:
+            return self.plain[photos]
+        return texture_features(self.plain[photos], pooled[photos])
+
+    def logits(self, weight: np.ndarray, bias: np.ndarray, photos: np.ndarray) -> np.ndarray:
+        return self.features(photos) @ weight.T + bias
 
 
 @dataclass(frozen=True)
@@ -100,8 +133,10 @@ def embed_training_set(
     crops: int = DEFAULT_CROPS,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    texture: TextureView | None = None,
 ) -> TrainingSet:
-    """Embed every active reference photo in several views (seeded).
+    """Embed every active reference photo in several views (seeded), and its surface
+    tiles when a ``texture`` view is given.
 
     Raises:
         CatalogError: fewer than two classes, or a class with too few photos.
@@ -118,10 +153,16 @@ def embed_training_set(
             f"classes with fewer than {MIN_IMAGES_PER_CLASS} photos cannot be trained: {', '.join(small)}"
         )
     rng = np.random.default_rng(seed)
-    views = []
+    views: list[np.ndarray] = []
+    tiles: list[np.ndarray] = []
+    owner: list[int] = []
     for i, img in enumerate(images):
         rgb = decode_image(Path(img.path)).rgb
         views.append(engine.embed(view_inputs(rgb, bundle.preprocess, rng, crops)))
+        if texture is not None:
+            found = embed_tiles(rgb, texture, bundle.preprocess, engine)
+            tiles.extend(found)
+            owner.extend([i] * len(found))
         if progress:
             progress(i + 1, len(images))
     return TrainingSet(
@@ -131,6 +172,9 @@ def embed_training_set(
         paths=tuple(img.path for img in images),
         classes=tuple(sorted(counts)),
         reference_version=catalog.reference_version(),
+        texture=texture,
+        tiles=np.stack(tiles) if tiles else None,
+        tile_owner=np.array(owner, dtype=np.int64) if owner else None,
     )
 
 
@@ -166,12 +210,10 @@ def out_of_fold(
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     logits = np.zeros((len(y), len(data.classes)), dtype=np.float32)
     nearest = np.zeros(len(y), dtype=np.float32)
-    n_views = data.views.shape[1]
     for train_idx, test_idx in splitter.split(data.plain, y, groups):
-        x_train = data.views[train_idx].reshape(-1, data.views.shape[2])
-        y_train = np.repeat(y[train_idx], n_views)
+        x_train, y_train = data.samples(train_idx)
         weight, bias = fit_linear(x_train, y_train, len(data.classes), c, seed)
-        logits[test_idx] = data.plain[test_idx] @ weight.T + bias
+        logits[test_idx] = data.logits(weight, bias, test_idx)
         nearest[test_idx] = (data.plain[test_idx] @ data.plain[train_idx].T).max(axis=1)
     return OutOfFold(logits=logits, nearest_similarity=nearest, groups=groups, folds=k)
 
@@ -297,14 +339,8 @@ def train_head(
         "seed": seed,
         "c": c,
     }
-    n_views = data.views.shape[1]
-    weight, bias = fit_linear(
-        data.views.reshape(-1, data.views.shape[2]),
-        np.repeat(y, n_views),
-        len(data.classes),
-        c,
-        seed,
-    )
+    x_all, y_all = data.samples(np.arange(len(y)))
+    weight, bias = fit_linear(x_all, y_all, len(data.classes), c, seed)
     head = Head(
         classes=data.classes,
         weight=weight,

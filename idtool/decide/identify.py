@@ -31,6 +31,7 @@ import numpy as np
 
 from idtool.catalog.store import ReferenceEmbeddings
 from idtool.catalog.taxonomy import ROLLUP_RANKS, TaxonRecord, rollup_groups
+from idtool.decide.texture import TextureView, embed_tiles, pool_tiles, texture_features
 from idtool.errors import IdtoolError
 from idtool.forensics.quality import QualityReport, assess_decoded
 from idtool.model.bundle import Head, ModelBundle, Thresholds
@@ -158,6 +159,7 @@ class Identifier:
         # A head's thresholds were fitted with it; k-NN scores get the generic defaults.
         self.thresholds = bundle.thresholds if self.use_head else Thresholds()
         self.index = KnnIndex(reference.vectors, reference.labels)  # built once, see knn_index
+        self.texture = TextureView.from_bundle(bundle.meta)
 
     @property
     def model_version(self) -> str:
@@ -166,11 +168,26 @@ class Identifier:
     def embed(self, images: Sequence[DecodedImage]) -> np.ndarray:
         return embed_decoded(self.bundle, self.engine, images)
 
-    def scores(self, embedding: np.ndarray) -> ClassScores:
+    def scores(self, embedding: np.ndarray, image: DecodedImage | None = None) -> ClassScores:
+        """Class probabilities: the bundle's head if it fits the reference set, else k-NN.
+
+        A head with a texture view (``model.json`` ``tiles``) also reads the pooled
+        embedding of the photo's surface tiles, so it needs the decoded ``image``.
+        """
         if self.use_head and self.bundle.head is not None:
             head = self.bundle.head
-            probs = head.probabilities(embedding[None, :])[0]
-            return ClassScores(head.classes, probs.astype(np.float64), "head")
+            source = "head"
+            features = embedding[None, :]
+            if self.texture is not None:
+                tiles = (
+                    embed_tiles(image.rgb, self.texture, self.bundle.preprocess, self.engine)
+                    if image is not None
+                    else np.zeros((0, 0), dtype=np.float32)
+                )
+                features = texture_features(embedding, pool_tiles(tiles, embedding))
+                source = "head+tiles"
+            probs = head.probabilities(features)[0]
+            return ClassScores(head.classes, probs.astype(np.float64), source)
         return knn_scores(embedding, self.reference, self.index)
 
     def nearest(
@@ -206,7 +223,7 @@ class Identifier:
         for i, (image, name, embedding) in enumerate(zip(images, names, embeddings, strict=True)):
             quality = qualities[i] if qualities is not None else assess_decoded(image)
             nearest = self.nearest(embedding)
-            scores = self.scores(embedding)
+            scores = self.scores(embedding, image)
             outcome = decide(
                 scores,
                 nearest[0]["similarity"],

@@ -110,7 +110,8 @@ class QualityMetrics:
     fill_fraction: float
 
 
-def _luminance(rgb: np.ndarray) -> np.ndarray:
+def work_luminance(rgb: np.ndarray) -> np.ndarray:
+    """Luminance as uint8, downscaled to :data:`WORK_LONG_SIDE_PX` on the long side."""
     if rgb.ndim == 2:
         gray = rgb
     elif rgb.ndim == 3 and rgb.shape[2] in (3, 4):
@@ -148,12 +149,15 @@ def _sharpness(gray: np.ndarray) -> float:
     return float((lap[mask] ** 2).sum() / (grad2[mask].sum() + 1e-6))
 
 
-def _fill_fraction(gray: np.ndarray) -> float:
-    """How far the object extends across the frame: the larger of the width and height
-    shares of the box holding the central 90 % of the edge energy (0..1).
+def object_box(gray: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The framing step: the box holding the central 90 % of the edge energy.
 
-    The larger side, not the area, so a tall thin carving that spans the frame's height
-    is not sent back as "too small".
+    Args:
+        gray: uint8 HxW luminance (any size; :func:`work_luminance` gives the usual one).
+
+    Returns:
+        ``(left, top, right, bottom)`` in ``gray``'s pixels (right/bottom exclusive), or
+        None for a photo with no edges at all.
     """
     g = cv2.GaussianBlur(gray, (0, 0), 1.0).astype(np.float32)
     gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
@@ -162,15 +166,29 @@ def _fill_fraction(gray: np.ndarray) -> float:
     energy[energy < 0.1 * float(energy.max()) + 1e-6] = 0.0  # ignore sensor noise
     total = float(energy.sum())
     if total <= 0:
-        return 0.0
+        return None
 
-    def span(profile: np.ndarray) -> float:
+    def span(profile: np.ndarray) -> tuple[int, int]:
         cdf = np.cumsum(profile) / total
-        lo = int(np.searchsorted(cdf, 0.05))
-        hi = int(np.searchsorted(cdf, 0.95))
-        return (hi - lo + 1) / len(profile)
+        return int(np.searchsorted(cdf, 0.05)), int(np.searchsorted(cdf, 0.95)) + 1
 
-    return max(span(energy.sum(axis=0)), span(energy.sum(axis=1)))
+    left, right = span(energy.sum(axis=0))
+    top, bottom = span(energy.sum(axis=1))
+    return left, top, min(right, gray.shape[1]), min(bottom, gray.shape[0])
+
+
+def _fill_fraction(gray: np.ndarray) -> float:
+    """How far the object extends across the frame: the larger of the width and height
+    shares of :func:`object_box` (0..1).
+
+    The larger side, not the area, so a tall thin carving that spans the frame's height
+    is not sent back as "too small".
+    """
+    box = object_box(gray)
+    if box is None:
+        return 0.0
+    left, top, right, bottom = box
+    return max((right - left) / gray.shape[1], (bottom - top) / gray.shape[0])
 
 
 def measure_metrics(
@@ -189,7 +207,7 @@ def measure_metrics(
     Raises:
         ValueError: if the array has the wrong shape.
     """
-    gray = _luminance(rgb)
+    gray = work_luminance(rgb)
     n = gray.size
     hist = np.bincount(gray.ravel(), minlength=256)
     return QualityMetrics(

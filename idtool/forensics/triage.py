@@ -29,6 +29,7 @@ class MaterialCheck:
     shows: tuple[tuple[str, str], ...]  # (possibility, what it would show)
     indicative: bool
     destructive: bool
+    tool: str | None = None  # the idtool command that helps with it (``idtool schreger``)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +39,7 @@ class MaterialCheck:
             "shows": dict(self.shows),
             "indicative": self.indicative,
             "destructive": self.destructive,
+            "tool": self.tool,
         }
 
 
@@ -52,12 +54,14 @@ class MaterialTriage:
     send_to_lab_when: tuple[str, ...]
     references: tuple[str, ...]
     disclaimer: str
+    separates: str | None = None  # which quick checks tell this material from its lookalikes
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
             "material": self.material,
             "title": self.title,
+            "separates": self.separates,
             "checks": [c.to_dict() for c in self.checks],
             "send_to_lab_when": list(self.send_to_lab_when),
             "references": list(self.references),
@@ -105,6 +109,7 @@ def checks_for_material(label: str) -> MaterialTriage | None:
                 shows=tuple((_(k), _(v)) for k, v in raw["shows"].items()),
                 indicative=bool(raw["indicative"]),
                 destructive=bool(raw["destructive"]),
+                tool=raw.get("tool"),
             )
         )
     return MaterialTriage(
@@ -115,4 +120,5 @@ def checks_for_material(label: str) -> MaterialTriage | None:
         send_to_lab_when=tuple(_(reason) for reason in entry["send_to_lab_when"]),
         references=tuple(table["references"]),
         disclaimer=_(table["disclaimer"]),
+        separates=entry.get("separates"),
     )

@@ -187,7 +187,8 @@ def load_bundle(bundle_dir: Path) -> ModelBundle:
             )
     head = None
     if meta.get("head"):
-        head = _load_head(bundle_dir, meta["head"])
+        input_dim = int(meta.get("embedding_dim") or 0) * (2 if meta.get("tiles") else 1)
+        head = _load_head(bundle_dir, meta["head"], input_dim)
     thresholds = Thresholds(**meta.get("thresholds", {}))
     return ModelBundle(
         path=bundle_dir,
@@ -198,7 +199,7 @@ def load_bundle(bundle_dir: Path) -> ModelBundle:
     )
 
 
-def _load_head(bundle_dir: Path, entry: dict[str, Any]) -> Head:
+def _load_head(bundle_dir: Path, entry: dict[str, Any], input_dim: int = 0) -> Head:
     path = _check_file(bundle_dir, entry, "head")
     stored = json.loads(_metadata(path).get("idtool", "{}"))
     for key in HEAD_KEYS:
@@ -210,6 +211,11 @@ def _load_head(bundle_dir: Path, entry: dict[str, Any]) -> Head:
     if weight.shape[0] != len(classes) or bias.shape != (len(classes),):
         raise ModelBundleError(
             f"{path}: head shape {weight.shape} does not fit {len(classes)} classes"
+        )
+    if input_dim and weight.shape[1] != input_dim:
+        raise ModelBundleError(
+            f"{path}: head reads {weight.shape[1]} features, the bundle gives {input_dim}"
+            " (embedding_dim, doubled when model.json has a tiles section)"
         )
     return Head(
         classes=classes,
@@ -320,8 +326,13 @@ def write_trained_bundle(
     thresholds: Thresholds,
     metrics: dict[str, Any],
     model_card: str,
+    tiles: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a new bundle: the base's backbone plus a trained head and thresholds."""
+    """Write a new bundle: the base's backbone plus a trained head and thresholds.
+
+    ``tiles`` (the texture view's settings, see :mod:`idtool.decide.texture`) means the
+    head reads the whole-photo embedding beside the pooled surface-tile embedding.
+    """
     meta = json.loads(json.dumps(base.meta))
     meta.update(
         version=version,
@@ -329,6 +340,7 @@ def write_trained_bundle(
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         thresholds=thresholds.to_dict(),
         metrics=metrics,
+        tiles=tiles,
     )
     head_entry: dict[str, Any] = {
         "file": HEAD_FILE,

@@ -9,7 +9,7 @@ from idtool.config import SHIPPED_MODELS_DIR, Settings
 from idtool.errors import ModelBundleError
 from idtool.model.bundle import MODEL_JSON
 
-SHIPPED_BUNDLE = "idtool-lite0-1.0.0"
+SHIPPED_BUNDLE = "idtool-lite0-1.1.0"  # the newest bundle in models/ (see resolve_bundle_dir)
 
 
 def list_bundles(folder: Path) -> list[Path]:
@@ -30,7 +30,7 @@ def list_bundles(folder: Path) -> list[Path]:
 
 def resolve_bundle_dir(settings: Settings) -> Path:
     """``--model``/``IDTOOL_MODEL`` if set, else the newest bundle trained into
-    ``$IDTOOL_HOME/models``, else the bundle shipped in ``models/``.
+    ``$IDTOOL_HOME/models``, else the newest bundle shipped in ``models/``.
 
     Raises:
         ModelBundleError: none of them exists.
@@ -40,9 +40,10 @@ def resolve_bundle_dir(settings: Settings) -> Path:
     trained = list_bundles(settings.trained_models_dir)
     if trained:
         return trained[0]
+    shipped_bundles = list_bundles(SHIPPED_MODELS_DIR)
+    if shipped_bundles:
+        return shipped_bundles[0]
     shipped = SHIPPED_MODELS_DIR / SHIPPED_BUNDLE
-    if (shipped / MODEL_JSON).is_file():
-        return shipped
     raise ModelBundleError(
         f"no model bundle found (looked in {settings.trained_models_dir} and {shipped}); "
         "pass --model PATH"

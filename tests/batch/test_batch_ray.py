@@ -30,7 +30,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::UserWarning:ray.*"),
 ]
 
-CLASSES = ("Scleractinia", "material_ceramic", "material_ivory_or_bone")
+CLASSES = ("Scleractinia", "material_ceramic", "material_ivory")
 
 
 @pytest.fixture(scope="module")

@@ -23,14 +23,20 @@ def test_import_is_idempotent_and_reembeds_changed_files(runtime, tmp_path: Path
     root = small_reference(tmp_path / "ref", per_class=2)
     (root / "Scleractinia" / "notes.txt").write_text("not a photo")
     first = import_reference_dir(runtime.catalog, runtime.embedder(), root)
-    assert (first.added, first.embedded) == (6, 6)
+    assert (first.added, first.embedded) == (10, 10)
     assert [p for p, _ in first.skipped] == [str(root / "Scleractinia" / "notes.txt")]
-    assert sorted(first.classes) == ["Scleractinia", "material_ceramic", "material_ivory_or_bone"]
+    assert sorted(first.classes) == [
+        "Scleractinia",
+        "material_bone",
+        "material_ceramic",
+        "material_ivory",
+        "material_walrus_ivory",
+    ]
 
     second = import_reference_dir(runtime.catalog, runtime.embedder(), root)
-    assert (second.added, second.updated, second.unchanged, second.embedded) == (0, 0, 6, 0)
+    assert (second.added, second.updated, second.unchanged, second.embedded) == (0, 0, 10, 0)
     assert second.reference_version == first.reference_version
-    assert runtime.catalog.db["images"].count == 6
+    assert runtime.catalog.db["images"].count == 10
 
     changed = sorted((root / "material_ceramic").glob("*.jpg"))[0]
     changed.write_bytes(sorted((root / "Scleractinia").glob("*.jpg"))[0].read_bytes())
@@ -38,8 +44,8 @@ def test_import_is_idempotent_and_reembeds_changed_files(runtime, tmp_path: Path
     assert (third.added, third.updated, third.embedded) == (0, 1, 1)
     assert third.reference_version != first.reference_version
     reference = runtime.catalog.load_embeddings(runtime.bundle.embedding_version)
-    assert len(reference.labels) == 6
-    assert reference.vectors.shape == (6, runtime.bundle.meta["embedding_dim"])
+    assert len(reference.labels) == 10
+    assert reference.vectors.shape == (10, runtime.bundle.meta["embedding_dim"])
 
 
 def test_provenance_and_taxonomy_are_recorded(runtime, tmp_path: Path) -> None:
@@ -52,6 +58,10 @@ def test_provenance_and_taxonomy_are_recorded(runtime, tmp_path: Path) -> None:
     assert coral.rank == "order" and coral.lineage["class"] == "Anthozoa"
     ceramic = runtime.catalog.taxon("material_ceramic")
     assert ceramic.is_material and ceramic.is_lookalike
+    walrus = runtime.catalog.active_images("material_walrus_ivory")
+    assert walrus[0].licence and walrus[0].licence.startswith("CC0")
+    assert walrus[0].source and "Metropolitan Museum" in walrus[0].source
+    assert runtime.catalog.taxon("material_walrus_ivory").is_material
 
 
 def test_bad_class_folder_and_missing_dir(runtime, tmp_path: Path) -> None:

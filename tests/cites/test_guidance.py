@@ -237,6 +237,54 @@ def test_material_maps_to_taxa_strictest_first(bundled: ListingIndex) -> None:
     assert ceramic.status == "not_wildlife" and not ceramic.permits
 
 
+def test_elephant_ivory_is_appendix_i_while_the_origin_is_unknown(bundled: ListingIndex) -> None:
+    ivory = guidance_for_label("material_ivory", decl(), bundled)
+    assert isinstance(ivory, CombinedGuidance) and ivory.basis == "material"
+    assert ivory.default.cites.appendix == "I"
+    labels = [c.label for c in ivory.candidates]
+    assert {"Loxodonta africana", "Elephas maximus"} <= set(labels)
+    savanna = next(c for c in ivory.candidates if c.label == "Loxodonta africana")
+    assert "Botswana" in (savanna.guidance.cites.population_note or "") + str(
+        savanna.guidance.to_dict()
+    )
+    # a declared Appendix-II origin does not lift it: Asian elephant ivory looks the same
+    from_botswana = guidance_for_label("material_ivory", decl(origin_country="BW"), bundled)
+    assert from_botswana.default.cites.appendix == "I"
+
+
+def test_walrus_ivory_is_appendix_iii_listed_by_canada(bundled: ListingIndex) -> None:
+    walrus = guidance_for_label("material_walrus_ivory", decl(), bundled)
+    assert isinstance(walrus, CombinedGuidance)
+    assert walrus.default_label == "Odobenus rosmarus"
+    assert walrus.default.cites.appendix == "III"
+    assert walrus.default.cites.party == "CA"
+    assert "secondary dentine" in walrus.candidates[0].how_to_tell_apart
+
+
+def test_bone_is_not_listed_as_a_material_but_listed_species_are_checked(
+    bundled: ListingIndex,
+) -> None:
+    bone = guidance_for_label("material_bone", decl(), bundled)
+    assert isinstance(bone, CombinedGuidance)
+    assert bone.default.status == "not_listed_as_material"
+    assert bone.default_label == "material_bone"
+    assert bone.default.cites.appendix is None
+    assert "not CITES-listed as a material" in (bone.default.match_note or "")
+    labels = [c.label for c in bone.candidates]
+    assert {"Panthera tigris", "Ursidae", "Cetacea"} <= set(labels)
+    tiger = next(c for c in bone.candidates if c.label == "Panthera tigris")
+    assert tiger.guidance.cites.appendix == "I"
+    assert any("Panthera tigris" in step for step in bone.next_steps)
+    # an uncertain ivory-or-bone answer still defaults to the strictest: elephant ivory
+    both = guidance_for_identification(
+        _identification(Decision.UNCERTAIN, None, ("material_bone", 0.6), ("material_ivory", 0.4)),
+        decl(),
+        bundled,
+    )
+    assert isinstance(both, CombinedGuidance)
+    assert both.default.cites.appendix == "I"
+
+
 def _identification(
     decision: Decision, label: str | None, *cands: tuple[str, float]
 ) -> Identification:

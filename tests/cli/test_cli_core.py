@@ -53,7 +53,7 @@ def test_identify_json_schema_and_bad_images(core_home_copy: Path, tmp_path: Pat
     assert set(good) >= REQUIRED_KEYS
     assert good["decision"] == "identified" and good["label"] == "Scleractinia"
     assert good["rank"] == "order" and 0.0 <= good["confidence"] <= 1.0
-    assert good["error"] is None and good["model_version"] == "idtool-lite0-1.0.0"
+    assert good["error"] is None and good["model_version"] == "idtool-lite0-1.1.0"
     assert all(set(c) >= {"label", "score"} for c in good["candidates"])
     assert good["guidance"]["cites"]["appendix"] == "II"
     assert good["guidance"]["disclaimer"]
@@ -83,6 +83,6 @@ def test_reference_list_and_model_info(core_home_copy: Path) -> None:
     result = CliRunner().invoke(main, ["reference", "list", "--format", "json"])
     assert result.exit_code == 0
     rows = {json.loads(line)["label"]: json.loads(line) for line in result.stdout.splitlines()}
-    assert rows["Scleractinia"]["images"] >= 20
+    assert rows["Scleractinia"]["images"] == 10 and rows["material_walrus_ivory"]["images"] == 10
     info = CliRunner().invoke(main, ["model", "info"])
     assert info.exit_code == 0 and '"embedding_version"' in info.stdout

@@ -4,25 +4,32 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import EXAMPLES
+from conftest import EXAMPLES, small_reference
 
 from idtool.cli import main
 from idtool.model.bundle import load_bundle
 from idtool.model.runtime import load_engine
 
 
-def test_train_writes_a_complete_bundle_that_identify_then_uses(core_home_copy: Path) -> None:
+def test_train_writes_a_complete_bundle_that_identify_then_uses(home: Path, tmp_path: Path) -> None:
     runner = CliRunner()
+    reference = small_reference(tmp_path / "ref", per_class=4)
+    imported = runner.invoke(main, ["reference", "import", str(reference)])
+    assert imported.exit_code == 0, imported.output
     result = runner.invoke(
         main, ["train", "--folds", "3", "--version", "9.9.9", "--seed", "1", "--format", "json"]
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    target = core_home_copy / "models" / "idtool-lite0-9.9.9"
+    target = home / "models" / "idtool-lite0-9.9.9"
     assert summary["bundle"] == str(target)
     assert 0.5 < summary["top1_accuracy"] <= 1.0 and summary["folds"] == 3
     bundle = load_bundle(target)
-    assert bundle.head is not None and len(bundle.head.classes) == 3
+    assert bundle.head is not None and len(bundle.head.classes) == 5
+    # four material classes: the texture view is on, and the head reads whole + tiles
+    assert bundle.meta["tiles"]["count"] >= 1
+    assert bundle.head.weight.shape[1] == 2 * bundle.meta["embedding_dim"]
+    assert "Texture view: the head reads" in (target / "MODEL_CARD.md").read_text()
     assert bundle.head.fit_on.startswith("ref-")
     assert 0.3 <= bundle.thresholds.min_confidence < 1.0
     assert "Cross-validated metrics" in (target / "MODEL_CARD.md").read_text()
@@ -34,7 +41,16 @@ def test_train_writes_a_complete_bundle_that_identify_then_uses(core_home_copy: 
     assert identified.exit_code == 0, identified.output
     line = json.loads(identified.stdout)
     assert line["model_version"] == "idtool-lite0-9.9.9"
-    assert line["decision_source"].startswith("head")
+    assert line["decision_source"].startswith("head+tiles")
+
+    whole_only = runner.invoke(
+        main,
+        ["train", "--folds", "3", "--version", "9.9.8", "--no-tiles", "--format", "json"],
+    )
+    assert whole_only.exit_code == 0, whole_only.output
+    plain = load_bundle(home / "models" / "idtool-lite0-9.9.8")
+    assert plain.meta["tiles"] is None and plain.head is not None
+    assert plain.head.weight.shape[1] == plain.meta["embedding_dim"]
 
 
 def test_train_refuses_a_catalog_with_one_class(home: Path) -> None:

@@ -10,6 +10,8 @@ from idtool.forensics.triage import checks_for_material, known_materials
 
 LABELS = [
     "material_ivory_or_bone",
+    "material_ivory",
+    "material_walrus_ivory",
     "material_ceramic",
     "material_resin_or_plastic",
     "material_bone",
@@ -67,3 +69,27 @@ def test_ivory_card_content() -> None:
 
 def test_known_materials_cover_the_labels() -> None:
     assert {label.removeprefix("material_") for label in LABELS} <= set(known_materials())
+
+
+@pytest.mark.parametrize("label", ["material_ivory", "material_walrus_ivory", "material_bone"])
+def test_ivory_walrus_and_bone_cards_say_what_separates_them(label: str) -> None:
+    card = checks_for_material(label)
+    assert card is not None and card.separates
+    keys = [c.key for c in card.checks]
+    assert "schreger_angles" in keys and "uv_fluorescence" in keys
+    schreger = next(c for c in card.checks if c.key == "schreger_angles")
+    assert schreger.tool == "idtool schreger"
+    assert card.to_dict()["checks"][keys.index("schreger_angles")]["tool"] == "idtool schreger"
+    # the hot needle is named, as laboratory-only, and only separates natural from plastic
+    needle = next(c for c in card.checks if c.key == "no_hot_needle")
+    assert needle.destructive
+    assert any("plastic" in k for k, _ in needle.shows)
+
+
+def test_walrus_card_points_to_the_core_and_the_permit() -> None:
+    card = checks_for_material("material_walrus_ivory")
+    assert card is not None
+    loupe = dict(next(c for c in card.checks if c.key == "loupe_cross_section").shows)
+    assert "secondary dentine" in loupe["walrus ivory"]
+    assert "Schreger" in card.separates
+    assert any("Canada" in reason for reason in card.send_to_lab_when)

@@ -27,7 +27,7 @@ from idtool.hashing import sha256_file
 from idtool.listings import ListingsRequest, run_listings
 from idtool.model.bundle import build_base_bundle
 
-CLASSES = ("Scleractinia", "material_ceramic", "material_ivory_or_bone")
+CLASSES = ("Scleractinia", "material_ceramic", "material_ivory")
 pytestmark = pytest.mark.skipif(
     not all((SHIPPED_REFERENCE_DIR / c).is_dir() for c in CLASSES),
     reason="shipped reference_images/ photos are absent",
@@ -61,10 +61,10 @@ def corpus(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     root = tmp_path / "saved"
     big = tmp_path / "big" / "ivory_12mp.jpg"  # a real-size phone photo among small ones
     big.parent.mkdir()
-    image = cv2.imread(str(_photos("material_ivory_or_bone")[10]))
+    image = cv2.imread(str(_photos("material_ivory")[10]))
     cv2.imwrite(str(big), cv2.resize(image, (4000, 3000), interpolation=cv2.INTER_CUBIC))
     photos = SamplePhotos(
-        ivory=[big, *_photos("material_ivory_or_bone")[11:13]],
+        ivory=[big, *_photos("material_ivory")[11:13]],
         ceramic=_photos("material_ceramic")[10:12],
         coral=_photos("Scleractinia")[10:11],
     )
@@ -202,7 +202,7 @@ def test_resume_after_kill_9_identifies_each_photo_once(
     root, _ = corpus
     extra = root / "export" / "photos"
     lines = []
-    for i, photo in enumerate(_photos("material_ivory_or_bone")[13:25]):
+    for i, photo in enumerate(_photos("material_ivory")[13:25]):
         (extra / f"stock_{i}.jpg").write_bytes(photo.read_bytes())
         lines.append(
             json.dumps(

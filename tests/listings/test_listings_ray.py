@@ -18,7 +18,7 @@ from idtool.model.bundle import build_base_bundle
 
 pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'idtool[ray]'")
 
-CLASSES = ("Scleractinia", "material_ceramic", "material_ivory_or_bone")
+CLASSES = ("Scleractinia", "material_ceramic", "material_ivory")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
@@ -55,7 +55,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 def test_ray_engine_gives_the_same_worklist(env: Settings, tmp_path: Path) -> None:
     photos = SamplePhotos(
-        ivory=_photos("material_ivory_or_bone")[5:8],
+        ivory=_photos("material_ivory")[5:8],
         ceramic=_photos("material_ceramic")[5:7],
         coral=_photos("Scleractinia")[5:6],
     )

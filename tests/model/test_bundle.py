@@ -23,9 +23,14 @@ def test_shipped_bundle_is_complete(shipped_bundle) -> None:
     assert shipped_bundle.head is not None
     assert set(shipped_bundle.head.classes) == {
         "Scleractinia",
+        "material_bone",
         "material_ceramic",
-        "material_ivory_or_bone",
+        "material_ivory",
+        "material_walrus_ivory",
     }
+    # the head reads the whole photo beside its pooled surface tiles (texture view)
+    assert shipped_bundle.meta["tiles"]["count"] >= 1
+    assert shipped_bundle.head.weight.shape[1] == 2 * shipped_bundle.meta["embedding_dim"]
     assert 0 < shipped_bundle.thresholds.min_confidence < 1
     assert (shipped_bundle.path / "MODEL_CARD.md").is_file()
     model = shipped_bundle.create_model()

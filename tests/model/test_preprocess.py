@@ -124,7 +124,7 @@ def test_heic_decodes_when_an_encoder_is_available() -> None:
 
 
 def test_real_photo_to_model_input() -> None:
-    decoded = decode_image(shipped_photo("material_ivory_or_bone"))
+    decoded = decode_image(shipped_photo("material_ivory"))
     tensor = to_model_input(decoded.rgb, CONFIG)
     assert tensor.shape == (3, 224, 224) and tensor.dtype == np.float32
     assert tensor.min() >= -1.0 and tensor.max() <= 1.0

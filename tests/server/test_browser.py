@@ -145,7 +145,7 @@ def _check_officer_text(page) -> None:  # type: ignore[no-untyped-def]
 def test_phone_photo_working_copy_first_then_the_original(live, page, tmp_path):
     base, token, app = live
     # a carving the small test model identifies, so the screenshot shows a full answer
-    source = sorted((REFERENCE / "material_ivory_or_bone").glob("*.jpg"))[3]
+    source = sorted((REFERENCE / "material_ivory").glob("*.jpg"))[3]
     photo_file = tmp_path / "IMG_0042.jpg"
     photo_file.write_bytes(phone_jpeg_of(source, 6))
     store = app.extensions["idtool"].store
