@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from idtool.errors import BadField
+from idtool.i18n import language_from_env, normalise_language
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODELS_DIR = PROJECT_ROOT / "models"
@@ -41,6 +42,7 @@ class Settings:
     server_workers: int = 4
     rate_limit_per_minute: int = 120
     inference_threads: int = 0  # 0: let the runtime choose (all cores)
+    lang: str | None = None  # en, fr or es; None: from the locale (LANGUAGE, LC_ALL, LANG)
 
     @property
     def evidence_path(self) -> Path:
@@ -49,6 +51,11 @@ class Settings:
     @property
     def trained_models_dir(self) -> Path:
         return self.home / "models"
+
+    @property
+    def language(self) -> str:
+        """The language texts are shown in: ``lang`` if set, else the POSIX locale's."""
+        return self.lang or language_from_env()
 
 
 _ENV_FIELDS: dict[str, str] = {
@@ -60,6 +67,7 @@ _ENV_FIELDS: dict[str, str] = {
     "server_workers": "IDTOOL_SERVER_WORKERS",
     "rate_limit_per_minute": "IDTOOL_RATE_LIMIT_PER_MINUTE",
     "inference_threads": "IDTOOL_INFERENCE_THREADS",
+    "lang": "IDTOOL_LANG",
 }
 
 
@@ -67,6 +75,8 @@ def _coerce(name: str, value: Any) -> Any:
     field_type = {f.name: f.type for f in fields(Settings)}[name]
     if value is None:
         return None
+    if name == "lang":
+        return normalise_language(str(value))
     if "Path" in str(field_type):
         return Path(str(value)).expanduser()
     if "int" in str(field_type):

@@ -15,8 +15,8 @@ from flask import Blueprint, Response, g, jsonify, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES
-from idtool.cites.countries import countries
+from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES, purpose_meaning, source_meaning
+from idtool.cites.countries import countries, country_name
 from idtool.cites.guidance import TradeDeclaration
 from idtool.decide.advice import with_advice
 from idtool.errors import BadField, Conflict, Forbidden, NotFound, UnsupportedMediaType
@@ -25,6 +25,7 @@ from idtool.evidence.records import OriginalPhoto, OriginalStatus, submission_of
 from idtool.evidence.store import EvidenceRecord, check_text
 from idtool.evidence.tokens import Caller, Role
 from idtool.forensics.schreger import angles_from_points, classify
+from idtool.i18n import get_language
 from idtool.model.exif import extract_exif
 from idtool.model.preprocess import decode_image
 from idtool.types import Identification
@@ -372,11 +373,17 @@ def reference_thumbnail(image_id: int) -> Response:
 
 @bp.get("/vocabularies")
 def vocabularies() -> Response:
-    """Countries, purpose and source codes with their meanings (for the phone page)."""
+    """Countries, purpose and source codes with their meanings (for the phone page).
+
+    Names and meanings are in the request's language; ``lang`` says which.
+    """
     return jsonify(
         {
-            "countries": [{"code": c.code, "name": c.name} for c in countries().values()],
-            "purposes": [{"code": c.code, "meaning": c.meaning} for c in PURPOSE_CODES.values()],
-            "sources": [{"code": c.code, "meaning": c.meaning} for c in SOURCE_CODES.values()],
+            "lang": get_language(),
+            "countries": [
+                {"code": c.code, "name": country_name(c.code)} for c in countries().values()
+            ],
+            "purposes": [{"code": c, "meaning": purpose_meaning(c)} for c in PURPOSE_CODES],
+            "sources": [{"code": c, "meaning": source_meaning(c)} for c in SOURCE_CODES],
         }
     )

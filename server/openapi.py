@@ -82,7 +82,9 @@ def openapi_document() -> dict[str, Any]:
             "description": (
                 "Identify wildlife products in photos and get CITES guidance; every upload "
                 "is kept as evidence with a custody log. Visual identification is probable "
-                "cause, not proof."
+                "cause, not proof. Texts come in English, French or Spanish: send "
+                "Accept-Language (or ?lang=en|fr|es); Content-Language says which was used. "
+                "JSON keys and codes are always English."
             ),
         },
         "servers": [{"url": "/"}],
@@ -192,6 +194,25 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Liveness plus model, reference and listing-set versions.",
                     "security": [],
                     "responses": {"200": _json({"type": "object"}, "Versions")},
+                }
+            },
+            "/i18n/{lang}.json": {
+                "get": {
+                    "summary": "The phone page's strings in one language (en, fr, es), "
+                    "from the gettext catalogs: {lang, languages, messages}.",
+                    "security": [],
+                    "parameters": [
+                        {
+                            "name": "lang",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "enum": ["en", "fr", "es"]},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json({"type": "object"}, "Page catalog"),
+                        **_errors(404),
+                    },
                 }
             },
             "/openapi.json": {

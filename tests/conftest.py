@@ -15,6 +15,7 @@ from phone_photos import PhonePhotos, make_phone_photos
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.config import PROJECT_ROOT, SHIPPED_MODELS_DIR, SHIPPED_REFERENCE_DIR, load_settings
 from idtool.decide.service import Runtime
+from idtool.i18n import set_default_language
 from idtool.model.bundle import ModelBundle, load_bundle
 from idtool.model.discovery import SHIPPED_BUNDLE
 
@@ -25,6 +26,15 @@ EXAMPLES = PROJECT_ROOT / "examples"
 
 def shipped_photo(class_dir: str, index: int = 0) -> Path:
     return sorted((SHIPPED_REFERENCE_DIR / class_dir).glob("*.jpg"))[index]
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(monkeypatch: pytest.MonkeyPatch) -> object:
+    """Texts in English unless a test asks otherwise, whatever the machine's locale."""
+    monkeypatch.setenv("IDTOOL_LANG", "en")
+    set_default_language("en")
+    yield
+    set_default_language("en")
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from idtool.decide.advice import with_advice
 from idtool.decide.identify import Identifier
 from idtool.errors import IdtoolError, InvalidImage
 from idtool.forensics.quality import QualityReport, assess_decoded
+from idtool.i18n import default_language, use_language
 from idtool.model.preprocess import DecodedImage, PreprocessConfig, decode_image
 from idtool.types import Identification
 
@@ -43,6 +44,7 @@ class JobOptions:
     max_bytes: int
     max_pixels: int
     thumbnail_px: int = THUMBNAIL_PX
+    lang: str | None = None  # the texts' language; None: the worker process's default
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,8 @@ def _result(
     options: JobOptions,
     listings: ListingIndex,
 ) -> ItemResult:
-    record, appendix, status = cites_guidance(identification, options.declaration, listings)
+    with use_language(options.lang or default_language()):  # Ray workers run elsewhere
+        record, appendix, status = cites_guidance(identification, options.declaration, listings)
     return ItemResult(
         rel_path=prepared.item.rel_path,
         sha256=prepared.item.sha256,

@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from idtool.batch.jobs import JobConfig, JobStore, StoredResult
+from idtool.i18n import get_language
+from idtool.i18n import gettext as _
+from idtool.i18n.vocabulary import decision_text, quality_text, rank_name
 
 CSV_NAME = "results.csv"
 JSONL_NAME = "results.jsonl"
@@ -48,7 +51,7 @@ CSV_COLUMNS = (
     "duplicates",
 )
 ERROR = "error"
-NO_APPENDIX = "not listed / n.a."
+NO_APPENDIX = "not listed / n.a."  # a key of the JSON counts; shown translated
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,11 @@ def needs_attention(result: StoredResult) -> str | None:
     """Why an item should be looked at first, or None."""
     reasons = []
     if result.appendix == "I":
-        reasons.append("Appendix I candidate")
+        reasons.append(_("Appendix I candidate"))
     if result.decision == "uncertain":
-        reasons.append("uncertain")
+        reasons.append(decision_text("uncertain"))
     if result.error_code:
-        reasons.append("could not be read")
+        reasons.append(_("could not be read"))
     return ", ".join(reasons) or None
 
 
@@ -224,7 +227,7 @@ def _e(value: Any) -> str:
 
 def _thumb(result: StoredResult) -> str:
     if not result.thumbnail:
-        return '<span class="small">no preview</span>'
+        return '<span class="small">' + _e(_("no preview")) + "</span>"
     data = base64.b64encode(result.thumbnail).decode("ascii")
     return f'<img class="t" loading="lazy" alt="" src="data:image/jpeg;base64,{data}">'
 
@@ -239,7 +242,7 @@ def _appendix_badge(appendix: str | None) -> str:
 def _row(result: StoredResult, why: bool) -> str:
     rec = result.record
     decision = result.decision or ERROR
-    label = f"{rec.get('label')} ({rec.get('rank')})" if rec.get("label") else "–"
+    label = f"{rec.get('label')} ({rank_name(rec.get('rank'))})" if rec.get("label") else "–"
     if result.error_code:
         label = f"{result.error_code}: {(rec.get('error') or {}).get('message', '')}"
     candidates = "<br>".join(
@@ -247,11 +250,10 @@ def _row(result: StoredResult, why: bool) -> str:
     )
     confidence = rec.get("confidence")
     conf_text = "" if confidence is None else f"{confidence:.2f}"
-    quality = (rec.get("quality") or {}).get("verdict", "")
+    quality = quality_text((rec.get("quality") or {}).get("verdict"))
     dups = rec.get("duplicates") or []
-    dup_html = (
-        f'<div class="small">+{len(dups)} identical: {_e(", ".join(dups))}</div>' if dups else ""
-    )
+    identical = _("+{count} identical: {paths}").format(count=len(dups), paths=", ".join(dups))
+    dup_html = f'<div class="small">{_e(identical)}</div>' if dups else ""
     cells = [
         f"<td>{_thumb(result)}</td>",
         f'<td class="file">{_e(result.rel_path)}{dup_html}</td>',
@@ -259,7 +261,7 @@ def _row(result: StoredResult, why: bool) -> str:
     if why:
         cells.append(f'<td class="why">{_e(needs_attention(result))}</td>')
     cells += [
-        f'<td class="d-{_e(decision)}">{_e(decision)}'
+        f'<td class="d-{_e(decision)}">{_e(decision_text(decision))}'
         f'<div class="small">{_e(rec.get("decision_source"))}</div></td>',
         f'<td class="lbl">{_e(label)}</td>',
         f'<td class="num" data-v="{conf_text or -1}">{conf_text}</td>',
@@ -271,16 +273,33 @@ def _row(result: StoredResult, why: bool) -> str:
 
 
 def _table(results: list[StoredResult], table_id: str, why: bool) -> str:
-    heads = ["photo", "file", *(["why"] if why else []), "decision", "label", "confidence"]
-    heads += ["CITES", "candidates", "quality"]
-    head = "".join(f"<th>{h}</th>" for h in heads)
+    heads = [_("photo"), _("file"), *([_("why")] if why else []), _("decision"), _("label")]
+    heads += [_("confidence"), _("CITES"), _("candidates"), _("quality")]
+    head = "".join(f"<th>{_e(h)}</th>" for h in heads)
     body = "\n".join(_row(r, why) for r in results)
     return f'<table class="items" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _card(title: str, counts: dict[str, int]) -> str:
-    rows = "".join(f'<tr><td>{_e(k)}</td><td class="n">{v}</td></tr>' for k, v in counts.items())
-    return f'<div class="card"><h3>{_e(title)}</h3><table>{rows or "<tr><td>none</td></tr>"}</table></div>'
+def _count_label(key: str) -> str:
+    """A key of :func:`count_results` (English codes, as in the JSON summary) as words."""
+    if key.startswith("Appendix "):
+        return _("Appendix {appendix}").format(appendix=key.removeprefix("Appendix "))
+    if key == NO_APPENDIX:
+        return _("not listed / n.a.")
+    if key.startswith("(") and key.endswith(")"):
+        return f"({decision_text(key[1:-1])})"
+    return (
+        decision_text(key) if key in ("identified", "uncertain", "not_in_reference", ERROR) else key
+    )
+
+
+def _card(title: str, counts: dict[str, int], *, codes: bool = True) -> str:
+    rows = "".join(
+        f'<tr><td>{_e(_count_label(k) if codes else k)}</td><td class="n">{v}</td></tr>'
+        for k, v in counts.items()
+    )
+    empty = "<tr><td>" + _e(_("none")) + "</td></tr>"
+    return f'<div class="card"><h3>{_e(title)}</h3><table>{rows or empty}</table></div>'
 
 
 def render_html(
@@ -297,48 +316,73 @@ def render_html(
     duplicate_count = sum(len(v) for v in duplicates.values())
     engines = sorted({f"{r['engine']}/{r['runtime']}" for r in runs if r.get("processed")})
     overview = {
-        "unique images": len(results),
-        "identical copies": duplicate_count,
-        "skipped files": len(skipped),
-        "need attention": len(attention),
+        _("unique images"): len(results),
+        _("identical copies"): duplicate_count,
+        _("skipped files"): len(skipped),
+        _("need attention"): len(attention),
     }
     declared = ", ".join(f"{k} {v}" for k, v in config.declaration.items() if v)
-    meta = (
-        f"Input <span class='file'>{_e(config.input_dir)}</span> · model {_e(config.model_version)}"
-        f" · reference {_e(config.reference_version)} · listings {_e(config.listing_set)}"
-        f" · {len(runs)} run(s) ({_e(', '.join(engines))})"
-        + (f" · declared trade: {_e(declared)}" if declared else "")
-    )
+    meta = _(
+        "Input {input} · model {model} · reference {reference} · listings {listings} · "
+        "{runs} run(s) ({engines})"
+    ).format(
+        input=f"<span class='file'>{_e(config.input_dir)}</span>",
+        model=_e(config.model_version),
+        reference=_e(config.reference_version),
+        listings=_e(config.listing_set),
+        runs=len(runs),
+        engines=_e(", ".join(engines)),
+    ) + (" · " + _e(_("declared trade: {trade}").format(trade=declared)) if declared else "")
     skipped_rows = "".join(
         f'<tr><td class="file">{_e(p)}</td><td>{_e(reason)}</td></tr>' for p, reason in skipped
     )
+    lang = get_language()
+    title = _("idtool batch report – {count} images").format(count=len(results))
     parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width,initial-scale=1'>",
-        f"<title>idtool batch report – {len(results)} images</title><style>{_CSS}</style></head><body>",
-        "<h1>idtool batch report</h1>",
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        "<h1>" + _e(_("idtool batch report")) + "</h1>",
         f"<div class='meta'>{meta}</div>",
-        "<div class='notice'>Visual identification is probable cause, not proof. CITES "
-        "appendices are decision support only: confirm with the current Appendices and the "
-        "Management Authority before seizing or releasing goods.</div>",
-        "<h2>Summary</h2><div class='cards'>",
-        _card("overview", overview),
-        _card("decision", counts["decision"]),
-        _card("CITES appendix", counts["appendix"]),
-        _card("class", dict(list(counts["class"].items())[:12])),
+        "<div class='notice'>"
+        + _e(
+            _(
+                "Visual identification is probable cause, not proof. CITES appendices are "
+                "decision support only: confirm with the current Appendices and the "
+                "Management Authority before seizing or releasing goods."
+            )
+        )
+        + "</div>",
+        "<h2>" + _e(_("Summary")) + "</h2><div class='cards'>",
+        _card(_("overview"), overview, codes=False),
+        _card(_("decision"), counts["decision"]),
+        _card(_("CITES appendix"), counts["appendix"]),
+        _card(_("class"), dict(list(counts["class"].items())[:12])),
         "</div>",
-        f"<h2>Needs attention first ({len(attention)})</h2>",
-        "<p class='small'>Appendix I candidates (strictest listing over the candidates), "
-        "uncertain results and unreadable files.</p>",
-        _table(attention, "attention", why=True) if attention else "<p>Nothing.</p>",
-        f"<h2>All images ({len(results)})</h2>",
-        "<input id='q' type='search' placeholder='filter rows…'>",
+        "<h2>" + _e(_("Needs attention first ({count})").format(count=len(attention))) + "</h2>",
+        "<p class='small'>"
+        + _e(
+            _(
+                "Appendix I candidates (strictest listing over the candidates), uncertain "
+                "results and unreadable files."
+            )
+        )
+        + "</p>",
+        _table(attention, "attention", why=True)
+        if attention
+        else "<p>" + _e(_("Nothing.")) + "</p>",
+        "<h2>" + _e(_("All images ({count})").format(count=len(results))) + "</h2>",
+        "<input id='q' type='search' placeholder='" + _e(_("filter rows…")) + "'>",
         _table(results, "all", why=False),
     ]
     if skipped:
         parts += [
-            f"<h2>Skipped files ({len(skipped)})</h2>",
-            f"<table class='items'><thead><tr><th>file</th><th>reason</th></tr></thead>"
+            "<h2>" + _e(_("Skipped files ({count})").format(count=len(skipped))) + "</h2>",
+            "<table class='items'><thead><tr><th>"
+            + _e(_("file"))
+            + "</th><th>"
+            + _e(_("reason"))
+            + "</th></tr></thead>"
             f"<tbody>{skipped_rows}</tbody></table>",
         ]
     parts += [f"<script>{_JS}</script></body></html>"]

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from idtool.cites.countries import CountryMention, country_name, find_countries
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
 
 APPENDIX_ORDER = ("I", "II", "III")
 _STRICTNESS = {"I": 0, "II": 1, "III": 2}
@@ -209,18 +211,21 @@ def parse_population_split(
         else:
             excepting = [a for a, t in blocks if _COMPLEMENT.search(t)]
             default = strictest(excepting or list(appendices)) or appendices[0]
-        reason = "split between taxa below this one; members not listed by name fall under "
+        # split reasons are cached with the index: English, translated by choose_population
         return PopulationSplit(
             "taxonomic",
             appendices,
             not_covered=frozenset(_not_covered_codes(texts)),
             member_default=default,
-            reason=reason + f"Appendix {default}",
+            reason=N_(
+                "split between taxa below this one; members not listed by name fall under "
+                "Appendix {appendix}"
+            ),
         )
     return PopulationSplit(
         "unresolved",
         appendices,
-        reason="the annotation does not say which populations are in which appendix",
+        reason=N_("the annotation does not say which populations are in which appendix"),
     )
 
 
@@ -271,29 +276,30 @@ def _population_from_blocks(
         partial=frozenset(partial),
         not_covered=frozenset(not_covered),
         rest_appendix=rest,
-        reason="populations named by country in the annotation",
+        reason=N_("populations named by country in the annotation"),
     )
 
 
 # Officer-facing population texts: whole sentences with named placeholders.
-POPULATION_OF = "population of {country}"
-POPULATION_REST = "all populations not listed in Appendix {listed} (Appendix {appendix})"
-POPULATION_UNPLACED = "undetermined: the declared origin is not named in the annotation"
-REASON_NAMED = "the population of {country} is listed in Appendix {appendix}"
-REASON_PARTLY_NAMED = (
+# English, marked for translation; translated where used.
+POPULATION_OF = N_("population of {country}")
+POPULATION_REST = N_("all populations not listed in Appendix {listed} (Appendix {appendix})")
+POPULATION_UNPLACED = N_("undetermined: the declared origin is not named in the annotation")
+REASON_NAMED = N_("the population of {country} is listed in Appendix {appendix}")
+REASON_PARTLY_NAMED = N_(
     "only part of the population of {country} is in Appendix {appendix}; check the "
     "annotation for the exact area. The strictest appendix is used."
 )
-REASON_REST = (
+REASON_REST = N_(
     "{country} is not one of the populations listed in Appendix {listed}: "
     "Appendix {appendix} applies"
 )
-REASON_UNPLACED = (
+REASON_UNPLACED = N_(
     "{country} is not one of the populations listed in Appendix {listed}, and the "
     "annotation does not say where other populations belong: Appendix {appendix}, the "
     "strictest, is used"
 )
-REASON_NOT_COVERED = (
+REASON_NOT_COVERED = N_(
     "the annotation says the population of {country} is not included in the Appendices"
 )
 
@@ -303,17 +309,21 @@ def describe_countries(codes: frozenset[str], limit: int = 8) -> str:
     ordered = sorted(codes)
     if len(ordered) > limit:
         return ", ".join(ordered)
-    return ", ".join(f"{country_name(c)} ({c})" for c in ordered)
+    return ", ".join(
+        _("{country} ({code})").format(country=country_name(c), code=c) for c in ordered
+    )
 
 
 def _options(split: PopulationSplit) -> tuple[PopulationOption, ...]:
     options = [
-        PopulationOption(a, f"populations of {describe_countries(split.named[a])}")
+        PopulationOption(
+            a, _("populations of {countries}").format(countries=describe_countries(split.named[a]))
+        )
         for a in APPENDIX_ORDER
         if a in split.named
     ]
     if split.rest_appendix:
-        options.append(PopulationOption(split.rest_appendix, "all other populations"))
+        options.append(PopulationOption(split.rest_appendix, _("all other populations")))
     options.sort(key=lambda o: _STRICTNESS[o.appendix])
     return tuple(options)
 
@@ -336,53 +346,59 @@ def choose_population(
     if split.kind == "single":
         appendix = split.appendices[0] if split.appendices else None
         single: tuple[PopulationOption, ...] = (
-            (PopulationOption(appendix, "all populations"),) if appendix else ()
+            (PopulationOption(appendix, _("all populations")),) if appendix else ()
         )
-        return PopulationChoice(appendix, "all populations", single, True, "single listing")
+        return PopulationChoice(appendix, _("all populations"), single, True, _("single listing"))
     if split.kind == "taxonomic":
-        options = tuple(PopulationOption(a, "some species or subspecies") for a in split.appendices)
+        options = tuple(
+            PopulationOption(a, _("some species or subspecies")) for a in split.appendices
+        )
         if inherited and split.member_default:
             return PopulationChoice(
                 split.member_default,
-                "species not listed separately",
+                _("species not listed separately"),
                 options,
                 True,
-                split.reason,
+                _(split.reason).format(appendix=split.member_default),
             )
         return PopulationChoice(
             strictest(split.appendices),
-            "undetermined: depends on the subspecies or member taxon",
+            _("undetermined: depends on the subspecies or member taxon"),
             options,
             False,
-            "this listing is split between lower taxa; identify to subspecies or check "
-            "the annotation. The strictest appendix is used until then.",
+            _(
+                "this listing is split between lower taxa; identify to subspecies or check "
+                "the annotation. The strictest appendix is used until then."
+            ),
         )
     if split.kind == "unresolved":
-        options = tuple(PopulationOption(a, "unknown populations") for a in split.appendices)
+        options = tuple(PopulationOption(a, _("unknown populations")) for a in split.appendices)
         return PopulationChoice(
-            strictest(split.appendices), "undetermined", options, False, split.reason
+            strictest(split.appendices), _("undetermined"), options, False, _(split.reason)
         )
     options = _options(split)
     if origin is None:
         return PopulationChoice(
             strictest([o.appendix for o in options]),
-            "undetermined: no country of origin declared",
+            _("undetermined: no country of origin declared"),
             options,
             False,
-            "the listing is split by population; declare the country of origin. "
-            "The strictest appendix applies until then.",
+            _(
+                "the listing is split by population; declare the country of origin. "
+                "The strictest appendix applies until then."
+            ),
         )
-    country = f"{country_name(origin)} ({origin})"
+    country = _("{country} ({code})").format(country=country_name(origin), code=origin)
     if origin in split.not_covered:
         return PopulationChoice(
             None,
-            POPULATION_OF.format(country=country),
+            _(POPULATION_OF).format(country=country),
             options,
             True,
-            REASON_NOT_COVERED.format(country=country),
+            _(REASON_NOT_COVERED).format(country=country),
         )
     hits = [a for a in APPENDIX_ORDER if origin in split.named.get(a, frozenset())]
-    population = POPULATION_OF.format(country=country)
+    population = _(POPULATION_OF).format(country=country)
     if hits:
         chosen = strictest(hits) or hits[0]
         if origin in split.partial or len(hits) > 1:
@@ -392,31 +408,31 @@ def choose_population(
                 population,
                 options,
                 False,
-                REASON_PARTLY_NAMED.format(country=country, appendix=chosen),
+                _(REASON_PARTLY_NAMED).format(country=country, appendix=chosen),
             )
         return PopulationChoice(
             chosen,
             population,
             options,
             True,
-            REASON_NAMED.format(country=country, appendix=chosen),
+            _(REASON_NAMED).format(country=country, appendix=chosen),
         )
     named = [a for a in APPENDIX_ORDER if split.named.get(a)]
-    listed = named[0] if len(named) == 1 else " or ".join(named)
+    listed = named[0] if len(named) == 1 else _(" or ").join(named)
     if split.rest_appendix:
         rest = split.rest_appendix
         return PopulationChoice(
             rest,
-            POPULATION_REST.format(listed=listed, appendix=rest),
+            _(POPULATION_REST).format(listed=listed, appendix=rest),
             options,
             True,
-            REASON_REST.format(country=country, listed=listed, appendix=rest),
+            _(REASON_REST).format(country=country, listed=listed, appendix=rest),
         )
     appendix = strictest(split.appendices)
     return PopulationChoice(
         appendix,
-        POPULATION_UNPLACED,
+        _(POPULATION_UNPLACED),
         options,
         False,
-        REASON_UNPLACED.format(country=country, listed=listed, appendix=appendix),
+        _(REASON_UNPLACED).format(country=country, listed=listed, appendix=appendix),
     )

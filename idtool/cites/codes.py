@@ -10,11 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from idtool.errors import BadField
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
 
 
 @dataclass(frozen=True)
 class TradeCode:
-    """One purpose or source code and what it means at a border."""
+    """One purpose or source code and what it means at a border (English; the texts are
+    marked for translation: read them through :func:`purpose_meaning` /
+    :func:`source_meaning`)."""
 
     code: str
     meaning: str
@@ -24,64 +28,76 @@ class TradeCode:
 PURPOSE_CODES: dict[str, TradeCode] = {
     c.code: c
     for c in (
-        TradeCode("B", "breeding in captivity or artificial propagation", ""),
-        TradeCode("E", "educational", ""),
-        TradeCode("G", "botanical garden", ""),
-        TradeCode("H", "hunting trophy", ""),
-        TradeCode("L", "law enforcement / judicial / forensic", ""),
-        TradeCode("M", "medical (including biomedical research)", ""),
-        TradeCode("N", "reintroduction or introduction into the wild", ""),
-        TradeCode("P", "personal", "personal and household effects may be exempt (Art. VII(3))"),
+        TradeCode("B", N_("breeding in captivity or artificial propagation"), ""),
+        TradeCode("E", N_("educational"), ""),
+        TradeCode("G", N_("botanical garden"), ""),
+        TradeCode("H", N_("hunting trophy"), ""),
+        TradeCode("L", N_("law enforcement / judicial / forensic"), ""),
+        TradeCode("M", N_("medical (including biomedical research)"), ""),
+        TradeCode("N", N_("reintroduction or introduction into the wild"), ""),
+        TradeCode(
+            "P", N_("personal"), N_("personal and household effects may be exempt (Art. VII(3))")
+        ),
         TradeCode(
             "Q",
-            "circus or travelling exhibition",
-            "Res. Conf. 12.3 travelling-exhibition certificate",
+            N_("circus or travelling exhibition"),
+            N_("Res. Conf. 12.3 travelling-exhibition certificate"),
         ),
-        TradeCode("S", "scientific", "scientific exchange may be exempt (Art. VII(6))"),
-        TradeCode("T", "commercial", "primarily commercial purposes"),
-        TradeCode("Z", "zoo", ""),
+        TradeCode("S", N_("scientific"), N_("scientific exchange may be exempt (Art. VII(6))")),
+        TradeCode("T", N_("commercial"), N_("primarily commercial purposes")),
+        TradeCode("Z", N_("zoo"), ""),
     )
 }
 
 SOURCE_CODES: dict[str, TradeCode] = {
     c.code: c
     for c in (
-        TradeCode("W", "specimens taken from the wild", ""),
+        TradeCode("W", N_("specimens taken from the wild"), ""),
         TradeCode(
             "C",
-            "animals bred in captivity (Res. Conf. 10.16)",
-            "Art. VII(5) certificate of captive breeding",
+            N_("animals bred in captivity (Res. Conf. 10.16)"),
+            N_("Art. VII(5) certificate of captive breeding"),
         ),
         TradeCode(
             "D",
-            "Appendix-I animals bred in captivity for commercial purposes in a registered "
-            "operation, or Appendix-I plants artificially propagated for commercial purposes",
-            "Art. VII(4): treated as Appendix II",
+            N_(
+                "Appendix-I animals bred in captivity for commercial purposes in a registered "
+                "operation, or Appendix-I plants artificially propagated for commercial purposes"
+            ),
+            N_("Art. VII(4): treated as Appendix II"),
         ),
         TradeCode(
             "F",
-            "animals born in captivity (F1 or later) that do not meet the definition of "
-            "'bred in captivity'",
+            N_(
+                "animals born in captivity (F1 or later) that do not meet the definition of "
+                "'bred in captivity'"
+            ),
             "",
         ),
-        TradeCode("R", "ranched specimens", "only for populations transferred under ranching"),
+        TradeCode(
+            "R", N_("ranched specimens"), N_("only for populations transferred under ranching")
+        ),
         TradeCode(
             "A",
-            "plants artificially propagated (Res. Conf. 11.11)",
-            "Art. VII(5) certificate of artificial propagation",
+            N_("plants artificially propagated (Res. Conf. 11.11)"),
+            N_("Art. VII(5) certificate of artificial propagation"),
         ),
-        TradeCode("I", "confiscated or seized specimens", ""),
-        TradeCode("O", "pre-Convention specimens", "Art. VII(2) pre-Convention certificate"),
-        TradeCode("U", "source unknown", "must be justified"),
+        TradeCode("I", N_("confiscated or seized specimens"), ""),
+        TradeCode(
+            "O", N_("pre-Convention specimens"), N_("Art. VII(2) pre-Convention certificate")
+        ),
+        TradeCode("U", N_("source unknown"), N_("must be justified")),
         TradeCode(
             "X",
-            "specimens taken in the marine environment not under the jurisdiction of any State",
-            "introduction from the sea certificate (Art. III(5), IV(6))",
+            N_("specimens taken in the marine environment not under the jurisdiction of any State"),
+            N_("introduction from the sea certificate (Art. III(5), IV(6))"),
         ),
         TradeCode(
             "Y",
-            "assisted production: plants not fully meeting 'artificially propagated' "
-            "(Res. Conf. 11.11 (Rev. CoP18), added 2019)",
+            N_(
+                "assisted production: plants not fully meeting 'artificially propagated' "
+                "(Res. Conf. 11.11 (Rev. CoP18), added 2019)"
+            ),
             "",
         ),
     )
@@ -120,9 +136,19 @@ def normalise_source(value: str) -> str:
     return _normalise(value, SOURCE_CODES, "source")
 
 
+def purpose_meaning(code: str) -> str:
+    """What a purpose code means, in the active language."""
+    return _(PURPOSE_CODES[code].meaning)
+
+
+def source_meaning(code: str) -> str:
+    """What a source code means, in the active language."""
+    return _(SOURCE_CODES[code].meaning)
+
+
 def describe_purpose(code: str) -> str:
-    return f"purpose {code} ({PURPOSE_CODES[code].meaning})"
+    return _("purpose {code} ({meaning})").format(code=code, meaning=purpose_meaning(code))
 
 
 def describe_source(code: str) -> str:
-    return f"source {code} ({SOURCE_CODES[code].meaning})"
+    return _("source {code} ({meaning})").format(code=code, meaning=source_meaning(code))

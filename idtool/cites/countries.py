@@ -13,7 +13,10 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from babel import Locale
+
 from idtool.errors import BadField
+from idtool.i18n import SOURCE_LANGUAGE, get_language
 
 # code;English name;region;aliases separated by |
 # regions: africa, asia, europe, north_america, central_america, caribbean,
@@ -338,9 +341,31 @@ def _name_to_code() -> dict[str, str]:
 
 
 def country_name(code: str) -> str:
-    """English name of an ISO code, or the code itself when unknown."""
+    """Name of an ISO code in the active language, or the code itself when unknown.
+
+    English names come from the table above; French and Spanish names from the Unicode
+    CLDR data that ships with Babel (the English name when CLDR lacks the code).
+    """
     country = countries().get(code.upper())
-    return country.name if country else code
+    if country is None:
+        return code
+    lang = get_language()
+    if lang != SOURCE_LANGUAGE:
+        localized = _cldr_territories(lang).get(country.code)
+        if localized:
+            return localized
+    return country.name
+
+
+# CLDR's short French forms where the CITES documents use the official names.
+_OFFICIAL_NAMES = {
+    "fr": {"CD": "République démocratique du Congo", "CG": "Congo"},
+}
+
+
+@cache
+def _cldr_territories(lang: str) -> dict[str, str]:
+    return {**Locale.parse(lang).territories, **_OFFICIAL_NAMES.get(lang, {})}
 
 
 def codes_in_regions(regions: tuple[str, ...]) -> frozenset[str]:

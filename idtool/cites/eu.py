@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from idtool.cites.store import ListingSetInfo
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
 
 EU_MEMBER_STATES = frozenset(
     [
@@ -60,14 +62,21 @@ EU_MEMBER_STATES = frozenset(
     ]
 )
 
+# English, marked for translation; translated when a status is built.
 _ANNEX_RULES: dict[str, str] = {
-    "A": "EU Annex A: import permit and (re-)export permit; commercial use inside the EU "
-    "needs an Article 8 exemption certificate (Reg. (EC) 338/97 Art. 4(1), 8)",
-    "B": "EU Annex B: import permit required (stricter than CITES Appendix II) "
-    "(Reg. (EC) 338/97 Art. 4(2))",
-    "C": "EU Annex C: import notification at the border, plus the CITES export permit or "
-    "certificate of origin (Reg. (EC) 338/97 Art. 4(3))",
-    "D": "EU Annex D: import notification at the border (Reg. (EC) 338/97 Art. 4(4))",
+    "A": N_(
+        "EU Annex A: import permit and (re-)export permit; commercial use inside the EU "
+        "needs an Article 8 exemption certificate (Reg. (EC) 338/97 Art. 4(1), 8)"
+    ),
+    "B": N_(
+        "EU Annex B: import permit required (stricter than CITES Appendix II) "
+        "(Reg. (EC) 338/97 Art. 4(2))"
+    ),
+    "C": N_(
+        "EU Annex C: import notification at the border, plus the CITES export permit or "
+        "certificate of origin (Reg. (EC) 338/97 Art. 4(3))"
+    ),
+    "D": N_("EU Annex D: import notification at the border (Reg. (EC) 338/97 Art. 4(4))"),
 }
 
 
@@ -147,8 +156,10 @@ class EuAnnexIndex:
                 None,
                 "",
                 None,
-                "EU annex: unknown — no data loaded (import an annex table with "
-                "'idtool cites eu-import FILE')",
+                _(
+                    "EU annex: unknown — no data loaded (import an annex table with "
+                    "'idtool cites eu-import FILE')"
+                ),
                 None,
             )
         declared = [c for c in (export_country, destination_country) if c]
@@ -157,16 +168,22 @@ class EuAnnexIndex:
             entry = self._by_name.get(_key(name))
             if entry is None:
                 continue
-            via = "" if name == lineage[0] else f" (covered through {entry.full_name})"
-            note = f"EU Annex {entry.annex}{via}"
+            if name == lineage[0]:
+                note = _("EU Annex {annex}").format(annex=entry.annex)
+            else:
+                note = _("EU Annex {annex} (covered through {taxon})").format(
+                    annex=entry.annex, taxon=entry.full_name
+                )
             if not applies:
-                note += "; neither the export nor the destination country is an EU Member State"
+                note = _(
+                    "{note}; neither the export nor the destination country is an EU Member State"
+                ).format(note=note)
             return EuStatus(
                 "listed" if applies else "not_applicable",
                 entry.annex,
                 entry.full_name,
                 entry.annotation,
-                _ANNEX_RULES[entry.annex] if applies else None,
+                _(_ANNEX_RULES[entry.annex]) if applies else None,
                 note,
                 self.listing_set,
             )
@@ -176,6 +193,6 @@ class EuAnnexIndex:
             None,
             "",
             None,
-            "not in the loaded EU annex table",
+            _("not in the loaded EU annex table"),
             self.listing_set,
         )

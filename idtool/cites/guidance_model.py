@@ -11,10 +11,10 @@ from typing import Any
 
 from idtool.cites.annotations import PopulationOption
 from idtool.cites.codes import (
-    describe_purpose,
-    describe_source,
     normalise_purpose,
     normalise_source,
+    purpose_meaning,
+    source_meaning,
 )
 from idtool.cites.countries import normalise_country
 from idtool.cites.eu import EuStatus
@@ -22,13 +22,22 @@ from idtool.cites.names import NameMatch
 from idtool.cites.permits import TradeFacts
 from idtool.cites.range_check import RangeCheck
 from idtool.cites.store import ListingSetInfo
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
 
-DISCLAIMER = (
+# English; marked for translation (``disclaimer_text()`` gives it in the active language).
+DISCLAIMER = N_(
     "Decision support only, not a legal determination. Visual identification is probable "
     "cause, not proof. Listings change at every Conference of the Parties: confirm with the "
     "current CITES Appendices (checklist.cites.org, speciesplus.net), national law and the "
     "CITES Management Authority before seizing or releasing goods."
 )
+
+
+def disclaimer_text() -> str:
+    """The guidance disclaimer in the active language."""
+    return _(DISCLAIMER)
+
 
 STRICTNESS = {"prohibited": 0, "I": 1, "II": 2, "III": 3, "unknown": 4, "none": 5}
 
@@ -87,9 +96,17 @@ class TradeDeclaration:
         """Plain sentences saying how each declared code was read."""
         out = []
         if self.purpose:
-            out.append(f"declared {describe_purpose(self.purpose)}")
+            out.append(
+                _("declared purpose {code} ({meaning})").format(
+                    code=self.purpose, meaning=purpose_meaning(self.purpose)
+                )
+            )
         if self.source:
-            out.append(f"declared {describe_source(self.source)}")
+            out.append(
+                _("declared source {code} ({meaning})").format(
+                    code=self.source, meaning=source_meaning(self.source)
+                )
+            )
         return out
 
     def facts(self) -> TradeFacts:
@@ -155,7 +172,7 @@ class Guidance:
     reservations: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
-    disclaimer: str = DISCLAIMER
+    disclaimer: str = field(default_factory=disclaimer_text)
     listing_match: str = "none"
     name_match: NameMatch | None = None
     common_names: dict[str, list[str]] = field(default_factory=dict)

@@ -29,6 +29,9 @@ from idtool.cites.store import (
     migrate,
     rows_of_sets,
 )
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
+from idtool.i18n.vocabulary import rank_name
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,9 @@ COP_MEETINGS = (
 )
 LATEST_COP = COP_MEETINGS[-1]
 
-INHERITED = "{query} is not listed by name; it is covered by the listing of {taxon} ({rank})"
-INHERITED_BUNDLED = (
+# English, marked for translation; translated where used.
+INHERITED = N_("{query} is not listed by name; it is covered by the listing of {taxon} ({rank})")
+INHERITED_BUNDLED = N_(
     "{query} has no row of its own in the shipped table; the listing of {taxon} ({rank}) covers it"
 )
 
@@ -182,14 +186,32 @@ class Quota:
         return not (purpose and "All" not in purposes and purpose not in purposes)
 
     def describe(self) -> str:
-        where = "all countries" if self.country == "All" else self.country
-        terms = "all specimens" if self.terms == "All" else f"terms {self.terms}"
-        src = "" if self.sources == "All" else f", source {self.sources}"
-        pur = "" if self.purposes == "All" else f", purpose {self.purposes}"
-        kind = "zero export quota" if self.quota == "0" else f"export quota {self.quota}"
-        return (
-            f"{self.taxon_name}: {kind} ({where}; {terms}{src}{pur}; since "
-            f"{self.start_date.strip()}; {self.quota_type.replace('_', ' ')})"
+        where = _("all countries") if self.country == "All" else self.country
+        terms = (
+            _("all specimens")
+            if self.terms == "All"
+            else _("terms {terms}").format(terms=self.terms)
+        )
+        src = "" if self.sources == "All" else ", " + _("source {code}").format(code=self.sources)
+        pur = (
+            "" if self.purposes == "All" else ", " + _("purpose {code}").format(code=self.purposes)
+        )
+        kind = (
+            _("zero export quota")
+            if self.quota == "0"
+            else _("export quota {quota}").format(quota=self.quota)
+        )
+        return _(
+            "{taxon}: {kind} ({where}; {terms}{sources}{purposes}; since {date}; {type})"
+        ).format(
+            taxon=self.taxon_name,
+            kind=kind,
+            where=where,
+            terms=terms,
+            sources=src,
+            purposes=pur,
+            date=self.start_date.strip(),
+            type=self.quota_type.replace("_", " "),
         )
 
 
@@ -350,10 +372,18 @@ class ListingIndex:
         if entry is not None:
             lineage = tuple(entry.lineage)
             if entry.appendices:
-                note = "" if kind == "exact" else f"{query} is a synonym of {entry.full_name}"
+                note = (
+                    ""
+                    if kind == "exact"
+                    else _("{name} is a synonym of {taxon}").format(
+                        name=query, taxon=entry.full_name
+                    )
+                )
                 return ListingMatch(query, "listed", kind, entry, lineage, note)
             if entry.has_nc:
-                note = f"{entry.full_name} is listed as not covered (NC) by the Convention"
+                note = _("{taxon} is listed as not covered (NC) by the Convention").format(
+                    taxon=entry.full_name
+                )
                 return ListingMatch(query, "not_listed", kind, entry, lineage, note)
             return self._walk_up(query, list(lineage), 1, suggest)
         return self._walk_up(query, self._lineage_of(query), 1, suggest)
@@ -370,26 +400,30 @@ class ListingIndex:
                 else ("higher_taxon")
             )
             if not entry.appendices:
-                note = f"{query} falls under {entry.full_name}, which is not covered (NC)"
+                note = _("{name} falls under {taxon}, which is not covered (NC)").format(
+                    name=query, taxon=entry.full_name
+                )
                 return ListingMatch(query, "not_listed", kind, entry, tuple(lineage), note)
             template = INHERITED_BUNDLED if entry.listing_set.bundled else INHERITED
-            note = template.format(query=query, taxon=entry.full_name, rank=entry.rank)
+            note = _(template).format(
+                query=query, taxon=entry.full_name, rank=rank_name(entry.rank)
+            )
             return ListingMatch(query, "listed", kind, entry, tuple(lineage), note)
         members = [self._by_name[n.casefold()] for n in self._members.get(query.casefold(), [])]
         if members:
-            note = (
-                f"{query} is not listed as a whole; {len(members)} taxa in it are listed "
-                "by name, so the specimen must be identified further"
-            )
+            note = _(
+                "{name} is not listed as a whole; {count} taxa in it are listed by name, "
+                "so the specimen must be identified further"
+            ).format(name=query, count=len(members))
             return ListingMatch(
                 query, "partial", "members", None, tuple(lineage), note, members=tuple(members)
             )
         suggestions = tuple(self.suggest(query)) if suggest else ()
-        note = (
-            f"{query} was not found in the listing set: it is not listed under CITES by this "
+        note = _(
+            "{name} was not found in the listing set: it is not listed under CITES by this "
             "name nor through a genus, family or order listing known here, or the name is "
             "misspelt"
-        )
+        ).format(name=query)
         return ListingMatch(query, "not_found", "none", None, tuple(lineage), note, suggestions)
 
     def suggest(self, name: str, limit: int = 5) -> list[str]:
@@ -425,11 +459,17 @@ def stale_warning(listing_set: ListingSetInfo) -> str | None:
     """A warning when the set predates the latest CoP idtool knows of."""
     if listing_set.snapshot_date < LATEST_COP.last_day:
         later = [c.name for c in COP_MEETINGS if c.last_day > listing_set.snapshot_date]
-        return (
-            f"listing set {listing_set.name} is dated {listing_set.snapshot_date}, before "
-            f"{', '.join(later)} (latest known: {LATEST_COP.name}, {LATEST_COP.place}, ended "
-            f"{LATEST_COP.last_day}); listings may have changed: check the CITES Checklist or "
+        return _(
+            "listing set {name} is dated {date}, before {meetings} (latest known: {cop}, "
+            "{place}, ended {end}); listings may have changed: check the CITES Checklist or "
             "Species+ before deciding"
+        ).format(
+            name=listing_set.name,
+            date=listing_set.snapshot_date,
+            meetings=", ".join(later),
+            cop=LATEST_COP.name,
+            place=LATEST_COP.place,
+            end=LATEST_COP.last_day,
         )
     return None
 

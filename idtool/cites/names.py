@@ -27,6 +27,9 @@ from typing import Any
 
 from idtool.cites.listing_index import ListingIndex, normalise_name
 from idtool.errors import ListingDataError
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
+from idtool.i18n.vocabulary import language_name
 
 COMMON_NAMES_PATH = Path(__file__).resolve().parent.parent / "data" / "common_names.csv"
 LANGUAGES = ("en", "fr", "es")
@@ -37,17 +40,18 @@ FUZZY_MARGIN = 0.04  # ... when the next taxon scores at least this much less
 SUGGEST_SCORE = 0.6
 _CANDIDATES = 150
 
-NOTE_SYNONYM = "{query} is a synonym of {name}"
-NOTE_COMMON = "{query} is a common name ({language}) of {name}"
-NOTE_COMMON_SHARED = (
+# English, marked for translation; translated where used (language names too).
+NOTE_SYNONYM = N_("{query} is a synonym of {name}")
+NOTE_COMMON = N_("{query} is a common name ({language}) of {name}")
+NOTE_COMMON_SHARED = N_(
     "{query} is a common name ({language}) of {name}; the same name is also used for "
     "{others}: check which one the item is"
 )
-NOTE_FUZZY = (
+NOTE_FUZZY = N_(
     "{query} is not a known name; it was read as {name} ({matched}, similarity {score:.2f}): "
     "check this is the taxon meant"
 )
-NOTE_NONE = "{query} is not a known scientific, synonym or common name"
+NOTE_NONE = N_("{query} is not a known scientific, synonym or common name")
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ def read_common_names(path: Path = COMMON_NAMES_PATH) -> list[tuple[str, str, st
             rows = [(r["taxon"], r["language"], r["name"]) for r in csv.DictReader(handle)]
     except (OSError, KeyError, UnicodeDecodeError, csv.Error) as exc:
         raise ListingDataError(f"{path}: cannot read the common-name table: {exc}") from None
-    for taxon, language, _ in rows:
+    for taxon, language, _written in rows:
         if language not in LANGUAGES:
             raise ListingDataError(f"{path}: {taxon}: language {language!r} is not en, fr or es")
     return rows
@@ -192,17 +196,19 @@ class NameIndex:
         if name := self._scientific.get(key):
             return NameMatch(text, name, "scientific", name, "scientific")
         if name := self._synonyms.get(key):
-            note = NOTE_SYNONYM.format(query=text, name=name)
+            note = _(NOTE_SYNONYM).format(query=text, name=name)
             return NameMatch(text, name, "synonym", text, "synonym", note=note)
         if hits := self._common.get(fold(text)):
             name, language, written = hits[0]
             others = ", ".join(h[0] for h in hits[1:4])
             if others:
-                note = NOTE_COMMON_SHARED.format(
-                    query=text, language=language, name=name, others=others
+                note = _(NOTE_COMMON_SHARED).format(
+                    query=text, language=language_name(language), name=name, others=others
                 )
             else:
-                note = NOTE_COMMON.format(query=text, language=language, name=name)
+                note = _(NOTE_COMMON).format(
+                    query=text, language=language_name(language), name=name
+                )
             alternatives = tuple(NameCandidate(h[0], h[2], h[1], 1.0) for h in hits)
             return NameMatch(text, name, "common_name", written, language, 1.0, note, alternatives)
         if self._listings.lookup(text, suggest=False).status != "not_found":
@@ -213,7 +219,7 @@ class NameIndex:
             best = candidates[0]
             runner_up = next((c.score for c in candidates[1:] if c.name != best.name), 0.0)
             if best.score >= FUZZY_RESOLVE_SCORE and best.score - runner_up >= FUZZY_MARGIN:
-                note = NOTE_FUZZY.format(
+                note = _(NOTE_FUZZY).format(
                     query=text, name=best.name, matched=best.matched, score=best.score
                 )
                 return NameMatch(
@@ -227,7 +233,7 @@ class NameIndex:
                     tuple(candidates),
                 )
         return NameMatch(
-            text, None, "none", None, None, 0.0, NOTE_NONE.format(query=text), tuple(candidates)
+            text, None, "none", None, None, 0.0, _(NOTE_NONE).format(query=text), tuple(candidates)
         )
 
     def _fuzzy_tables(self) -> tuple[dict[str, list[int]], list[str]]:
@@ -268,7 +274,7 @@ class NameIndex:
                 counts.update(posting)
         words = target.split()
         best: dict[str, NameCandidate] = {}
-        for i, _ in counts.most_common(_CANDIDATES):
+        for i, _count in counts.most_common(_CANDIDATES):
             folded = strings[i]
             matcher = difflib.SequenceMatcher(None, target, folded)
             their = folded.split()

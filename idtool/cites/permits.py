@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 
 from idtool.cites.codes import PLANT_ONLY_SOURCES, describe_source
 from idtool.cites.countries import country_name
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
 
-REFER = "detain and refer to the CITES Management Authority"
-FORENSICS = (
+# English constants, marked for translation: use them as _(REFER), _(FORENSICS).
+REFER = N_("detain and refer to the CITES Management Authority")
+FORENSICS = N_(
     "visual identification is probable cause only; send a sample to a forensic laboratory "
     "for confirmation"
 )
@@ -39,8 +42,8 @@ class PermitAdvice:
     next_steps: list[str] = field(default_factory=list)
 
 
-def _country(code: str | None, fallback: str) -> str:
-    return f"{country_name(code)} ({code})" if code else fallback
+def _country(code: str) -> str:
+    return _("{country} ({code})").format(country=country_name(code), code=code)
 
 
 def _is_reexport(facts: TradeFacts) -> bool:
@@ -52,60 +55,87 @@ def _is_reexport(facts: TradeFacts) -> bool:
 
 
 def _export_document(facts: TradeFacts, articles: str) -> str:
-    exporter = _country(facts.export_country, "the exporting country")
-    if _is_reexport(facts):
-        return (
-            f"CITES re-export certificate from the Management Authority of {exporter} "
-            f"(specimen originates in {_country(facts.origin_country, '')}; {articles})"
+    # Whole sentences per case (country known or not), so that translations can agree
+    # ("du pays d'exportation", "del país de exportación").
+    if facts.origin_country and facts.export_country and _is_reexport(facts):
+        return _(
+            "CITES re-export certificate from the Management Authority of {exporter} "
+            "(specimen originates in {origin}; {articles})"
+        ).format(
+            exporter=_country(facts.export_country),
+            origin=_country(facts.origin_country),
+            articles=articles,
         )
-    return f"CITES export permit from the Management Authority of {exporter} ({articles})"
+    if facts.export_country:
+        return _(
+            "CITES export permit from the Management Authority of {exporter} ({articles})"
+        ).format(exporter=_country(facts.export_country), articles=articles)
+    return _(
+        "CITES export permit from the Management Authority of the exporting country ({articles})"
+    ).format(articles=articles)
 
 
 def _source_checks(advice: PermitAdvice, facts: TradeFacts, kingdom: str) -> None:
     source = facts.source
     if source is None:
         advice.officer_checks.append(
-            "source not declared: read the source code on the CITES document (W wild, "
-            "C captive-bred, D registered operation, A artificially propagated, O "
-            "pre-Convention...) and check it matches the specimen"
+            _(
+                "source not declared: read the source code on the CITES document (W wild, "
+                "C captive-bred, D registered operation, A artificially propagated, O "
+                "pre-Convention...) and check it matches the specimen"
+            )
         )
         return
     is_plant = kingdom.lower() == "plantae"
     if source in PLANT_ONLY_SOURCES and kingdom and not is_plant:
         advice.officer_checks.append(
-            f"{describe_source(source)} applies to plants only; for animals the document "
-            "should say C, D or F: the declaration is inconsistent"
+            _(
+                "{source} applies to plants only; for animals the document "
+                "should say C, D or F: the declaration is inconsistent"
+            ).format(source=describe_source(source))
         )
     if source in ("C", "F", "R") and is_plant:
         advice.officer_checks.append(
-            f"{describe_source(source)} applies to animals only; plants use A or Y: the "
-            "declaration is inconsistent"
+            _(
+                "{source} applies to animals only; plants use A or Y: the "
+                "declaration is inconsistent"
+            ).format(source=describe_source(source))
         )
     if source == "O":
         advice.officer_checks.append(
-            "pre-Convention exemption (Art. VII(2)): a pre-Convention certificate must show "
-            "the specimen was acquired before the Convention applied to it; check its date"
+            _(
+                "pre-Convention exemption (Art. VII(2)): a pre-Convention certificate must show "
+                "the specimen was acquired before the Convention applied to it; check its date"
+            )
         )
     if source in ("C", "A"):
         advice.officer_checks.append(
-            "captive-bred / artificially propagated exemption (Art. VII(5)): check the "
-            "certificate of captive breeding or artificial propagation, or a permit with "
-            f"source {source}, and that the specimen is consistent with it (marking, age)"
+            _(
+                "captive-bred / artificially propagated exemption (Art. VII(5)): check the "
+                "certificate of captive breeding or artificial propagation, or a permit with "
+                "source {code}, and that the specimen is consistent with it (marking, age)"
+            ).format(code=source)
         )
     if source == "D":
         advice.officer_checks.append(
-            "Art. VII(4): source D needs an operation registered with the CITES Secretariat "
-            "(Res. Conf. 12.10); check the registration number on the permit"
+            _(
+                "Art. VII(4): source D needs an operation registered with the CITES Secretariat "
+                "(Res. Conf. 12.10); check the registration number on the permit"
+            )
         )
     if source == "X":
         advice.officer_checks.append(
-            "introduction from the sea: a certificate from the Management Authority of the "
-            "State of introduction replaces the export permit (Art. III(5), IV(6))"
+            _(
+                "introduction from the sea: a certificate from the Management Authority of the "
+                "State of introduction replaces the export permit (Art. III(5), IV(6))"
+            )
         )
     if source in ("U", "I"):
         advice.officer_checks.append(
-            f"{describe_source(source)}: the exporting Management Authority must justify it; "
-            "such specimens need particular scrutiny (Res. Conf. 12.3, 17.8)"
+            _(
+                "{source}: the exporting Management Authority must justify it; "
+                "such specimens need particular scrutiny (Res. Conf. 12.3, 17.8)"
+            ).format(source=describe_source(source))
         )
 
 
@@ -114,97 +144,133 @@ def _purpose_checks(advice: PermitAdvice, facts: TradeFacts, appendix: str) -> N
     if purpose is None:
         if appendix == "I":
             advice.officer_checks.append(
-                "purpose not declared: Appendix-I specimens may not be imported for primarily "
-                "commercial purposes (Art. III(3)(c)); establish the purpose"
+                _(
+                    "purpose not declared: Appendix-I specimens may not be imported for "
+                    "primarily commercial purposes (Art. III(3)(c)); establish the purpose"
+                )
             )
         return
     if purpose == "P":
         if appendix == "I":
             advice.officer_checks.append(
-                "personal and household effects (Art. VII(3)): the exemption does not cover "
-                "Appendix-I specimens bought outside the owner's country of usual residence "
-                "and brought into it; permits are then still required"
+                _(
+                    "personal and household effects (Art. VII(3)): the exemption does not cover "
+                    "Appendix-I specimens bought outside the owner's country of usual residence "
+                    "and brought into it; permits are then still required"
+                )
             )
         else:
             advice.officer_checks.append(
-                "personal and household effects (Art. VII(3), Res. Conf. 13.7): may be exempt "
-                "if worn, carried or in personal baggage, legally acquired and not for sale; "
-                "some countries still require export permits (e.g. hunting trophies, caviar "
-                "over the limit)"
+                _(
+                    "personal and household effects (Art. VII(3), Res. Conf. 13.7): may be "
+                    "exempt if worn, carried or in personal baggage, legally acquired and not "
+                    "for sale; some countries still require export permits (e.g. hunting "
+                    "trophies, caviar over the limit)"
+                )
             )
     elif purpose == "S":
         advice.officer_checks.append(
-            "scientific exchange (Art. VII(6)): non-commercial loans, donations and exchanges "
-            "between registered scientists or institutions need only a CITES label; check the "
-            "registration codes of both institutions"
+            _(
+                "scientific exchange (Art. VII(6)): non-commercial loans, donations and "
+                "exchanges between registered scientists or institutions need only a CITES "
+                "label; check the registration codes of both institutions"
+            )
         )
     elif purpose == "Q":
         advice.officer_checks.append(
-            "travelling exhibition (Art. VII(7), Res. Conf. 12.3): check the travelling "
-            "exhibition certificate and that the specimen matches its description"
+            _(
+                "travelling exhibition (Art. VII(7), Res. Conf. 12.3): check the travelling "
+                "exhibition certificate and that the specimen matches its description"
+            )
         )
     elif purpose == "H":
         advice.officer_checks.append(
-            "hunting trophy: check the trophy is within the exporting country's quota and "
-            "that the permit covers the exact parts (skin, skull, tusks...)"
+            _(
+                "hunting trophy: check the trophy is within the exporting country's quota and "
+                "that the permit covers the exact parts (skin, skull, tusks...)"
+            )
         )
     elif purpose == "L":
         advice.officer_checks.append(
-            "law enforcement / forensic purpose: check the accompanying request from the "
-            "judicial or enforcement authority"
+            _(
+                "law enforcement / forensic purpose: check the accompanying request from the "
+                "judicial or enforcement authority"
+            )
         )
 
 
 def _appendix_one(advice: PermitAdvice, facts: TradeFacts, kingdom: str) -> None:
     commercial = facts.purpose == "T"
     source = facts.source
-    importer = _country(facts.destination_country, "the importing country")
-    import_permit = (
-        f"CITES import permit from the Management Authority of {importer}, issued before the "
-        "export permit (Art. III(3))"
-    )
+    if facts.destination_country:
+        import_permit = _(
+            "CITES import permit from the Management Authority of {importer}, issued before "
+            "the export permit (Art. III(3))"
+        ).format(importer=_country(facts.destination_country))
+    else:
+        import_permit = _(
+            "CITES import permit from the Management Authority of the importing country, "
+            "issued before the export permit (Art. III(3))"
+        )
     if source == "D" or (source == "A" and kingdom.lower() == "plantae"):
         advice.permits.append(
-            _export_document(facts, "Art. VII(4): treated as Appendix II, no import permit")
+            _export_document(facts, _("Art. VII(4): treated as Appendix II, no import permit"))
         )
         return
     if source == "O":
         advice.permits.append(
-            "pre-Convention certificate from the Management Authority of "
-            f"{_country(facts.export_country, 'the exporting country')} (Art. VII(2)), "
-            "in lieu of export and import permits"
+            _(
+                "pre-Convention certificate from the Management Authority of {exporter} "
+                "(Art. VII(2)), in lieu of export and import permits"
+            ).format(exporter=_country(facts.export_country))
+            if facts.export_country
+            else _(
+                "pre-Convention certificate from the Management Authority of the exporting "
+                "country (Art. VII(2)), in lieu of export and import permits"
+            )
         )
         return
     if source in ("C", "A") and not commercial:
         advice.permits.append(
-            "certificate of captive breeding or artificial propagation (Art. VII(5)) in lieu "
-            "of export and import permits, or export and import permits with source "
-            f"{source}"
+            _(
+                "certificate of captive breeding or artificial propagation (Art. VII(5)) in "
+                "lieu of export and import permits, or export and import permits with source "
+                "{code}"
+            ).format(code=source)
         )
         return
     advice.permits.append(_export_document(facts, "Art. III(2)"))
     advice.permits.append(import_permit)
     if commercial and source in ("C", "A"):
         advice.prohibitions.append(
-            f"Appendix I, commercial purpose, {describe_source(source)}: commercial trade in "
-            "captive-bred Appendix-I animals is only allowed from operations registered with "
-            f"the Secretariat (source D, Res. Conf. 12.10) — {REFER}"
+            _(
+                "Appendix I, commercial purpose, {source}: commercial trade in captive-bred "
+                "Appendix-I animals is only allowed from operations registered with the "
+                "Secretariat (source D, Res. Conf. 12.10) — {refer}"
+            ).format(source=describe_source(source), refer=_(REFER))
         )
     elif commercial and source is not None:
-        label = "wild source" if source == "W" else describe_source(source)
+        label = _("wild source") if source == "W" else describe_source(source)
         advice.prohibitions.append(
-            f"Appendix I, commercial purpose, {label}: trade prohibited (Art. III(3)(c)) — {REFER}"
+            _(
+                "Appendix I, commercial purpose, {source}: trade prohibited (Art. III(3)(c)) "
+                "— {refer}"
+            ).format(source=label, refer=_(REFER))
         )
     elif commercial:
         advice.officer_checks.append(
-            "Appendix I for commercial purposes: only lawful for source D (registered "
-            "operation, Art. VII(4)) or O (pre-Convention certificate); with any other "
-            f"source it is prohibited (Art. III(3)(c)) — establish the source or {REFER}"
+            _(
+                "Appendix I for commercial purposes: only lawful for source D (registered "
+                "operation, Art. VII(4)) or O (pre-Convention certificate); with any other "
+                "source it is prohibited (Art. III(3)(c)) — establish the source or {refer}"
+            ).format(refer=_(REFER))
         )
     if source == "R":
         advice.officer_checks.append(
-            "source R (ranched) applies only to populations transferred to Appendix II for "
-            "ranching (Res. Conf. 11.16); with Appendix I it is inconsistent"
+            _(
+                "source R (ranched) applies only to populations transferred to Appendix II "
+                "for ranching (Res. Conf. 11.16); with Appendix I it is inconsistent"
+            )
         )
 
 
@@ -214,31 +280,44 @@ def _appendix_three(advice: PermitAdvice, facts: TradeFacts, party: str | None) 
         return
     if not party:
         advice.permits.append(
-            "CITES export permit if the specimen originates in the country that listed it "
-            "in Appendix III, otherwise a certificate of origin (Art. V(2), V(3))"
+            _(
+                "CITES export permit if the specimen originates in the country that listed it "
+                "in Appendix III, otherwise a certificate of origin (Art. V(2), V(3))"
+            )
         )
         advice.officer_checks.append(
-            "this listing set does not record which Party listed the taxon in Appendix III; "
-            "look it up in the CITES Appendices before deciding which document is needed"
+            _(
+                "this listing set does not record which Party listed the taxon in Appendix "
+                "III; look it up in the CITES Appendices before deciding which document is "
+                "needed"
+            )
         )
         return
-    listing = _country(party, party)
+    listing = _country(party)
     if facts.origin_country is None:
         advice.permits.append(
-            f"CITES export permit from {listing} if the specimen originates there (the "
-            "listing Party, Art. V(2)); from anywhere else a certificate of origin (Art. V(3))"
+            _(
+                "CITES export permit from {party} if the specimen originates there (the "
+                "listing Party, Art. V(2)); from anywhere else a certificate of origin "
+                "(Art. V(3))"
+            ).format(party=listing)
         )
-        advice.officer_checks.append("declare the country of origin to settle which document")
+        advice.officer_checks.append(_("declare the country of origin to settle which document"))
     elif facts.origin_country == party:
         advice.permits.append(
-            f"CITES export permit from the Management Authority of {listing}, the Party that "
-            "listed it in Appendix III (Art. V(2))"
+            _(
+                "CITES export permit from the Management Authority of {party}, the Party that "
+                "listed it in Appendix III (Art. V(2))"
+            ).format(party=listing)
         )
     else:
+        # the origin is declared here, so one of the two countries is known
+        exporter = _country(facts.export_country or facts.origin_country)
         advice.permits.append(
-            "certificate of origin from the Management Authority of "
-            f"{_country(facts.export_country or facts.origin_country, 'the exporting country')} "
-            f"(Art. V(3)); the listing Party is {listing}"
+            _(
+                "certificate of origin from the Management Authority of {exporter} "
+                "(Art. V(3)); the listing Party is {party}"
+            ).format(exporter=exporter, party=listing)
         )
 
 
@@ -267,22 +346,28 @@ def advise(
         _appendix_one(advice, facts, kingdom)
     elif appendix == "II":
         if facts.source == "O":
-            advice.permits.append("pre-Convention certificate (Art. VII(2)) in lieu of permits")
+            advice.permits.append(_("pre-Convention certificate (Art. VII(2)) in lieu of permits"))
         elif facts.source in ("C", "A"):
             advice.permits.append(
-                "certificate of captive breeding or artificial propagation (Art. VII(5)), or "
-                f"an export permit with source {facts.source}"
+                _(
+                    "certificate of captive breeding or artificial propagation (Art. VII(5)), "
+                    "or an export permit with source {code}"
+                ).format(code=facts.source)
             )
         else:
             advice.permits.append(_export_document(facts, "Art. IV(2)"))
         advice.permits.append(
-            "no CITES import permit is required for Appendix II (Art. IV), but the importing "
-            "country may require one (the EU does, for Annex B)"
+            _(
+                "no CITES import permit is required for Appendix II (Art. IV), but the "
+                "importing country may require one (the EU does, for Annex B)"
+            )
         )
         if facts.source in (None, "W") and facts.purpose == "T":
             advice.officer_checks.append(
-                "wild specimens for commercial trade: the export permit must rest on a "
-                "non-detriment finding and legal acquisition (Art. IV(2)); check quotas"
+                _(
+                    "wild specimens for commercial trade: the export permit must rest on a "
+                    "non-detriment finding and legal acquisition (Art. IV(2)); check quotas"
+                )
             )
     elif appendix == "III":
         _appendix_three(advice, facts, party)

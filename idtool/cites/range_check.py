@@ -14,15 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from idtool.cites.listing_index import ListingIndex
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
 
 WILD_SOURCES = ("W", "R")
 UNDECLARED_SOURCES = (None, "U")
 
-CHECK_WILD = (
+# English, marked for translation; translated where used.
+CHECK_WILD = N_(
     "declared origin {origin} is outside the recorded range of {taxon}: ask how a wild "
     "specimen comes from there"
 )
-CHECK_UNDECLARED = (
+CHECK_UNDECLARED = N_(
     "declared origin {origin} is outside the recorded range of {taxon}: a wild specimen "
     "cannot come from there; ask for the source code and, for a captive-bred one, proof "
     "of breeding"
@@ -75,7 +78,7 @@ def check_range(
     in_range = origin in codes
     check = None
     if not in_range and source in WILD_SOURCES:
-        check = CHECK_WILD.format(origin=origin, taxon=taxon)
+        check = _(CHECK_WILD).format(origin=origin, taxon=taxon)
     elif not in_range and source in UNDECLARED_SOURCES:
-        check = CHECK_UNDECLARED.format(origin=origin, taxon=taxon)
+        check = _(CHECK_UNDECLARED).format(origin=origin, taxon=taxon)
     return RangeCheck(taxon, origin, in_range, codes, listing_set.name, check)

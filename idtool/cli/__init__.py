@@ -16,6 +16,7 @@ import click
 from idtool import __version__
 from idtool.config import load_settings
 from idtool.errors import IdtoolError
+from idtool.i18n import LANGUAGES, set_default_language
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -105,8 +106,14 @@ class LazyIdtoolGroup(IdtoolGroup):
 @click.group(cls=LazyIdtoolGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="idtool")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES, case_sensitive=False),
+    default=None,
+    help="Language of the texts: en, fr or es (default: IDTOOL_LANG, else the locale).",
+)
 @click.pass_context
-def main(ctx: click.Context, verbose: int) -> None:
+def main(ctx: click.Context, verbose: int, lang: str | None) -> None:
     """Identify wildlife products in photos and say what CITES requires.
 
     State lives in $IDTOOL_HOME (default ~/.local/share/idtool).
@@ -129,7 +136,9 @@ def main(ctx: click.Context, verbose: int) -> None:
         log_format = "%(asctime)s " + log_format
     logging.basicConfig(level=level, format=log_format)
     try:
-        ctx.obj = load_settings()
+        ctx.obj = load_settings(lang=lang)
     except IdtoolError as exc:
         click.echo(f"error [{exc.code}]: {exc.message}", err=True)
         ctx.exit(1)
+    # a command's own --lang (parsed after this) wins
+    set_default_language(ctx.obj.language)

@@ -23,11 +23,14 @@ from idtool.cli.common import (
     echo_err,
     echo_json,
     format_option,
+    lang_option,
     model_option,
     runtime_option,
     settings_from,
     trade_options,
 )
+from idtool.i18n import get_language
+from idtool.i18n import gettext as _
 
 EXIT_INTERRUPTED = 130
 
@@ -113,6 +116,7 @@ def register(group: click.Group) -> None:
     )
     @trade_options
     @format_option
+    @lang_option
     @click.pass_context
     def batch(
         ctx: click.Context,
@@ -153,6 +157,7 @@ def register(group: click.Group) -> None:
             top_k=top_k,
             max_bytes=settings.max_image_bytes,
             max_pixels=settings.max_image_pixels,
+            lang=get_language(),
         )
         request = BatchRequest(
             input_dir=input_dir,
@@ -213,4 +218,4 @@ def _print_summary(summary: BatchSummary) -> None:
     click.echo(f"report: {summary.report.html}")
     click.echo(f"        {summary.report.csv}")
     click.echo(f"        {summary.report.jsonl}")
-    click.echo("Visual identification is probable cause, not proof.")
+    click.echo(_("Visual identification is probable cause, not proof."))

@@ -23,10 +23,19 @@ from idtool.cli.common import (
     echo_err,
     echo_json,
     format_option,
+    lang_option,
     settings_from,
     trade_options,
 )
 from idtool.config import Settings
+from idtool.i18n import get_language
+from idtool.i18n import gettext as _
+from idtool.i18n.vocabulary import (
+    common_names_first,
+    language_name,
+    match_kind_text,
+    status_text,
+)
 
 
 def open_cites_db(settings: Settings) -> sqlite_utils.Database:
@@ -179,6 +188,7 @@ def register(group: click.Group) -> None:
     @trade_options
     @catalog_option
     @format_option
+    @lang_option
     @click.pass_context
     def guidance_cmd(
         ctx: click.Context,
@@ -193,18 +203,20 @@ def register(group: click.Group) -> None:
         French or Spanish, quoted or not; a misspelt or partial name is read as the
         clearly closest known name, or answered with ranked suggestions.
 
+        Texts follow --lang (en, fr, es); JSON keys and codes stay English.
+
         Example:
 
             idtool guidance Loxodonta africana --origin BW --purpose T --source W
 
-            idtool guidance perroquet gris --origin CM --source W
+            idtool guidance perroquet gris --origin CM --source W --lang fr
         """
         declaration = declaration_from(trade)
         settings = settings_from(ctx, catalog_path=catalog_path)
         index = load_listing_index(open_cites_db(settings))
         result = guidance_for_label(" ".join(name), declaration, index)
         if output_format == "json":
-            echo_json(result.to_dict())
+            echo_json({**result.to_dict(), "lang": get_language()})
             return
         _print_guidance(result)
 
@@ -213,56 +225,73 @@ def _print_guidance(result: Guidance | CombinedGuidance) -> None:
     console = _console()
     g = result.default if isinstance(result, CombinedGuidance) else result
     title = g.matched_name or g.taxon
-    appendix = f"Appendix {g.cites.appendix}" if g.cites.appendix else g.status.replace("_", " ")
+    appendix = (
+        _("Appendix {appendix}").format(appendix=g.cites.appendix)
+        if g.cites.appendix
+        else status_text(g.status)
+    )
     table = Table(title=f"{title}: {appendix}", show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
     if isinstance(result, CombinedGuidance):
         table.add_row(
-            "candidates",
+            _("candidates"),
             "\n".join(
                 f"{c.label}: {_short(c.guidance)}"
                 + (f" — {c.how_to_tell_apart}" if c.how_to_tell_apart else "")
                 for c in result.candidates
             ),
         )
-        table.add_row("default", result.default_label)
+        table.add_row(_("default"), result.default_label)
     if g.name_match and g.name_match.note:
-        table.add_row("name", g.name_match.note)
-    table.add_row("match", g.match_note or g.listing_match)
-    names = [f"{lang}: {', '.join(found[:3])}" for lang, found in g.common_names.items() if found]
+        table.add_row(_("name"), g.name_match.note)
+    table.add_row(_("match"), g.match_note or match_kind_text(g.listing_match))
+    names = [
+        _("{language}: {names}").format(language=language_name(lang), names=", ".join(found[:3]))
+        for lang, found in common_names_first(g.common_names).items()
+        if found
+    ]
     if names:
-        table.add_row("common names", "\n".join(names))
-    table.add_row("population", g.cites.population or "")
+        table.add_row(_("common names"), "\n".join(names))
+    table.add_row(_("population"), g.cites.population or "")
     if g.cites.population_resolved and len(g.cites.options) > 1 and g.cites.population_note:
-        table.add_row("why", g.cites.population_note)
+        table.add_row(_("why"), g.cites.population_note)
     if g.cites.options and not g.cites.population_resolved:
         table.add_row(
-            "options", "\n".join(f"App. {o.appendix}: {o.population}" for o in g.cites.options)
+            _("options"),
+            "\n".join(
+                _("App. {appendix}: {population}").format(
+                    appendix=o.appendix, population=o.population
+                )
+                for o in g.cites.options
+            ),
         )
     if g.cites.listed_under:
-        table.add_row("listed under", g.cites.listed_under)
+        table.add_row(_("listed under"), g.cites.listed_under)
     for label, items in (
-        ("prohibitions", g.prohibitions),
-        ("permits", g.permits),
-        ("officer checks", g.officer_checks),
-        ("quotas", g.quotas),
-        ("reservations", g.reservations),
-        ("suggestions", g.suggestions),
-        ("next steps", result.next_steps),
-        ("warnings", g.warnings),
+        (_("prohibitions"), g.prohibitions),
+        (_("permits"), g.permits),
+        (_("officer checks"), g.officer_checks),
+        (_("quotas"), g.quotas),
+        (_("reservations"), g.reservations),
+        (_("suggestions"), g.suggestions),
+        (_("next steps"), result.next_steps),
+        (_("warnings"), g.warnings),
     ):
         if items:
             table.add_row(label, "\n".join(f"- {i}" for i in items))
-    table.add_row("EU", g.eu.note if g.eu else "not applicable")
+    table.add_row(_("EU"), g.eu.note if g.eu else _("not applicable"))
     if g.listing_set:
         s = g.listing_set
-        table.add_row("listing set", f"{s.name} ({s.snapshot_date}, sha256 {s.sha256[:12]}…)")
+        table.add_row(_("listing set"), f"{s.name} ({s.snapshot_date}, sha256 {s.sha256[:12]}…)")
     console.print(table)
     click.echo(g.disclaimer)
 
 
 def _short(guidance: Guidance | CombinedGuidance) -> str:
     g = guidance.default if isinstance(guidance, CombinedGuidance) else guidance
-    base = f"Appendix {g.cites.appendix}" if g.cites.appendix else g.status.replace("_", " ")
-    return base + (" (prohibited as declared)" if g.prohibitions else "")
+    if g.cites.appendix:
+        base = _("Appendix {appendix}").format(appendix=g.cites.appendix)
+    else:
+        base = status_text(g.status)
+    return _("{summary} (prohibited as declared)").format(summary=base) if g.prohibitions else base

@@ -21,6 +21,7 @@ from idtool.cli.common import (
     echo_err,
     echo_json,
     format_option,
+    lang_option,
     model_option,
     runtime_option,
     settings_from,
@@ -33,6 +34,9 @@ from idtool.decide.items import identify_item_paths
 from idtool.decide.service import Runtime
 from idtool.decide.texture import choose_texture
 from idtool.errors import BadField
+from idtool.i18n import get_language
+from idtool.i18n import gettext as _
+from idtool.i18n.vocabulary import decision_text, quality_text, rank_name
 from idtool.model.bundle import (
     TARGET_SELECTIVE_ACCURACY,
     build_base_bundle,
@@ -160,26 +164,41 @@ def print_identifications(results: list[Identification], output_format: str) -> 
     print_result_warnings(results)
     if output_format == "json":
         for result in results:
-            echo_json(result.to_dict())
+            echo_json({**result.to_dict(), "lang": get_language()})
         return
-    table = Table(caption="Visual identification is probable cause, not proof.")
-    for column in ("image", "decision", "label", "confidence", "candidates", "CITES", "quality"):
+    table = Table(caption=_("Visual identification is probable cause, not proof."))
+    for column in (
+        _("image"),
+        _("decision"),
+        _("label"),
+        _("confidence"),
+        _("candidates"),
+        _("CITES"),
+        _("quality"),
+    ):
         table.add_column(column, overflow="fold")
     for r in results:
         if r.error:
             table.add_row(
-                Path(r.image).name, "[red]error[/red]", r.error.code, "", r.error.message, ""
+                Path(r.image).name,
+                f"[red]{decision_text('error')}[/red]",
+                r.error.code,
+                "",
+                r.error.message,
+                "",
             )
             continue
-        label = f"{r.label} ({r.rank})" if r.label else "-"
-        quality = (r.quality or {}).get("verdict", "")
+        label = f"{r.label} ({rank_name(r.rank)})" if r.label else "-"
+        quality = quality_text((r.quality or {}).get("verdict"))
         item = r.extra.get("item")
         name = Path(r.image).name
         if item:
-            name = f"{name} (item: {item['agreeing']}/{item['photos']} photos agree)"
+            name = f"{name} " + _("(item: {agreeing}/{photos} photos agree)").format(
+                agreeing=item["agreeing"], photos=item["photos"]
+            )
         table.add_row(
             name,
-            r.decision.value if r.decision else "",
+            decision_text(r.decision.value if r.decision else None),
             label,
             _percent(r.confidence) if r.confidence is not None else "",
             _format_candidates(r),
@@ -191,13 +210,17 @@ def print_identifications(results: list[Identification], output_format: str) -> 
         guidance = r.extra.get("guidance") or {}
         steps = guidance.get("next_steps") or []
         if steps:
-            click.echo(f"{Path(r.image).name}: next: " + "; ".join(steps[:3]))
+            click.echo(
+                _("{image}: next: {steps}").format(
+                    image=Path(r.image).name, steps="; ".join(steps[:3])
+                )
+            )
 
 
 def _cites_summary(result: Identification) -> str:
     cites = (result.extra.get("guidance") or {}).get("cites") or {}
     appendix = cites.get("appendix")
-    return f"App. {appendix}" if appendix else "-"
+    return _("App. {appendix}").format(appendix=appendix) if appendix else "-"
 
 
 @click.command("identify")
@@ -217,6 +240,7 @@ def _cites_summary(result: Identification) -> str:
     "results under 'photos'.",
 )
 @trade_options
+@lang_option
 @click.pass_context
 def identify(
     ctx: click.Context,
@@ -262,7 +286,7 @@ def identify(
             )
             results.append(with_advice(item, declaration, listings))
             if output_format == "json":
-                echo_json(results[0].to_dict())
+                echo_json({**results[0].to_dict(), "lang": get_language()})
         else:
             for image in images:
                 # one image at a time, printed as soon as it is ready (JSON Lines)
@@ -276,7 +300,7 @@ def identify(
                     if output_format == "json":
                         if not results:
                             print_result_warnings([result])
-                        echo_json(result.to_dict())
+                        echo_json({**result.to_dict(), "lang": get_language()})
                         sys.stdout.flush()
                     results.append(result)
     finally:

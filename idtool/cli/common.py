@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from idtool.config import Settings, load_settings, with_overrides
+from idtool.i18n import LANGUAGES, set_default_language
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,6 +50,28 @@ def runtime_option(name: str) -> Callable[[F], F]:
         show_default=True,
         help="Embedding runtime (auto: the ONNX Runtime export if present, else PyTorch).",
     )
+
+
+def _apply_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        set_default_language(value)
+
+
+def lang_option(func: F) -> F:
+    """Add ``--lang en|fr|es``: the language of the texts (JSON keys stay English).
+
+    Without it: ``idtool --lang``, then ``IDTOOL_LANG``, ``lang`` in config.toml, the
+    locale (``LANGUAGE``, ``LC_ALL``, ``LANG``), then English.
+    """
+    return click.option(
+        "--lang",
+        type=click.Choice(LANGUAGES, case_sensitive=False),
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_apply_lang,
+        help="Language of the texts: en, fr or es (default: IDTOOL_LANG, else the locale).",
+    )(func)
 
 
 def format_option(func: F) -> F:

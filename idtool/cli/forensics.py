@@ -9,10 +9,12 @@ from typing import Any
 import click
 import numpy as np
 
-from idtool.cli.common import echo_err, echo_json, format_option, settings_from
+from idtool.cli.common import echo_err, echo_json, format_option, lang_option, settings_from
 from idtool.errors import BadField, IdtoolError, NotFound
 from idtool.forensics.quality import assess_quality
 from idtool.forensics.schreger import load_points, measure_schreger
+from idtool.i18n import gettext as _
+from idtool.i18n.vocabulary import quality_text, schreger_text
 from idtool.model.preprocess import decode_image
 
 
@@ -38,21 +40,32 @@ def _fmt(value: float | None) -> str:
 
 
 def _print_schreger_table(image: Path, result: Any) -> None:
-    click.echo(f"image           {image}")
-    click.echo(f"method          {result.method}")
-    click.echo(
-        f"angles          n={result.n}  mean={_fmt(result.mean_deg)}  sd={_fmt(result.sd_deg)}  "
-        f"min={_fmt(result.min_deg)}  max={_fmt(result.max_deg)} (deg)"
+    angles = _("n={n}  mean={mean}  sd={sd}  min={min}  max={max} (deg)").format(
+        n=result.n,
+        mean=_fmt(result.mean_deg),
+        sd=_fmt(result.sd_deg),
+        min=_fmt(result.min_deg),
+        max=_fmt(result.max_deg),
     )
-    click.echo(f"classification  {result.classification} (indicative)")
-    click.echo(f"reason          {result.reason}")
-    click.echo(f"rule            {result.rule}")
-    click.echo(f"reference       {result.reference}")
-    for note in result.warnings:
-        click.echo(f"warning         {note}")
+    classification = _("{classification} (indicative)").format(
+        classification=schreger_text(result.classification)
+    )
+    rows = [
+        (_("image"), str(image)),
+        (_("method"), result.method),
+        (_("angles"), angles),
+        (_("classification"), classification),
+        (_("reason"), result.reason),
+        (_("rule"), result.rule),
+        (_("reference"), result.reference),
+        *((_("warning"), note) for note in result.warnings),
+    ]
     if result.annotated_image_path is not None:
-        click.echo(f"annotated image {result.annotated_image_path}")
-    click.echo(f"note            {result.disclaimer}")
+        rows.append((_("annotated image"), str(result.annotated_image_path)))
+    rows.append((_("note"), result.disclaimer))
+    width = max(len(label) for label, _value in rows) + 1
+    for label, value in rows:
+        click.echo(f"{label:<{width}} {value}")
 
 
 @click.command("schreger")
@@ -73,6 +86,7 @@ def _print_schreger_table(image: Path, result: Any) -> None:
     help="Annotated PNG (default: <image stem>.schreger.png next to the image).",
 )
 @format_option
+@lang_option
 @click.pass_context
 def schreger_cmd(
     ctx: click.Context,
@@ -110,6 +124,7 @@ def schreger_cmd(
 @click.command("quality")
 @click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @format_option
+@lang_option
 @click.pass_context
 def quality_cmd(ctx: click.Context, images: tuple[Path, ...], output_format: str) -> None:
     """Check photos for sharpness, exposure, resolution and object size in the frame.
@@ -137,12 +152,13 @@ def quality_cmd(ctx: click.Context, images: tuple[Path, ...], output_format: str
         if output_format == "json":
             echo_json({"image": str(image), "quality": report.to_dict(), "error": None})
             continue
-        click.echo(f"{image}: {report.verdict} ({report.width_px}x{report.height_px} px)")
+        verdict = quality_text(report.verdict)
+        click.echo(f"{image}: {verdict} ({report.width_px}x{report.height_px} px)")
         for c in report.checks:
             advice = f"  {c.advice}" if c.advice else ""
             click.echo(
-                f"  {c.name:<20} {c.verdict:<5} value={c.value:.3f} threshold={c.threshold:g}"
-                f"{advice}"
+                f"  {c.name:<20} {quality_text(c.verdict):<9} value={c.value:.3f} "
+                f"threshold={c.threshold:g}{advice}"
             )
     if succeeded == 0:
         ctx.exit(1)

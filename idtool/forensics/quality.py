@@ -21,6 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from idtool.i18n import gettext as _
 from idtool.model.preprocess import DecodedImage
 
 # Photos are measured at one scale: short side 256 px (long side at most 768 px). That is
@@ -256,36 +257,38 @@ def assess_quality(
             m.sharpness,
             t.min_sharpness,
             m.sharpness >= t.min_sharpness,
-            "the photo is blurred: hold steady, tap to focus on the object, and retake",
+            _("the photo is blurred: hold steady, tap to focus on the object, and retake"),
         ),
         _check(
             "exposure_dark",
             m.mean_luminance,
             t.min_mean_luminance,
             not underexposed,
-            "the photo is too dark: add light or move to a brighter place (avoid flash glare)",
+            _("the photo is too dark: add light or move to a brighter place (avoid flash glare)"),
         ),
         _check(
             "exposure_bright",
             m.bright_fraction,
             t.max_bright_fraction,
             m.bright_fraction <= t.max_bright_fraction,
-            "highlights are blown out: reduce the light, avoid direct flash or glare, or "
-            "tap on the object to expose for it",
+            _(
+                "highlights are blown out: reduce the light, avoid direct flash or glare, or "
+                "tap on the object to expose for it"
+            ),
         ),
         _check(
             "resolution",
             float(m.short_side_px),
             float(t.min_short_side_px),
             m.short_side_px >= t.min_short_side_px,
-            "the photo is too small: send the original photo, not a thumbnail or screenshot",
+            _("the photo is too small: send the original photo, not a thumbnail or screenshot"),
         ),
         _check(
             "object_fills_frame",
             m.fill_fraction,
             t.min_fill_fraction,
             m.fill_fraction >= t.min_fill_fraction,
-            "the object is small in the frame: move closer so it fills most of the photo",
+            _("the object is small in the frame: move closer so it fills most of the photo"),
         ),
     )
     warn = any(c.verdict == "warn" for c in checks)

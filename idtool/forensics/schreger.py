@@ -31,6 +31,8 @@ import numpy as np
 
 from idtool.errors import BadField
 from idtool.forensics.schreger_auto import analyse_auto, find_outline
+from idtool.i18n import N_
+from idtool.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +42,22 @@ ELEPHANT_ABOVE_DEG = 115.0
 OUTER_FROM_FRAC = 0.6  # manual vertices inside this fraction of the radius are "inner"
 MAX_POINTS = 500
 
-RULE = (
-    f"mean outer Schreger angle < {MAMMOTH_BELOW_DEG:.0f} deg: mammoth; "
-    f"> {ELEPHANT_ABOVE_DEG:.0f} deg: elephant; otherwise indeterminate; "
-    f"at least {MIN_ANGLES} outer angles needed"
+# English, marked for translation; rule_text() / _(DISCLAIMER) give the active language.
+RULE_TEMPLATE = N_(
+    "mean outer Schreger angle < {mammoth} deg: mammoth; > {elephant} deg: elephant; "
+    "otherwise indeterminate; at least {minimum} outer angles needed"
+)
+
+
+def rule_text() -> str:
+    """The classification rule in the active language."""
+    return _(RULE_TEMPLATE).format(
+        mammoth=f"{MAMMOTH_BELOW_DEG:.0f}", elephant=f"{ELEPHANT_ABOVE_DEG:.0f}", minimum=MIN_ANGLES
+    )
+
+
+RULE = RULE_TEMPLATE.format(
+    mammoth=f"{MAMMOTH_BELOW_DEG:.0f}", elephant=f"{ELEPHANT_ABOVE_DEG:.0f}", minimum=MIN_ANGLES
 )
 REFERENCE = (
     "Espinoza, E. O. & Mann, M.-J. (1993). The history and significance of the Schreger "
@@ -51,7 +65,7 @@ REFERENCE = (
     "for Conservation 32(3): 241-248. Published outer angles: modern elephant mean about "
     "124 deg (range about 95-163), mammoth mean about 74 deg (range about 35-115)."
 )
-DISCLAIMER = (
+DISCLAIMER = N_(
     "Indicative only: a Schreger angle is a screening measurement, not an identification. "
     "Only outer angles (near the cementum edge) are diagnostic, the elephant and mammoth "
     "ranges overlap, and other teeth (e.g. hippopotamus) and imitations can show similar "
@@ -104,7 +118,7 @@ class SchregerResult:
     reference: str
     measurements: tuple[AngleMeasurement, ...]
     annotated_image_path: Path | None = None
-    disclaimer: str = DISCLAIMER
+    disclaimer: str = field(default_factory=lambda: _(DISCLAIMER))
     method: str = "manual"
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
@@ -322,7 +336,7 @@ def classify(
     used = [m.angle_deg for m in measurements if m.region != "inner"]
     n = len(used)
     common: dict[str, Any] = {
-        "rule": RULE,
+        "rule": rule_text(),
         "reference": REFERENCE,
         "measurements": tuple(measurements),
         "annotated_image_path": annotated_image_path,
@@ -331,34 +345,38 @@ def classify(
     }
     if n == 0:
         reason = (
-            "no Schreger pattern found in the outer part of the section"
+            _("no Schreger pattern found in the outer part of the section; nothing to classify")
             if method == "auto"
-            else "no outer angles were measured"
+            else _("no outer angles were measured; nothing to classify")
         )
-        return SchregerResult(
-            0, None, None, None, None, "refused", reason + "; nothing to classify", **common
-        )
+        return SchregerResult(0, None, None, None, None, "refused", reason, **common)
     arr = np.asarray(used, dtype=np.float64)
     mean = float(arr.mean())
     sd = float(arr.std(ddof=1)) if n > 1 else 0.0
     stats = (n, mean, sd, float(arr.min()), float(arr.max()))
     if n < MIN_ANGLES:
-        reason = (
-            f"only {n} outer angle(s) measured; at least {MIN_ANGLES} are needed "
-            "before the rule can be applied"
-        )
+        reason = _(
+            "only {count} outer angle(s) measured; at least {minimum} are needed before the "
+            "rule can be applied"
+        ).format(count=n, minimum=MIN_ANGLES)
         return SchregerResult(*stats, "refused", reason, **common)
     if mean < MAMMOTH_BELOW_DEG:
         cls = "mammoth"
-        reason = f"mean outer angle {mean:.1f} deg is below {MAMMOTH_BELOW_DEG:.0f} deg"
+        reason = _("mean outer angle {mean} deg is below {limit} deg").format(
+            mean=f"{mean:.1f}", limit=f"{MAMMOTH_BELOW_DEG:.0f}"
+        )
     elif mean > ELEPHANT_ABOVE_DEG:
         cls = "elephant"
-        reason = f"mean outer angle {mean:.1f} deg is above {ELEPHANT_ABOVE_DEG:.0f} deg"
+        reason = _("mean outer angle {mean} deg is above {limit} deg").format(
+            mean=f"{mean:.1f}", limit=f"{ELEPHANT_ABOVE_DEG:.0f}"
+        )
     else:
         cls = "indeterminate"
-        reason = (
-            f"mean outer angle {mean:.1f} deg lies between {MAMMOTH_BELOW_DEG:.0f} and "
-            f"{ELEPHANT_ABOVE_DEG:.0f} deg, where elephant and mammoth overlap"
+        reason = _(
+            "mean outer angle {mean} deg lies between {low} and {high} deg, where elephant and "
+            "mammoth overlap"
+        ).format(
+            mean=f"{mean:.1f}", low=f"{MAMMOTH_BELOW_DEG:.0f}", high=f"{ELEPHANT_ABOVE_DEG:.0f}"
         )
     return SchregerResult(*stats, cls, reason, **common)
 

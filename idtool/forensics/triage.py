@@ -2,8 +2,9 @@
 
 For a material result (a label starting with ``material_``) :func:`checks_for_material`
 returns what to look at, how, what each possibility would show, and when to send a sample
-to a laboratory. The text lives in ``idtool/data/material_checks.json``; every check is
-indicative, never proof.
+to a laboratory. The text lives in ``idtool/data/material_checks.json`` (English; its
+texts are extracted into the gettext catalogs by ``babel.cfg`` and translated here into
+the active language); every check is indicative, never proof.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from idtool.i18n import gettext as _
 from idtool.types import MATERIAL_PREFIX
 
 
@@ -102,9 +104,9 @@ def checks_for_material(label: str) -> MaterialTriage | None:
         checks.append(
             MaterialCheck(
                 key=check_key,
-                name=raw["name"],
-                how=raw["how"],
-                shows=tuple((k, v) for k, v in raw["shows"].items()),
+                name=_(raw["name"]),
+                how=_(raw["how"]),
+                shows=tuple((_(k), _(v)) for k, v in raw["shows"].items()),
                 indicative=bool(raw["indicative"]),
                 destructive=bool(raw["destructive"]),
                 tool=raw.get("tool"),
@@ -113,10 +115,10 @@ def checks_for_material(label: str) -> MaterialTriage | None:
     return MaterialTriage(
         label=label,
         material=key,
-        title=entry["title"],
+        title=_(entry["title"]),
         checks=tuple(checks),
-        send_to_lab_when=tuple(entry["send_to_lab_when"]),
+        send_to_lab_when=tuple(_(reason) for reason in entry["send_to_lab_when"]),
         references=tuple(table["references"]),
-        disclaimer=table["disclaimer"],
+        disclaimer=_(table["disclaimer"]),
         separates=entry.get("separates"),
     )

@@ -10,7 +10,9 @@
 const API = "/api/v1";
 const TOKEN_KEY = "idtool.token";
 const RECENT_KEY = "idtool.recent";
-const VOCAB_KEY = "idtool.vocabularies";
+const VOCAB_KEY = "idtool.vocabularies"; // + "." + language
+const LANG_KEY = "idtool.lang";
+const LANGS = ["en", "fr", "es"];
 const ORIGINAL_ONLY_KEY = "idtool.sendOriginalOnly";
 const REFUSED_KEY = "idtool.refused";
 const TICK_MS = 5000; // how often the queue is looked at; each item has its own backoff
@@ -21,6 +23,68 @@ let current = null; // {record, blob} shown in the result card (blob: what the s
 let flushing = false;
 let flushAgain = false; // a flush was asked for while one was running
 const inflight = new Set(); // idempotency keys being sent right now (never sent twice at once)
+
+/* ---------- language ----------
+ * The page's strings are English in this file, in words.js and in index.html (data-i18n);
+ * their French and Spanish translations come from the server's gettext catalogs
+ * (GET /i18n/<lang>.json), kept in localStorage for offline starts. Babel extracts every
+ * gettext call. API calls send Accept-Language (and the vocabularies ?lang=) so guidance,
+ * checks and pickers come back in the same language. */
+let MESSAGES = {};
+function _(msg, vars) {
+  let s = MESSAGES[msg] || msg;
+  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  return s;
+}
+function lang() {
+  const saved = localStorage.getItem(LANG_KEY);
+  if (LANGS.includes(saved)) return saved;
+  for (const tag of navigator.languages || [navigator.language || "en"]) {
+    const code = String(tag).slice(0, 2).toLowerCase();
+    if (LANGS.includes(code)) return code;
+  }
+  return "en";
+}
+const i18nOriginals = new Map(); // element -> its English text and attributes
+function applyStatic() {
+  document.documentElement.lang = lang();
+  $("lang").value = lang();
+  for (const node of document.querySelectorAll("[data-i18n], [data-i18n-attr]")) {
+    if (!i18nOriginals.has(node)) {
+      const attrs = {};
+      for (const a of (node.dataset.i18nAttr || "").split(/\s+/).filter(Boolean)) attrs[a] = node.getAttribute(a);
+      const text = node.hasAttribute("data-i18n") ? node.textContent.replace(/\s+/g, " ").trim() : null;
+      i18nOriginals.set(node, { text, attrs });
+    }
+    const o = i18nOriginals.get(node);
+    if (o.text) node.textContent = _(o.text);
+    for (const [a, v] of Object.entries(o.attrs)) if (v) node.setAttribute(a, _(v));
+  }
+}
+async function loadLanguage(code) {
+  const key = "idtool.i18n." + code;
+  const cached = code === "en" ? null : localStorage.getItem(key);
+  MESSAGES = cached ? JSON.parse(cached).messages : {};
+  applyStatic();
+  if (code === "en") return;
+  try {
+    const r = await fetch(`/i18n/${code}.json`);
+    if (!r.ok) return;
+    const body = await r.json();
+    localStorage.setItem(key, JSON.stringify(body));
+    if (lang() === code) { MESSAGES = body.messages; applyStatic(); }
+  } catch (e) { /* offline: the cached copy, or English */ }
+}
+async function chooseLanguage(code) {
+  localStorage.setItem(LANG_KEY, code);
+  await loadLanguage(code);
+  setNet();
+  showQueue();
+  renderRecent();
+  renderRefused();
+  if (token()) loadVocabularies();
+  if (current) render(current.record, current.blob, current.original, false);
+}
 
 /* ---------- small helpers ---------- */
 function token() { return localStorage.getItem(TOKEN_KEY); }
@@ -83,15 +147,22 @@ async function showQueue() {
   q.hidden = items.length === 0;
   const photos = items.filter((i) => stageOf(i) === "identify").length;
   const originals = items.length - photos;
-  const when = navigator.onLine ? "shortly" : "as soon as the network is back";
   const parts = [];
-  if (photos) parts.push(photos === 1 ? "1 photo is waiting to be sent" : `${photos} photos are waiting to be sent`);
-  if (originals) {
-    parts.push(originals === 1
-      ? "1 original photo is still to follow its result"
-      : `${originals} original photos are still to follow their results`);
+  if (photos) {
+    parts.push(photos === 1 ? _("1 photo is waiting to be sent.")
+      : _("{n} photos are waiting to be sent.", { n: photos }));
   }
-  q.textContent = parts.length ? `${parts.join("; ")}. ${photos + originals === 1 ? "It" : "They"} will go ${when}.` : "";
+  if (originals) {
+    parts.push(originals === 1 ? _("1 original photo is still to follow its result.")
+      : _("{n} original photos are still to follow their results.", { n: originals }));
+  }
+  if (parts.length) {
+    const one = photos + originals === 1;
+    parts.push(navigator.onLine
+      ? (one ? _("It will go shortly.") : _("They will go shortly."))
+      : (one ? _("It will go as soon as the network is back.") : _("They will go as soon as the network is back.")));
+  }
+  q.textContent = parts.join(" ");
 }
 
 /* ---------- network ---------- */
@@ -113,12 +184,12 @@ function registerServiceWorker() {
 
 function setNet() {
   const n = $("net");
-  n.textContent = navigator.onLine ? "online" : "offline";
+  n.textContent = navigator.onLine ? _("online") : _("offline");
   n.classList.toggle("offline", !navigator.onLine);
 }
 
 function api(path, options = {}) {
-  const headers = Object.assign({ Authorization: "Bearer " + token() }, options.headers || {});
+  const headers = Object.assign({ Authorization: "Bearer " + token(), "Accept-Language": lang() }, options.headers || {});
   return fetch(API + path, Object.assign({}, options, { headers }));
 }
 
@@ -134,6 +205,7 @@ function sendForm(method, path, key, blob, filename, fields, onProgress) {
     xhr.open(method, API + path);
     xhr.setRequestHeader("Authorization", "Bearer " + token());
     xhr.setRequestHeader("Idempotency-Key", key);
+    xhr.setRequestHeader("Accept-Language", lang());
     xhr.timeout = Math.max(120000, blob.size / 4);
     if (onProgress) xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
     xhr.onload = () => {
@@ -209,7 +281,7 @@ async function flushOnce(now) {
       out = await deliver(item, stage === "original" ? (f) => originalProgress(item.recordId, f) : null);
     } finally { inflight.delete(item.key); }
     if (out.status === 401) {
-      askToken("Your token was refused. Enter a valid token; queued photos are kept.");
+      askToken(_("Your token was refused. Enter a valid token; queued photos are kept."));
       break;
     }
     if (retryable(out.status)) {
@@ -221,7 +293,7 @@ async function flushOnce(now) {
       // a queued photo's answer: shown, but not pulled into view while the officer types
       const typing = ["INPUT", "TEXTAREA", "SELECT"].includes((document.activeElement || {}).tagName);
       render(out.body, analysed, item.original, !typing);
-      $("upload-status").textContent = "A queued photo was sent.";
+      $("upload-status").textContent = _("A queued photo was sent.");
       if (item.original) flushAgain = true; // its original next
     } else if (stage === "original" && out.status === 200) {
       remember(out.body);
@@ -237,8 +309,8 @@ async function flushOnce(now) {
 
 /* ---------- refusals ---------- */
 async function refused(item, status, body, stage) {
-  const what = stage === "original" ? "original photo" : "photo";
-  const text = refusalText(status, body, what) || `The server refused this ${what} (error ${status}).`;
+  const what = stage === "original" ? _("original photo") : _("photo");
+  const text = refusalText(status, body, what) || _("The server refused this {what} (error {status}).", { what, status });
   const blob = stage === "original" ? item.original : (item.original || item.blob);
   const entry = {
     key: item.key, at: new Date().toISOString(), text, stage,
@@ -257,7 +329,7 @@ function renderRefused() {
   const list = JSON.parse(localStorage.getItem(REFUSED_KEY) || "[]");
   $("refused").hidden = list.length === 0;
   $("refused-list").replaceChildren(...list.map((r) => {
-    const dismiss = el("button", { type: "button", class: "link" }, "Dismiss");
+    const dismiss = el("button", { type: "button", class: "link" }, _("Dismiss"));
     dismiss.onclick = () => {
       const rest = JSON.parse(localStorage.getItem(REFUSED_KEY) || "[]").filter((x) => x.key !== r.key);
       localStorage.setItem(REFUSED_KEY, JSON.stringify(rest));
@@ -265,16 +337,16 @@ function renderRefused() {
     };
     const when = r.at.slice(0, 16).replace("T", " ");
     return el("li", {},
-      r.thumb ? el("img", { src: r.thumb, alt: "the refused photo" }) : el("div", { class: "noimg" }),
+      r.thumb ? el("img", { src: r.thumb, alt: _("the refused photo") }) : el("div", { class: "noimg" }),
       el("div", {},
-        el("div", { class: "meta" }, [when, r.filename, r.case_ref && `case ${r.case_ref}`].filter(Boolean).join(" · ")),
+        el("div", { class: "meta" }, [when, r.filename, r.case_ref && _("case {ref}", { ref: r.case_ref })].filter(Boolean).join(" · ")),
         el("div", {}, r.text), dismiss));
   }));
 }
 
 function showRefusalAtPhoto(text) {
   const box = $("refusal");
-  box.replaceChildren(el("strong", {}, "Not accepted. "), text);
+  box.replaceChildren(el("strong", {}, _("Not accepted.") + " "), text);
   box.hidden = false;
 }
 
@@ -294,10 +366,10 @@ async function saveToken(ev) {
   localStorage.setItem(TOKEN_KEY, value);
   if (navigator.onLine) {
     try {
-      const r = await api("/vocabularies");
+      const r = await api(vocabularyPath());
       if (r.status === 401) {
         localStorage.removeItem(TOKEN_KEY);
-        askToken("This token is not valid (unknown or revoked).");
+        askToken(_("This token is not valid (unknown or revoked)."));
         return;
       }
       if (r.ok) fillVocabularies(await r.json(), true);
@@ -308,9 +380,12 @@ async function saveToken(ev) {
 }
 
 /* ---------- pickers ---------- */
+// One URL per language, so the service worker keeps each language's list for offline starts.
+function vocabularyPath() { return "/vocabularies?lang=" + lang(); }
 function fillVocabularies(vocab, save) {
   if (!vocab) return;
-  if (save) localStorage.setItem(VOCAB_KEY, JSON.stringify(vocab));
+  if (save) localStorage.setItem(VOCAB_KEY + "." + (vocab.lang || lang()), JSON.stringify(vocab));
+  if (vocab.lang && vocab.lang !== lang()) return; // an answer for a language since left
   const list = $("countries");
   list.replaceChildren(...vocab.countries.map((c) => el("option", { value: c.code }, c.name)));
   for (const [id, items] of [["purpose", vocab.purposes], ["source", vocab.sources]]) {
@@ -321,13 +396,13 @@ function fillVocabularies(vocab, save) {
 }
 
 async function loadVocabularies() {
-  const cached = localStorage.getItem(VOCAB_KEY);
+  const cached = localStorage.getItem(VOCAB_KEY + "." + lang());
   if (cached) fillVocabularies(JSON.parse(cached), false);
   // Asked even offline: the service worker answers with the last list it saw.
   try {
-    const r = await api("/vocabularies");
+    const r = await api(vocabularyPath());
     if (r.ok) fillVocabularies(await r.json(), true);
-    else if (r.status === 401) askToken("Your token was refused. Enter a valid token.");
+    else if (r.status === 401) askToken(_("Your token was refused. Enter a valid token."));
   } catch (e) { /* keep cached */ }
 }
 
@@ -350,7 +425,7 @@ function onPhoto() {
   if (file) {
     img.onerror = () => { // not something the phone can show either: name it instead
       img.hidden = true;
-      $("camera-text").textContent = `${file.name}: this file cannot be shown as a photo`;
+      $("camera-text").textContent = _("{name}: this file cannot be shown as a photo", { name: file.name });
       $("camera-text").hidden = false;
     };
     img.src = URL.createObjectURL(file);
@@ -379,7 +454,7 @@ async function onSubmit(ev) {
   }
   let work = null;
   if (!$("original-only").checked) {
-    $("upload-status").textContent = "Preparing a working copy…";
+    $("upload-status").textContent = _("Preparing a working copy…");
     work = await makeWorkingCopy(file);
   }
   const item = {
@@ -393,8 +468,8 @@ async function onSubmit(ev) {
   try {
     await queuePut(item); // first on the phone, then on the wire
     $("upload-status").textContent = work
-      ? `Sending a working copy (${megabytes(work.blob.size)}); the original (${megabytes(file.size)}) follows.`
-      : `Sending the photo (${megabytes(file.size)})…`;
+      ? _("Sending a working copy ({copy}); the original ({original}) follows.", { copy: megabytes(work.blob.size), original: megabytes(file.size) })
+      : _("Sending the photo ({size})…", { size: megabytes(file.size) });
     bar.hidden = false;
     bar.firstElementChild.style.width = "0";
     out = await deliver(item, (f) => { bar.firstElementChild.style.width = Math.round(f * 100) + "%"; });
@@ -409,11 +484,11 @@ async function onSubmit(ev) {
     render(out.body, item.blob || (work ? work.blob : file), work ? file : null);
     if (work) flushQueue(true); // the original, in the background
   } else if (out.status === 401) {
-    askToken("Your token was refused. Enter a valid token; the photo is kept.");
+    askToken(_("Your token was refused. Enter a valid token; the photo is kept."));
   } else if (!out.done) {
     $("upload-status").textContent = out.status === 0
-      ? "No network: the photo is saved on this phone and will be sent automatically."
-      : "The server is busy: the photo is saved and will be sent again shortly.";
+      ? _("No network: the photo is saved on this phone and will be sent automatically.")
+      : _("The server is busy: the photo is saved and will be sent again shortly.");
   } else {
     $("upload-status").textContent = "";
     const entry = await refused(item, out.status, out.body, "identify");
@@ -426,7 +501,7 @@ async function onSubmit(ev) {
 function resetForm() {
   $("image").value = "";
   $("preview").hidden = true;
-  $("camera-text").textContent = "Take or choose a photo";
+  $("camera-text").textContent = _("Take or choose a photo");
   $("camera-text").hidden = false;
   $("submit").disabled = true;
 }
@@ -446,24 +521,24 @@ function verdict(ident, names) {
   const box = (cls, big, ...rest) => el("div", { class: "verdict " + cls, id: "verdict", tabindex: "-1" },
     el("strong", { class: "big" }, big), ...rest);
   if (ident.error) {
-    return box("error", "Could not analyse the photo",
-      refusalText(422, { error: ident.error }) || "Take the photo again.");
+    return box("error", _("Could not analyse the photo"),
+      refusalText(422, { error: ident.error }) || _("Take the photo again."));
   }
   const conf = ident.confidence || 0;
   if (ident.decision === "identified") {
     const name = names[ident.label] || pretty(ident.label);
     const material = ident.label.startsWith("material_");
     return box("identified", name,
-      el("span", {}, material ? "material" : el("i", {}, ident.label), ident.rank && !material ? ` (${ident.rank})` : "",
+      el("span", {}, material ? _("material") : el("i", {}, ident.label), ident.rank && !material ? ` (${rankName(ident.rank)})` : "",
         ` – ${likelihood(conf)} (${pct(conf)})`));
   }
   if (ident.decision === "uncertain") {
     const options = ident.candidates.slice(0, 3).map((c) => `${names[c.label] || pretty(c.label)} (${pct(c.score)})`);
-    return box("uncertain", "Uncertain",
-      el("span", {}, `Could be ${options.join(", or ")}. Treat it as the strictest of these until checked.`));
+    return box("uncertain", _("Uncertain"),
+      el("span", {}, _("Could be {candidates}. Treat it as the strictest of these until checked.", { candidates: options.join(_(", or ")) })));
   }
-  return box("not_in_reference", "Not in the reference set",
-    el("span", {}, "The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist."));
+  return box("not_in_reference", _("Not in the reference set"),
+    el("span", {}, _("The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist.")));
 }
 
 function listBlock(title, items, cls, names) {
@@ -478,12 +553,12 @@ function originalLine(record, note) {
   const o = record.original || { status: "received", bytes: record.evidence.bytes };
   if (o.status === "received") {
     return el("p", { class: "original received", id: "original-status" },
-      el("strong", {}, "Original photo: received"),
-      o.bytes ? ` (${megabytes(o.bytes)}), stored unchanged.` : ", stored unchanged.");
+      el("strong", {}, _("Original photo: received")),
+      o.bytes ? " " + _("({size}), stored unchanged.", { size: megabytes(o.bytes) }) : _(", stored unchanged."));
   }
   return el("p", { class: "original pending", id: "original-status" },
-    el("strong", {}, "Original photo: pending"),
-    note ? [". ", note] : ". It is sent in the background; the result above is from a working copy.");
+    el("strong", {}, _("Original photo: pending")),
+    note ? [". ", note] : ". " + _("It is sent in the background; the result above is from a working copy."));
 }
 function showOriginal(record, note) {
   const line = $("original-status");
@@ -497,8 +572,8 @@ function originalProgress(recordId, fraction) {
   if (!current || current.record.id !== recordId || !$("original-status")) return;
   if (current.record.original && current.record.original.status === "received") return;
   showOriginal(current.record, fraction === null
-    ? "No network now: it will be sent again automatically."
-    : `Sending in the background: ${Math.round(fraction * 100)}\u00a0%.`);
+    ? _("No network now: it will be sent again automatically.")
+    : _("Sending in the background: {percent}.", { percent: Math.round(fraction * 100) + "\u00a0%" }));
 }
 
 /* SHA-256 of what was analysed and of the original (the same file unless a working copy
@@ -507,12 +582,12 @@ function evidenceHashes(record) {
   const o = record.original || {};
   const lines = [];
   if (o.working_copy) {
-    lines.push(el("p", { class: "meta" }, "Working copy analysed: SHA-256 ", hashText(record.evidence.sha256),
+    lines.push(el("p", { class: "meta" }, _("Working copy analysed:") + " SHA-256 ", hashText(record.evidence.sha256),
       ` (${megabytes(record.evidence.bytes)}).`));
-    lines.push(el("p", { class: "meta" }, "Original photo: ",
-      o.sha256 ? ["SHA-256 ", hashText(o.sha256), ` (${megabytes(o.bytes)}).`] : "not received yet."));
+    lines.push(el("p", { class: "meta" }, _("Original photo:") + " ",
+      o.sha256 ? ["SHA-256 ", hashText(o.sha256), ` (${megabytes(o.bytes)}).`] : _("not received yet.")));
   } else {
-    lines.push(el("p", { class: "meta" }, "Photo analysed and stored unchanged: SHA-256 ",
+    lines.push(el("p", { class: "meta" }, _("Photo analysed and stored unchanged:") + " SHA-256 ",
       hashText(record.evidence.sha256), ` (${megabytes(record.evidence.bytes)}).`));
   }
   return el("div", { id: "evidence-hashes" }, lines);
@@ -523,14 +598,14 @@ function exifLine(record) {
   // the original's EXIF once it has arrived (a working copy made on the phone has none)
   const exif = (record.original && record.original.exif) || (record.evidence && record.evidence.exif) || {};
   const recorded = [];
-  if (exif.datetime_original) recorded.push("taken " + exif.datetime_original.replace("T", " "));
-  if (exif.make || exif.model) recorded.push("camera " + [exif.make, exif.model].filter(Boolean).join(" "));
+  if (exif.datetime_original) recorded.push(_("taken {when}", { when: exif.datetime_original.replace("T", " ") }));
+  if (exif.make || exif.model) recorded.push(_("camera {camera}", { camera: [exif.make, exif.model].filter(Boolean).join(" ") }));
   if (exif.gps_latitude != null) recorded.push(`GPS ${exif.gps_latitude}, ${exif.gps_longitude}`);
   const pending = record.original && record.original.status === "pending";
   return el("p", { class: "meta", id: "exif-line" }, recorded.length
-    ? "The photo recorded: " + recorded.join("; ") + "."
-    : pending ? "Time, camera and GPS data come with the original photo."
-      : "The photo carried no time, camera or GPS data.");
+    ? _("The photo recorded: {what}.", { what: recorded.join("; ") })
+    : pending ? _("Time, camera and GPS data come with the original photo.")
+      : _("The photo carried no time, camera or GPS data."));
 }
 
 /* Width set through the CSSOM, not a style attribute (allowed under a strict CSP). */
@@ -553,11 +628,11 @@ async function render(record, blob, original, focus = true) {
     const li = el("li", {},
       el("div", { class: "noimg" }),
       el("div", { class: "cand" }, el("div", {}, names[c.label] || pretty(c.label)),
-        el("div", { class: "meta" }, c.label.startsWith("material_") ? "material" : [el("i", {}, c.label), c.rank ? ` · ${c.rank}` : ""]),
+        el("div", { class: "meta" }, c.label.startsWith("material_") ? _("material") : [el("i", {}, c.label), c.rank ? ` · ${rankName(c.rank)}` : ""]),
         el("div", { class: "bar-score" }, scoreBar(c.score))),
       el("span", { class: "score" }, pct(c.score)));
     cands.append(li);
-    thumb(ref.thumbnail_url, "reference photo of " + (names[c.label] || pretty(c.label))).then((img) => li.firstChild.replaceWith(img));
+    thumb(ref.thumbnail_url, _("reference photo of {label}", { label: names[c.label] || pretty(c.label) })).then((img) => li.firstChild.replaceWith(img));
   }
   const quality = ident.quality || {};
   const schreger = record.forensics && record.forensics.schreger;
@@ -565,29 +640,29 @@ async function render(record, blob, original, focus = true) {
   const parts = [
     verdict(ident, names),
     el("p", { class: "cites-line" },
-      appendix ? el("span", { class: "appendix " + appendix }, appendix === "prohibited" ? "Prohibited" : "Appendix " + appendix) : "No CITES appendix found",
-      " ", g.matched_name ? ["for ", el("i", {}, g.matched_name)] : "", population ? ` – ${population}` : ""),
+      appendix ? el("span", { class: "appendix " + appendix }, appendix === "prohibited" ? _("Prohibited") : _("Appendix {appendix}", { appendix })) : _("No CITES appendix found"),
+      " ", g.matched_name ? [_("for") + " ", el("i", {}, g.matched_name)] : "", population ? ` – ${population}` : ""),
     originalLine(record),
     quality.verdict && quality.verdict !== "pass" && quality.advice && quality.advice.length
-      ? listBlock("Photo quality: " + quality.verdict, quality.advice, "warnbox", names) : null,
-    el("h3", {}, "Candidates"), cands,
-    g.cites && g.cites.annotation ? el("details", { class: "meta" }, el("summary", {}, "Listing annotation"), officerText(g.cites.annotation, names)) : null,
-    listBlock("Prohibited", g.prohibitions, "dangerbox", names),
-    listBlock("Permits needed", g.permits, null, names),
-    listBlock("Check", g.officer_checks, null, names),
-    listBlock("Next steps", g.next_steps, null, names),
-    listBlock("Warnings", g.warnings, "warnbox", names),
+      ? listBlock(_("Photo quality: {verdict}", { verdict: qualityName(quality.verdict) }), quality.advice, "warnbox", names) : null,
+    el("h3", {}, _("Candidates")), cands,
+    g.cites && g.cites.annotation ? el("details", { class: "meta" }, el("summary", {}, _("Listing annotation")), officerText(g.cites.annotation, names)) : null,
+    listBlock(_("Prohibited"), g.prohibitions, "dangerbox", names),
+    listBlock(_("Permits needed"), g.permits, null, names),
+    listBlock(_("Check"), g.officer_checks, null, names),
+    listBlock(_("Next steps"), g.next_steps, null, names),
+    listBlock(_("Warnings"), g.warnings, "warnbox", names),
     schreger && schreger.applicable
-      ? el("button", { type: "button", id: "open-schreger" }, "Measure Schreger angles (ivory)") : null,
-    record.schreger ? el("p", {}, el("strong", {}, "Schreger: "), `${record.schreger.classification} – ${officerText(record.schreger.reason, names)}`) : null,
-    el("h3", {}, "Evidence"),
+      ? el("button", { type: "button", id: "open-schreger" }, _("Measure Schreger angles (ivory)")) : null,
+    record.schreger ? el("p", {}, el("strong", {}, _("Schreger:") + " "), `${schregerName(record.schreger.classification)} – ${officerText(record.schreger.reason, names)}`) : null,
+    el("h3", {}, _("Evidence")),
     el("p", { class: "meta" },
-      `Record ${record.id} · ${record.created_at.slice(0, 19).replace("T", " ")} · officer ${record.officer}` +
-      (record.case_ref ? ` · case ${record.case_ref}` : "")),
+      _("Record {id} · {when} · officer {officer}", { id: record.id, when: record.created_at.slice(0, 19).replace("T", " "), officer: record.officer }) +
+      (record.case_ref ? " · " + _("case {ref}", { ref: record.case_ref }) : "")),
     evidenceHashes(record),
     exifLine(record),
-    el("p", { class: "meta" }, `Model ${record.versions.model_version} · reference ${record.versions.reference_version}`),
-    el("p", { class: "disclaimer" }, officerText(g.disclaimer, names) || "Visual identification is probable cause, not proof."),
+    el("p", { class: "meta" }, _("Model {model} · reference {reference}", { model: record.versions.model_version, reference: record.versions.reference_version })),
+    el("p", { class: "disclaimer" }, officerText(g.disclaimer, names) || _("Visual identification is probable cause, not proof.")),
   ];
   card.replaceChildren(...parts.flat().filter((p) => p !== null && p !== undefined && p !== false));
   card.append(itemPhotoControl(record));
@@ -611,7 +686,8 @@ function remember(record) {
   const names = namesOf(record);
   list.unshift({
     id: record.id, at: record.created_at,
-    what: ident.label ? names[ident.label] || pretty(ident.label) : ident.decision.replace(/_/g, " "),
+    what: ident.label ? names[ident.label] || pretty(ident.label)
+      : ({ uncertain: _("uncertain"), not_in_reference: _("not in the reference set") }[ident.decision] || ident.decision.replace(/_/g, " ")),
     case_ref: record.case_ref,
   });
   localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, 20)));
@@ -626,7 +702,7 @@ function renderRecent() {
       if (res.ok) render(await res.json(), null, null);
     };
     return li;
-  }) : [el("li", { class: "hint" }, "Nothing yet.")]));
+  }) : [el("li", { class: "hint" }, _("Nothing yet."))]));
 }
 
 /* ---------- Schreger tap-to-mark ---------- */
@@ -639,7 +715,7 @@ function openSchreger() {
   const img = new Image();
   img.onload = () => { marks.image = img; drawMarks(); };
   if (current.blob) img.src = URL.createObjectURL(current.blob);
-  else $("schreger-count").textContent = "Open the photo on the phone that took it to measure.";
+  else $("schreger-count").textContent = _("Open the photo on the phone that took it to measure.");
   section.scrollIntoView({ behavior: "smooth" });
 }
 function drawMarks() {
@@ -662,8 +738,8 @@ function drawMarks() {
     ctx.beginPath(); ctx.arc(p[0], p[1], r, 0, 2 * Math.PI); ctx.fill();
   });
   const angles = Math.floor(marks.points.length / 3);
-  const next = ["vertex", "point on the first line", "point on the second line"][marks.points.length % 3];
-  $("schreger-count").textContent = `${angles} angle(s) marked. Next tap: ${next}.`;
+  const next = [_("vertex"), _("point on the first line"), _("point on the second line")][marks.points.length % 3];
+  $("schreger-count").textContent = _("{n} angle(s) marked. Next tap: {next}.", { n: angles, next });
   $("schreger-send").disabled = angles < 1;
 }
 function tapSchreger(ev) {
@@ -684,13 +760,13 @@ async function sendSchreger() {
   const body = await r.json();
   if (!r.ok) {
     const msg = body && body.error ? officerText(body.error.message) : null;
-    $("schreger-result").replaceChildren(el("p", { class: "error" }, msg || `The server refused the angles (error ${r.status}).`));
+    $("schreger-result").replaceChildren(el("p", { class: "error" }, msg || _("The server refused the angles (error {status}).", { status: r.status })));
     return;
   }
   const s = body.schreger;
   $("schreger-result").replaceChildren(
-    el("p", {}, el("strong", {}, s.classification.replace(/_/g, " ")), ` – ${officerText(s.reason)}`),
-    el("p", { class: "meta" }, `${s.n} angles, mean ${s.mean_deg}°, range ${s.min_deg}–${s.max_deg}°. ${s.rule}`),
+    el("p", {}, el("strong", {}, schregerName(s.classification)), ` – ${officerText(s.reason)}`),
+    el("p", { class: "meta" }, _("{n} angles, mean {mean}°, range {min}–{max}°.", { n: s.n, mean: s.mean_deg, min: s.min_deg, max: s.max_deg }) + " " + s.rule),
     el("p", { class: "disclaimer" }, officerText(s.disclaimer)));
   current.record = body;
 }
@@ -728,6 +804,9 @@ function itemPhotoControl(record) {
 
 /* ---------- start ---------- */
 document.addEventListener("DOMContentLoaded", () => {
+  // once the catalog is in, the texts this file wrote meanwhile are written again
+  loadLanguage(lang()).then(() => { setNet(); showQueue(); renderRecent(); renderRefused(); });
+  $("lang").addEventListener("change", (ev) => chooseLanguage(ev.target.value));
   setNet();
   window.addEventListener("online", () => { setNet(); showQueue(); flushQueue(true); });
   window.addEventListener("offline", () => { setNet(); showQueue(); });

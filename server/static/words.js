@@ -4,16 +4,32 @@
  * sentences carry internal labels ("material_ivory_or_bone (0.85)"), file names and
  * instructions for the administrator ("import an annex table with 'idtool cites
  * eu-import FILE'"). On the phone they become names, percentages in words, or go.
+ * Its texts go through _() (app.js, called only once the page has loaded), so Babel
+ * extracts them and the page shows them in the officer's language.
  */
 "use strict";
 
 function pct(x) { return Math.round((x || 0) * 100) + "\u00a0%"; }
 
 function likelihood(conf) {
-  if (conf >= 0.9) return "very likely";
-  if (conf >= 0.7) return "likely";
-  if (conf >= 0.4) return "possible";
-  return "unlikely";
+  if (conf >= 0.9) return _("very likely");
+  if (conf >= 0.7) return _("likely");
+  if (conf >= 0.4) return _("possible");
+  return _("unlikely");
+}
+
+/* Ranks, quality verdicts and Schreger classes travel as English codes; these are their words. */
+function rankName(rank) {
+  const names = { species: _("species"), subspecies: _("subspecies"), genus: _("genus"), family: _("family"),
+    order: _("order"), class: _("class"), material: _("material") };
+  return names[rank] || rank || "";
+}
+function schregerName(classification) {
+  return { elephant: _("elephant"), mammoth: _("mammoth"), indeterminate: _("indeterminate"),
+    refused: _("not classified") }[classification] || String(classification || "").replace(/_/g, " ");
+}
+function qualityName(verdict) {
+  return { pass: _("pass"), warn: _("warn") }[verdict] || verdict;
 }
 
 /* A label as people say it: "material_ivory_or_bone" -> "ivory or bone". */
@@ -43,8 +59,10 @@ function officerText(text, names = {}) {
   if (ADMIN_SENTENCE.test(t)) return null;
   // "listing set cites_bundled_listings.csv is dated ..." -> "the CITES listings on this server ..."
   t = t.replace(/\blisting set [\w.-]+\.(?:csv|json|txt|xlsx)\b( is\b)?/gi,
-    (m, is) => "the CITES listings on this server" + (is ? " are" : ""));
-  t = t.replace(/\bthe how_to_tell_apart notes\b/g, "the reference notes");
+    (m, is) => (is ? _("the CITES listings on this server are") : _("the CITES listings on this server")));
+  // the same file name inside guidance already in French or Spanish: the name goes
+  t = t.replace(/\s*\b[\w-]*listings[\w-]*\.(?:csv|json|txt|xlsx)\b/gi, "");
+  t = t.replace(/\bthe how_to_tell_apart notes\b/g, _("the reference notes"));
   // scores: "(0.85)" -> "(85 %)", "confidence 0.4" -> "confidence 40 %"
   t = t.replace(/\((0\.\d+|1\.0+)\)/g, (m, x) => `(${pct(parseFloat(x))})`);
   t = t.replace(/\b(score|confidence|similarity|probability)( of)? (0\.\d+|1\.0+)\b/gi,
@@ -60,31 +78,34 @@ function officerList(items, names) {
   return (items || []).map((t) => officerText(t, names)).filter(Boolean);
 }
 
-/* Why the server refused a photo, said for the officer; null when it was not a refusal. */
-function refusalText(status, body, what = "photo") {
+/* Why the server refused a photo, said for the officer; null when it was not a refusal.
+ * `what` is already in the officer's language: _("photo") (the default) or _("original photo"). */
+function refusalText(status, body, what = null) {
+  what = what || _("photo");
   const code = body && body.error ? body.error.code : "";
   if (code === "field_too_large") {
-    return "A text field is too long (the notes or the case reference). Shorten it and send the photo again.";
+    return _("A text field is too long (the notes or the case reference). Shorten it and send the photo again.");
   }
   if (status === 413 || code === "image_too_large") {
-    return `This ${what} is too large for the server (too many bytes or pixels). ` +
-      "Take it again at a lower resolution, or hand the file to your supervisor.";
+    return _("This {what} is too large for the server (too many bytes or pixels).", { what }) + " " +
+      _("Take it again at a lower resolution, or hand the file to your supervisor.");
   }
   if (status === 415 || code === "unsupported_media_type") {
-    return `This file is not a photo the server can read. Choose a JPEG, PNG or HEIC photo from the camera or the gallery.`;
+    return _("This file is not a photo the server can read. Choose a JPEG, PNG or HEIC photo from the camera or the gallery.");
   }
   if (status === 422 || code === "invalid_image") {
-    return `The ${what} could not be read: the file looks damaged or incomplete. Take the photo again.`;
+    return _("The {what} could not be read: the file looks damaged or incomplete. Take the photo again.", { what });
   }
   if (status === 409 || code === "conflict") {
-    return `This ${what} clashes with one sent before under the same reference; it was not sent again.`;
+    return _("This {what} clashes with one sent before under the same reference; it was not sent again.", { what });
   }
   if (status === 400 || code === "bad_field") {
     const msg = body && body.error ? officerText(body.error.message) : null;
-    return "The server refused the form" + (msg ? `: ${msg}.` : ".") + " Correct it and send the photo again.";
+    return (msg ? _("The server refused the form: {reason}.", { reason: msg }) : _("The server refused the form.")) +
+      " " + _("Correct it and send the photo again.");
   }
   if (status >= 400 && status < 500 && status !== 401 && status !== 429) {
-    return `The server refused this ${what} (error ${status}).`;
+    return _("The server refused this {what} (error {status}).", { what, status });
   }
   return null;
 }

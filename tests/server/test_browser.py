@@ -373,10 +373,11 @@ def test_page_opens_offline_and_sends_the_queue_once(live, page, photo_file, tmp
     )
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == base + "/sw.js"
     page.wait_for_function(
-        "async () => !!(await (await caches.open('idtool-data-v1')).match('/api/v1/vocabularies'))"
+        "async () => !!(await (await caches.open('idtool-data-v1'))"
+        ".match('/api/v1/vocabularies?lang=en'))"
     )
     # the pickers must now come from the service worker, not the page's own copy
-    page.evaluate("localStorage.removeItem('idtool.vocabularies')")
+    page.evaluate("localStorage.removeItem('idtool.vocabularies.en')")
 
     page.context.set_offline(True)
     offline_from = len(requests.seen)
