@@ -777,23 +777,23 @@ async function sendSchreger() {
 function itemPhotoControl(record) {
   const item = record.identification.item;
   const status = el("p", { class: "meta" },
-    item ? `Item: ${item.photos} photos, ${item.agreeing} agree with the answer.` : "");
+    item ? _("Item: {photos} photos, {agreeing} agree with the answer.", { photos: item.photos, agreeing: item.agreeing }) : "");
   const input = el("input", { type: "file", accept: "image/*", capture: "environment", hidden: "" });
-  const button = el("button", { type: "button", id: "add-item-photo" }, "Add another photo of this item");
+  const button = el("button", { type: "button", id: "add-item-photo" }, _("Add another photo of this item"));
   button.onclick = () => input.click();
   input.onchange = async () => {
     const file = input.files && input.files[0];
     if (!file) return;
-    if (!navigator.onLine) { status.textContent = "Offline: add the photo when back online."; return; }
+    if (!navigator.onLine) { status.textContent = _("Offline: add the photo when back online."); return; }
     button.disabled = true;
-    status.textContent = "Sending the photo…";
+    status.textContent = _("Sending the photo…");
     const form = new FormData();
     form.append("image", file, file.name || "photo.jpg");
     const r = await api(`/identifications/${record.id}/photos`, { method: "POST", body: form });
     const body = await r.json().catch(() => null);
     button.disabled = false;
     if (!r.ok) {
-      status.textContent = refusalText(r.status, body) || `The server refused this photo (error ${r.status}).`;
+      status.textContent = refusalText(r.status, body) || _("The server refused this {what} (error {status}).", { what: _("photo"), status: r.status });
       return;
     }
     remember(body);
