@@ -184,16 +184,11 @@ def test_each_part_says_what_it_owns(part: str) -> None:
     assert docstring, f"{init} needs a docstring saying what the part owns"
 
 
-# Being split by job on the branches that rework them (issues 11 and 13).
-SPLIT_PENDING = {"idtool.curation.evaluation"}
-
-
 def test_modules_stay_small() -> None:
     """~500 lines, with a little slack for one cohesive thing."""
     big = {
         name: n
         for name, path in all_modules().items()
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > 560
-        and name not in SPLIT_PENDING
     }
     assert not big, f"modules over ~500 lines: {big}"

@@ -357,7 +357,12 @@ def decisions(bundle: ModelBundle, embeddings: np.ndarray) -> list[tuple[int, bo
     without a trained head): what must not change when int8 replaces fp32."""
     if bundle.head is None:
         return None
-    probabilities = bundle.head.probabilities(_l2(embeddings))
+    features = _l2(embeddings)
+    if bundle.head.weight.shape[1] == 2 * features.shape[1]:
+        # A texture head reads whole-photo and pooled-tile embeddings side by side; the
+        # gate has the whole photos only, which is what the head gets when no tile is found.
+        features = np.hstack([features, features])
+    probabilities = bundle.head.probabilities(features)
     top = probabilities.argmax(axis=1)
     reached = probabilities.max(axis=1) >= bundle.thresholds.min_confidence
     return [(int(t), bool(r)) for t, r in zip(top, reached, strict=True)]
