@@ -49,7 +49,9 @@ sys.path.insert(0, str(HERE))
 
 from photo_sets import synth_medium, synth_phone  # noqa: E402
 
-SHIPPED_BUNDLE = ROOT / "models" / "idtool-lite0-1.0.0"
+from idtool.model.discovery import SHIPPED_BUNDLE as SHIPPED_BUNDLE_NAME  # noqa: E402
+
+SHIPPED_BUNDLE = ROOT / "models" / SHIPPED_BUNDLE_NAME
 
 
 # --- preparation (once per work folder) ---------------------------------------------

@@ -27,6 +27,7 @@ from photo_sets import demo_photos, synth_medium, synth_phone
 
 from idtool.config import SHIPPED_MODELS_DIR
 from idtool.model.bundle import load_bundle
+from idtool.model.discovery import SHIPPED_BUNDLE
 from idtool.model.preprocess import decode_image, to_model_input
 from idtool.model.runtime import load_engine
 
@@ -82,7 +83,7 @@ def main() -> int:
     parser.add_argument("--medium", type=int, default=242)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    bundle = load_bundle(SHIPPED_MODELS_DIR / "idtool-lite0-1.0.0")
+    bundle = load_bundle(SHIPPED_MODELS_DIR / SHIPPED_BUNDLE)
     engine = load_engine(bundle, "onnx")
     photos = demo_photos()
     if not photos:
