@@ -225,6 +225,44 @@ def open_executor(settings: Settings, request: BatchRequest) -> Executor:
     return RayExecutor(settings, request)
 
 
+@dataclass
+class JobLoop:
+    """What one pass over the files to identify did (see :func:`process_todo`)."""
+
+    processed: int = 0
+    interrupted: bool = False
+    elapsed_s: float = 0.0
+
+
+def process_todo(
+    executor: Executor | None,
+    todo: Sequence[BatchItem],
+    store: JobStore,
+    progress: ProgressReporter,
+) -> JobLoop:
+    """Identify ``todo`` with ``executor``, committing each batch of results to the job
+    table as it comes (so a killed run resumes where it stopped); Ctrl-C marks the run
+    interrupted. The executor is closed either way. Shared by batch and listings."""
+    loop = JobLoop()
+    started = time.monotonic()
+    progress.start(len(todo))
+    try:
+        if executor is not None:
+            for results in executor.process(todo):
+                loop.processed += store.record_results(results)
+                progress.advance(len(results))
+                log.info("committed %d results (%d/%d)", len(results), loop.processed, len(todo))
+    except KeyboardInterrupt:
+        loop.interrupted = True
+        store.finish_run("interrupted")
+    finally:
+        loop.elapsed_s = time.monotonic() - started
+        progress.close()
+        if executor is not None:
+            executor.close()
+    return loop
+
+
 def run_batch(
     settings: Settings, request: BatchRequest, progress: ProgressReporter | None = None
 ) -> BatchSummary:
@@ -275,24 +313,9 @@ def run_batch(
         store.record_files(found)
         store.set_to_process(len(todo))
         log.info("%d images already done, %d to identify", summary.already_done, len(todo))
-        started = time.monotonic()
-        progress.start(len(todo))
-        try:
-            if executor is not None:
-                for results in executor.process(todo):
-                    summary.processed += store.record_results(results)
-                    progress.advance(len(results))
-                    log.info(
-                        "committed %d results (%d/%d)", len(results), summary.processed, len(todo)
-                    )
-        except KeyboardInterrupt:
-            summary.interrupted = True
-            store.finish_run("interrupted")
-        finally:
-            summary.elapsed_s = time.monotonic() - started
-            progress.close()
-            if executor is not None:
-                executor.close()
+        loop = process_todo(executor, todo, store, progress)
+        summary.processed, summary.interrupted = loop.processed, loop.interrupted
+        summary.elapsed_s = loop.elapsed_s
         summary.run_ids = [r["id"] for r in store.runs()]
         if summary.interrupted:
             return summary

@@ -25,6 +25,7 @@ from idtool.cli.common import (
     model_option,
     runtime_option,
     settings_from,
+    tiles_option,
     trade_options,
 )
 from idtool.curation.model_card import render_model_card
@@ -342,12 +343,7 @@ def identify(
     show_default=True,
     help="Selective accuracy the confidence threshold must reach.",
 )
-@click.option(
-    "--tiles/--no-tiles",
-    default=None,
-    help="Add the surface-tile texture view (default: on when the reference set has two of "
-    "material_ivory, material_walrus_ivory, material_bone).",
-)
+@tiles_option
 @format_option
 @click.pass_context
 def train(

@@ -86,6 +86,16 @@ def format_option(func: F) -> F:
     )(func)
 
 
+def tiles_option(func: F) -> F:
+    """``--tiles/--no-tiles`` for the commands that fit a head (train, evaluate)."""
+    return click.option(
+        "--tiles/--no-tiles",
+        default=None,
+        help="Add the surface-tile texture view (default: on when the reference set has two "
+        "of material_ivory, material_walrus_ivory, material_bone).",
+    )(func)
+
+
 def trade_options(func: F) -> F:
     """Add the declared-trade flags: --origin, --export-country, --destination, --purpose, --source."""
     options = [

@@ -18,6 +18,7 @@ from idtool.cli.common import (
     format_option,
     model_option,
     settings_from,
+    tiles_option,
 )
 from idtool.curation.audit import DEFAULT_MIN_IMAGES, SEVERITIES, audit_reference
 from idtool.curation.audit_report import write_audit_html
@@ -205,12 +206,7 @@ def reference_audit(
     show_default=True,
     help="Selective accuracy the confidence threshold must reach (as idtool train).",
 )
-@click.option(
-    "--tiles/--no-tiles",
-    default=None,
-    help="Add the surface-tile texture view (default: on when the reference set has two of "
-    "material_ivory, material_walrus_ivory, material_bone).",
-)
+@tiles_option
 @format_option
 @click.pass_context
 def evaluate_command(

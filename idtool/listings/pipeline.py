@@ -25,6 +25,7 @@ from idtool.batch.pipeline import (
     BatchRequest,
     job_config,
     open_executor,
+    process_todo,
 )
 from idtool.batch.progress import NoProgress, ProgressReporter
 from idtool.batch.walk import BatchItem, Discovery, Duplicate, FileFacts
@@ -211,22 +212,8 @@ def run_listings(
             summary.already_done,
             len(todo),
         )
-        progress.start(len(todo))
-        try:
-            if executor is not None:
-                for results in executor.process(todo):
-                    summary.processed += store.record_results(results)
-                    progress.advance(len(results))
-                    log.info(
-                        "committed %d results (%d/%d)", len(results), summary.processed, len(todo)
-                    )
-        except KeyboardInterrupt:
-            summary.interrupted = True
-            store.finish_run("interrupted")
-        finally:
-            progress.close()
-            if executor is not None:
-                executor.close()
+        loop = process_todo(executor, todo, store, progress)
+        summary.processed, summary.interrupted = loop.processed, loop.interrupted
         if summary.interrupted:
             summary.elapsed_s = time.monotonic() - started
             return summary
