@@ -2,20 +2,27 @@
 
 Two folders are generated from the shared demo photos (``photo_sets.py``): ``medium``
 (JPEGs of 640-1,280 px) and ``mixed`` (some of the same plus generated 12 MP phone
-photos). Every mode runs in a fresh process (peak RSS is per process) on the same files,
+photos). They are reptiles and other taxa that the shipped reference set (materials) does
+not hold, so the shipped texture head skips their tiles (``not_in_reference``). A third
+folder, ``materials``, holds shipped reference photos of ivory, walrus ivory, bone and
+ceramic (up to 600 px), where every photo's tiles are read: the texture head's full cost. Every mode runs in a fresh process (peak RSS is per process) on the same files,
 rounds interleaved (eager, batch, ONNX alone, decode alone, then again), ``--rounds``
 times; min and median per image are printed with the 1-minute load average of each run.
 
 * ``eager``: the plain baseline anyone would write first: ``cv2.imread`` (full decode),
   BGR->RGB, resize the short side to 256 (bicubic), centre crop 224, normalise, timm
   ``tf_efficientnet_lite0`` in eval mode, batch 1, PyTorch's default threads. No idtool.
+* ``eager+tiles`` (materials folder only): the plain way to do the texture head's job:
+  the same eager decode and network, the whole photo and its surface tiles (idtool's
+  tile finder on a 640 px working image) embedded in one eager call per photo.
 * ``batch``: ``idtool batch`` as the CLI runs it (``run_batch``: walk, hash, decode
   threads, ONNX Runtime, quality, thumbnails, CITES guidance, job table, reports), wall
   time of the whole call divided by the number of photos; ``batch-loop`` is the same run
   without its fixed start-up and report (the processing loop only).
 * ``onnx``: the runtime batch uses (int8 where validated, else fp32) alone at the batch
   size, on ready inputs.
-* ``decode``: ``decode_image(fit=...)`` alone (reduced decoding, working image, model input).
+* ``decode``: ``decode_image(fit=...)`` alone with the settings batch uses (reduced
+  decoding to the working image: 640 px on the short side for a texture bundle).
 
 Ratios (``eager / batch``, ``batch / (onnx + decode)``) are printed only when the machine
 was quiet: if any run saw a 1-minute load average above ``--max-load`` (default: the number
@@ -27,6 +34,7 @@ time) to choose the default. ``--identify`` times ``idtool identify`` on one 12 
 (a fresh process each time, start-up included).
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_batch.py [--medium 96] [--phones 16]
+        [--materials 48]
         [--rounds 3] [--sweep] [--identify] [--force] [--work /tmp/bench_batch]
 """
 
@@ -47,7 +55,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from photo_sets import synth_medium, synth_phone  # noqa: E402
+import cv2  # noqa: E402
+from photo_sets import phone_jpeg, synth_medium, synth_phone  # noqa: E402
 
 from idtool.model.discovery import SHIPPED_BUNDLE as SHIPPED_BUNDLE_NAME  # noqa: E402
 
@@ -57,13 +66,35 @@ SHIPPED_BUNDLE = ROOT / "models" / SHIPPED_BUNDLE_NAME
 # --- preparation (once per work folder) ---------------------------------------------
 
 
-def prepare(work: Path, medium: int, phones: int) -> None:
+def link_materials(target: Path, count: int) -> list[Path]:
+    """``count`` shipped reference photos of the material classes, spread over the classes."""
+    from idtool.config import SHIPPED_REFERENCE_DIR
+
+    pools = [
+        sorted(folder.glob("*.jpg"))
+        for folder in sorted(SHIPPED_REFERENCE_DIR.glob("material_*"))
+        if folder.is_dir()
+    ]
+    chosen: list[Path] = []
+    for i in range(count):  # round robin over the classes
+        pool = pools[i % len(pools)]
+        chosen.append(pool[(i // len(pools)) % len(pool)])
+    written = []
+    for i, path in enumerate(chosen):
+        link = target / path.parent.name / f"{i:04d}-{path.name}"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, link)
+        written.append(link)
+    return written
+
+
+def prepare(work: Path, medium: int, phones: int, materials: int) -> None:
     from idtool.catalog.reference_import import import_reference_dir
     from idtool.config import SHIPPED_REFERENCE_DIR
     from idtool.decide.service import Runtime
 
     stamp = work / "prepared.json"
-    wanted = {"medium": medium, "phones": phones}
+    wanted = {"medium": medium, "phones": phones, "materials": materials}
     if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
         return
     shutil.rmtree(work, ignore_errors=True)
@@ -76,6 +107,11 @@ def prepare(work: Path, medium: int, phones: int) -> None:
         target = mixed / path.parent.name / path.name
         target.parent.mkdir(parents=True, exist_ok=True)
         os.link(path, target)
+    material_files = link_materials(work / "materials", materials)
+    # one 12 MP phone photo of an ivory object, for `--identify` on the texture path
+    ivory = next(p for p in material_files if p.parent.name == "material_ivory")
+    rgb = cv2.cvtColor(cv2.imread(str(ivory)), cv2.COLOR_BGR2RGB)
+    (work / "phone-ivory.jpg").write_bytes(phone_jpeg(rgb, seed=7, orientation=6))
     shutil.copytree(SHIPPED_BUNDLE, work / "bundle", ignore=shutil.ignore_patterns(".export-*"))
     if not (work / "bundle" / "onnx" / "model.onnx").is_file():
         from idtool.model.bundle import load_bundle
@@ -132,6 +168,36 @@ def run_eager(folder: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - started, "images": len(photos)}
 
 
+def run_eager_tiles(work: Path, folder: Path) -> dict[str, float]:
+    import cv2
+    import numpy as np
+    import timm
+    import torch
+
+    from idtool.decide.texture import TEXTURE_WORKING_PX, TextureView
+    from idtool.forensics.tiles import select_tiles, tile_inputs
+    from idtool.model.bundle import load_bundle
+    from idtool.model.preprocess import to_model_input
+
+    bundle = load_bundle(work / "bundle")
+    view = TextureView.from_bundle(bundle.meta)
+    if view is None:
+        raise SystemExit("eager+tiles needs a texture bundle")
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=0).eval()
+    photos = _photos(folder)
+    started = time.perf_counter()
+    with torch.inference_mode():
+        for path in photos:
+            rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+            scale = TEXTURE_WORKING_PX / min(rgb.shape[:2])
+            if scale < 1:
+                rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            whole = to_model_input(rgb, bundle.preprocess)[None]
+            tiles = tile_inputs(rgb, select_tiles(rgb, view.tiles), bundle.preprocess)
+            model(torch.from_numpy(np.concatenate([whole, tiles])))
+    return {"seconds": time.perf_counter() - started, "images": len(photos)}
+
+
 def run_batch_mode(work: Path, folder: Path, batch_size: int, workers: int) -> dict[str, float]:
     from idtool.batch.items import JobOptions
     from idtool.batch.pipeline import BatchRequest, run_batch
@@ -180,11 +246,13 @@ def run_onnx(work: Path, batch_size: int) -> dict[str, float]:
 def run_decode(work: Path, folder: Path) -> dict[str, float]:
     import cv2
 
+    from idtool.decide.texture import TextureView, decode_config
     from idtool.model.bundle import load_bundle
     from idtool.model.preprocess import decode_image
 
     cv2.setNumThreads(1)  # as in batch
-    config = load_bundle(work / "bundle").preprocess
+    bundle = load_bundle(work / "bundle")
+    config = decode_config(bundle.preprocess, TextureView.from_bundle(bundle.meta))
     photos = _photos(folder)
     started = time.perf_counter()
     for path in photos:
@@ -209,6 +277,8 @@ def child(args: argparse.Namespace) -> None:
     folder = args.work / args.folder if args.folder else args.work
     if args.mode == "eager":
         row = run_eager(folder)
+    elif args.mode == "eager+tiles":
+        row = run_eager_tiles(args.work, folder)
     elif args.mode == "batch":
         row = run_batch_mode(args.work, folder, args.batch_size, args.workers)
     elif args.mode == "onnx":
@@ -246,8 +316,7 @@ def summarise(runs: list[dict]) -> dict[str, float]:
     }
 
 
-def time_identify(work: Path, rounds: int) -> list[dict]:
-    photo = _photos(work / "phones")[0]
+def time_identify(work: Path, photo: Path, rounds: int) -> list[dict]:
     env = {
         **os.environ,
         "IDTOOL_HOME": str(work / "home"),
@@ -278,6 +347,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--medium", type=int, default=96, help="640-1,280 px photos")
     parser.add_argument("--phones", type=int, default=16, help="12 MP photos in the mixed folder")
+    parser.add_argument("--materials", type=int, default=48, help="shipped material photos")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_batch"))
     parser.add_argument("--max-load", type=float, default=float(os.cpu_count() or 2))
@@ -296,18 +366,24 @@ def main() -> None:
 
     batch_size = args.batch_size or DEFAULT_BATCH_SIZE
     workers = args.workers or DEFAULT_WORKERS
-    prepare(args.work, args.medium, args.phones)
-    folders = {"medium": args.medium, "mixed": len(_photos(args.work / "mixed"))}
+    prepare(args.work, args.medium, args.phones, args.materials)
+    folders = {
+        "medium": args.medium,
+        "mixed": len(_photos(args.work / "mixed")),
+        "materials": args.materials,
+    }
     print(
         f"{os.cpu_count()} CPUs; folders: medium {folders['medium']} photos of 640-1,280 px, "
-        f"mixed {folders['mixed']} ({args.phones} of them 12 MP); batch size {batch_size}, "
+        f"mixed {folders['mixed']} ({args.phones} of them 12 MP), materials "
+        f"{folders['materials']} (shipped reference photos); batch size {batch_size}, "
         f"{workers} decode workers; {args.rounds} rounds",
         flush=True,
     )
     runs: dict[str, list[dict]] = {}
     for round_no in range(args.rounds):
         for folder in folders:
-            for mode in ("eager", "batch", "decode"):
+            modes = ("eager", "eager+tiles") if folder == "materials" else ("eager",)
+            for mode in (*modes, "batch", "decode"):
                 row = spawn(args.work, mode, folder, batch_size, workers)
                 runs.setdefault(f"{mode}/{folder}", []).append(row)
                 if mode == "batch":  # the same run without start-up (walk, model, report)
@@ -315,7 +391,7 @@ def main() -> None:
                     inner["ms_per_image"] = 1000 * inner["seconds"] / max(1, row["images"])
                     runs.setdefault(f"batch-loop/{folder}", []).append(inner)
                 print(
-                    f"round {round_no + 1} {mode:<7} {folder:<7} {row['ms_per_image']:7.1f} "
+                    f"round {round_no + 1} {mode:<11} {folder:<9} {row['ms_per_image']:7.1f} "
                     f"ms/img  RSS {row['peak_rss_mb']:5.0f} MB  load {row['load']:.2f}",
                     flush=True,
                 )
@@ -328,10 +404,10 @@ def main() -> None:
         )
     stats = {key: summarise(rows) for key, rows in runs.items()}
     busiest = max(s["load"] for s in stats.values())
-    print(f"\n{'what':<16} {'min ms/img':>10} {'median':>8} {'peak RSS MB':>12} {'max load':>9}")
+    print(f"\n{'what':<22} {'min ms/img':>10} {'median':>8} {'peak RSS MB':>12} {'max load':>9}")
     for key, s in stats.items():
         print(
-            f"{key:<16} {s['min']:>10.1f} {s['median']:>8.1f} {s['rss']:>12.0f} {s['load']:>9.2f}"
+            f"{key:<22} {s['min']:>10.1f} {s['median']:>8.1f} {s['rss']:>12.0f} {s['load']:>9.2f}"
         )
     quiet = busiest <= args.max_load
     if not quiet and not args.force:
@@ -352,6 +428,13 @@ def main() -> None:
                 f"{eager / loop:.1f}x without start-up); batch loop / (ONNX alone + decode "
                 f"alone) = {loop / limit:.2f}{note}"
             )
+            if f"eager+tiles/{folder}" in stats:
+                same_job = stats[f"eager+tiles/{folder}"]["median"]
+                print(
+                    f"{folder}: batch is {same_job / batch:.1f}x the eager baseline doing the "
+                    f"same texture job (whole photo + tiles; {same_job / loop:.1f}x without "
+                    f"start-up){note}"
+                )
     if args.sweep:
         print("\nbatch size sweep on the mixed folder (min/median of the rounds)")
         for size in (4, 8, 16, 32):
@@ -363,14 +446,22 @@ def main() -> None:
                 flush=True,
             )
     if args.identify:
-        rows = time_identify(args.work, args.rounds)
-        walls = [r["seconds"] for r in rows]
-        cpus = [r["cpu_seconds"] for r in rows]
-        print(
-            f"\nidtool identify, one 12 MP photo, fresh process: wall min {min(walls):.2f} "
-            f"median {statistics.median(walls):.2f} s; CPU (user+sys) min {min(cpus):.2f} "
-            f"median {statistics.median(cpus):.2f} s; load up to {max(r['load'] for r in rows):.2f}"
-        )
+        photos = {
+            "a 12 MP photo of a reptile (not in the shipped reference: no tiles)": _photos(
+                args.work / "phones"
+            )[0],
+            "a 12 MP photo of an ivory carving (tiles read)": args.work / "phone-ivory.jpg",
+        }
+        for what, photo in photos.items():
+            rows = time_identify(args.work, photo, args.rounds)
+            walls = [r["seconds"] for r in rows]
+            cpus = [r["cpu_seconds"] for r in rows]
+            print(
+                f"\nidtool identify, {what}, fresh process: wall min {min(walls):.2f} "
+                f"median {statistics.median(walls):.2f} s; CPU (user+sys) min {min(cpus):.2f} "
+                f"median {statistics.median(cpus):.2f} s; load up to "
+                f"{max(r['load'] for r in rows):.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ thresholded on the catalog's own embeddings by grouped cross-validation, is used
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,12 @@ from idtool.catalog.taxonomy import TaxonRecord
 from idtool.decide.decision import ClassScores, DecisionResult, decide
 from idtool.decide.prototypes import PROTOTYPE_SOURCE, PrototypeClassifier, fit_prototypes
 from idtool.decide.texture import (
-    TEXTURE_WORKING_PX,
+    TILE_GATE_MASS,
     TextureView,
-    embed_tiles,
+    decode_config,
+    embed_tiles_of_photos,
     pool_tiles,
+    texture_classes,
     texture_features,
 )
 from idtool.errors import IdtoolError
@@ -142,11 +143,7 @@ class Identifier:
         self.index = KnnIndex(reference.vectors, reference.labels)  # built once, see knn_index
         self.texture = TextureView.from_bundle(bundle.meta)
         # What a fitted decode must keep for this bundle (more detail for surface tiles).
-        self.decode_config = (
-            replace(bundle.preprocess, working_px=TEXTURE_WORKING_PX)
-            if self.texture is not None
-            else bundle.preprocess
-        )
+        self.decode_config = decode_config(bundle.preprocess, self.texture)
         self._prototypes: PrototypeClassifier | None = None
 
     @property
@@ -171,28 +168,65 @@ class Identifier:
     def embed(self, images: Sequence[DecodedImage]) -> np.ndarray:
         return embed_decoded(self.bundle, self.engine, images)
 
-    def scores(self, embedding: np.ndarray, image: DecodedImage | None = None) -> ClassScores:
-        """Class probabilities: the bundle's head if it fits the reference set, else k-NN.
+    def score_batch(
+        self,
+        embeddings: np.ndarray,
+        images: Sequence[DecodedImage | None],
+        similarities: Sequence[float],
+    ) -> list[ClassScores]:
+        """Class probabilities: the bundle's head if it fits the reference set, else the
+        calibrated prototypes.
 
         A head with a texture view (``model.json`` ``tiles``) also reads the pooled
-        embedding of the photo's surface tiles, so it needs the decoded ``image``.
+        embedding of each photo's surface tiles (``head+tiles``), all photos' tiles embedded
+        together. Tiles are skipped (``head+whole_only``: the head reads the whole photo in
+        both views, as for a photo where no tile is found) where they cannot matter or
+        cannot help: no decoded image; a nearest-reference similarity (``similarities``)
+        below the open-set threshold, so the answer is ``not_in_reference`` whatever the
+        scores; or, from the whole photo alone, less than :data:`TILE_GATE_MASS` of the
+        probability on the materials the tiles were measured on (:func:`texture_classes`).
         """
-        if self.use_head and self.bundle.head is not None:
-            head = self.bundle.head
-            source = "head"
-            features = embedding[None, :]
-            if self.texture is not None:
-                tiles = (
-                    embed_tiles(image.rgb, self.texture, self.bundle.preprocess, self.engine)
-                    if image is not None
-                    else np.zeros((0, 0), dtype=np.float32)
-                )
-                features = texture_features(embedding, pool_tiles(tiles, embedding))
-                source = "head+tiles"
-            probs = head.probabilities(features)[0]
-            return ClassScores(head.classes, probs.astype(np.float64), source)
-        probs = self.prototypes.probabilities(embedding[None, :])[0]
-        return ClassScores(self.prototypes.classes, probs.astype(np.float64), PROTOTYPE_SOURCE)
+        head = self.bundle.head
+        if not (self.use_head and head is not None):
+            probs = self.prototypes.probabilities(embeddings)
+            return [
+                ClassScores(self.prototypes.classes, p.astype(np.float64), PROTOTYPE_SOURCE)
+                for p in probs
+            ]
+        if self.texture is None:
+            return [
+                ClassScores(head.classes, p.astype(np.float64), "head")
+                for p in head.probabilities(embeddings)
+            ]
+        probs = head.probabilities(texture_features(embeddings, embeddings))
+        material = np.isin(head.classes, sorted(texture_classes(head.classes, self.taxa)))
+        need, photos = [], []
+        for i, (image, similarity) in enumerate(zip(images, similarities, strict=True)):
+            if (
+                image is not None
+                and similarity >= self.thresholds.min_similarity
+                and float(probs[i, material].sum()) >= TILE_GATE_MASS
+            ):
+                need.append(i)
+                photos.append(image.rgb)
+        sources = ["head+whole_only"] * len(probs)
+        if need:
+            tiles = embed_tiles_of_photos(
+                photos,
+                self.texture,
+                self.bundle.preprocess,
+                self.engine,
+            )
+            pooled = np.stack(
+                [pool_tiles(found, embeddings[i]) for i, found in zip(need, tiles, strict=True)]
+            )
+            probs[need] = head.probabilities(texture_features(embeddings[need], pooled))
+            for i in need:
+                sources[i] = "head+tiles"
+        return [
+            ClassScores(head.classes, p.astype(np.float64), source)
+            for p, source in zip(probs, sources, strict=True)
+        ]
 
     def nearest(
         self, embedding: np.ndarray, count: int = NEAREST_REFERENCES
@@ -233,11 +267,15 @@ class Identifier:
         if not images:
             return []
         embeddings = self.embed(images)
+        nearest_of = [self.nearest(embedding) for embedding in embeddings]
+        scored = self.score_batch(
+            embeddings, images, [nearest[0]["similarity"] for nearest in nearest_of]
+        )
         results = []
-        for i, (image, name, embedding) in enumerate(zip(images, names, embeddings, strict=True)):
+        for i, (image, name, nearest, scores) in enumerate(
+            zip(images, names, nearest_of, scored, strict=True)
+        ):
             quality = qualities[i] if qualities is not None else assess_decoded(image)
-            nearest = self.nearest(embedding)
-            scores = self.scores(embedding, image)
             outcome = decide(
                 scores,
                 nearest[0]["similarity"],

@@ -151,6 +151,27 @@ def _box_in_photo(rgb: np.ndarray) -> tuple[int, int, int, int]:
     return int(left * sx), int(top * sy), int(np.ceil(right * sx)), int(np.ceil(bottom * sy))
 
 
+def _detail_energy(
+    rgb: np.ndarray, box: tuple[int, int, int, int], side: int
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Squared luminance detail (luminance minus its Gaussian blur at ``side / 32``) where a
+    tile can lie, and the offset of that region in the photo.
+
+    Candidate tiles lie within ``side`` of the object's box, so only that region (plus the
+    blur kernel's reach, so the values equal a whole-photo blur's) is filtered.
+    """
+    height, width = rgb.shape[:2]
+    sigma = max(1.0, side / 32)
+    reach = side + int(np.ceil(4 * sigma)) + 1
+    left, top, right, bottom = box
+    x0, y0 = max(0, left - reach), max(0, top - reach)
+    x1, y1 = min(width, right + reach), min(height, bottom + reach)
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    gray = gray.astype(np.float32)
+    detail = gray - cv2.GaussianBlur(gray, (0, 0), sigma)
+    return detail * detail, (x0, y0)
+
+
 def select_tiles(rgb: np.ndarray, config: TileConfig) -> list[Tile]:
     """Up to ``config.count`` clean surface tiles of the object, most textured first.
 
@@ -172,19 +193,10 @@ def select_tiles(rgb: np.ndarray, config: TileConfig) -> list[Tile]:
     side = min(max(side, config.min_side_px), height, width)
     if side < config.min_side_px:
         return []
-    obj = object_mask(rgb).astype(np.float32)
-    shine = highlight_mask(rgb).astype(np.float32)
-    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    detail = gray - cv2.GaussianBlur(gray, (0, 0), max(1.0, side / 32))
-    # integral images make each candidate's sums O(1)
-    sums = {name: cv2.integral(a) for name, a in (("obj", obj), ("shine", shine))}
-    detail_sq = cv2.integral(detail * detail)
+    obj = object_mask(rgb)
+    shine = highlight_mask(rgb)
+    detail_sq, (dx, dy) = _detail_energy(rgb, (left, top, right, bottom), side)
     area = float(side * side)
-
-    def box_sum(table: np.ndarray, x: int, y: int) -> float:
-        return float(
-            table[y + side, x + side] - table[y, x + side] - table[y + side, x] + table[y, x]
-        )
 
     stride = max(1, side // 2)
 
@@ -200,9 +212,10 @@ def select_tiles(rgb: np.ndarray, config: TileConfig) -> list[Tile]:
     for y in ys:
         for x in xs:
             if x + side <= width and y + side <= height:
-                fraction = box_sum(sums["obj"], x, y) / area
-                shiny = box_sum(sums["shine"], x, y) / area
-                texture = float(np.sqrt(max(box_sum(detail_sq, x, y), 0.0) / area))
+                fraction = np.count_nonzero(obj[y : y + side, x : x + side]) / area
+                shiny = np.count_nonzero(shine[y : y + side, x : x + side]) / area
+                patch = detail_sq[y - dy : y - dy + side, x - dx : x - dx + side]
+                texture = float(np.sqrt(float(patch.sum(dtype=np.float64)) / area))
                 grid.append(Tile(x, y, side, fraction, shiny, texture))
     candidates = [
         t
