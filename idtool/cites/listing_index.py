@@ -10,6 +10,7 @@ species/genus/family/order/class above it, with close spellings for unknown name
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -474,6 +475,14 @@ def stale_warning(listing_set: ListingSetInfo) -> str | None:
     return None
 
 
+@functools.cache
+def bundled_entries() -> tuple[tuple[ListingEntry, ...], tuple[ListingSetInfo, ...]]:
+    """The shipped table's entries and sets, parsed once per process (package data that
+    never changes while it runs; a batch, its job check and its workers all need it)."""
+    rows_and_sets, used = load_bundled_rows()
+    return tuple(ListingEntry.from_row(row, info) for row, info in rows_and_sets), tuple(used)
+
+
 def load_listing_index(db: sqlite_utils.Database) -> ListingIndex:
     """Build the index from the catalog's current listing sets (or the bundled table).
 
@@ -497,8 +506,8 @@ def load_listing_index(db: sqlite_utils.Database) -> ListingIndex:
         entries = [ListingEntry.from_row(r, by_id[r["set_id"]]) for r in rows]
         used = sets
     else:
-        rows_and_sets, used = load_bundled_rows()
-        entries = [ListingEntry.from_row(row, info) for row, info in rows_and_sets]
+        bundled, used_sets = bundled_entries()
+        entries, used = list(bundled), list(used_sets)
     quotas: list[Quota] = []
     if quota_sets := list_sets(db, KIND_QUOTAS):
         info_q = quota_sets[-1]
