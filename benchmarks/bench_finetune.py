@@ -139,10 +139,9 @@ def fine_tune(
 
 
 def demo_figures(
-    paths: list[str], whole: np.ndarray, mirror: np.ndarray, y: np.ndarray, seed: int
+    groups: np.ndarray, whole: np.ndarray, mirror: np.ndarray, y: np.ndarray, seed: int
 ) -> list[float]:
     """Grouped 5-fold top-1 of a logistic head and of nearest class prototypes."""
-    groups = near_duplicate_group_ids(paths, whole)
     fold = fold_assignment(y, groups, 5, seed)
     head, proto = np.zeros(len(y), int), np.zeros(len(y), int)
     for k in np.unique(fold):
@@ -191,7 +190,7 @@ def main() -> None:
         )
 
     results: dict[str, list[dict[str, float]]] = {}
-    for seed in [int(s) for s in args.seeds.split(",")]:
+    for seed in [int(s) for s in args.seeds.split(",") if s]:  # "": the demo check only
         fold = fold_assignment(y, groups, 5, seed)
         logits = {m: np.zeros((len(y), len(CLASSES))) for m in FROZEN_METHODS}
         tuned_logits = {m: np.zeros((len(y), len(CLASSES))) for m in TUNED_METHODS}
@@ -260,11 +259,13 @@ def print_demo(
     demo_y = np.array(labels)
     print(f"\nreference_demo: {len(demo_y)} photos, {len(classes)} classes, grouped 5-fold top-1")
     print(f"{'backbone':22s} {'head seed0':>10s} {'proto seed0':>11s} {'head seed1':>10s}")
+    # groups from the frozen embeddings for both backbones: the same folds for each
+    groups = near_duplicate_group_ids(paths, embed_maps(frozen_tail, stacked[:, 0]))
     for name, tail in (("frozen", frozen_tail), ("fine-tuned on met", tuned_tail)):
         whole = embed_maps(tail, stacked[:, 0])
         mirror = embed_maps(tail, stacked[:, 1])
-        head0, proto0 = demo_figures(paths, whole, mirror, demo_y, 0)
-        head1, _ = demo_figures(paths, whole, mirror, demo_y, 1)
+        head0, proto0 = demo_figures(groups, whole, mirror, demo_y, 0)
+        head1, _ = demo_figures(groups, whole, mirror, demo_y, 1)
         print(f"{name:22s} {head0:10.3f} {proto0:11.3f} {head1:10.3f}")
     print(f"(demo check {time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.2f})")
 
