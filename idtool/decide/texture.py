@@ -57,8 +57,8 @@ MIN_TEXTURE_CLASSES = 2
 # much probability on the texture classes (Identifier.score_batch): a photo of a python
 # in a catalog that also holds ivory does not pay for six tile embeddings.
 TILE_GATE_MASS = 0.01
-# Most tiles embedded in one runtime call (see embed_tiles_of_photos).
-TILE_BATCH = 48
+# Most tiles embedded in one runtime call (measured: see embed_tiles_of_photos).
+TILE_BATCH = 16
 
 
 def decode_config(preprocess: PreprocessConfig, view: TextureView | None) -> PreprocessConfig:
@@ -116,9 +116,11 @@ def embed_tiles_of_photos(
 ) -> list[np.ndarray]:
     """Each photo's tile embeddings, with the tiles of all photos embedded together.
 
-    One runtime call per ``max_batch`` tiles instead of one per photo: ONNX Runtime on
-    2 cores takes about 8 ms per input at 5 inputs a call and 5 ms at 32-48
-    (``benchmarks/bench_batch.py``). A photo without tiles gets a 0 x 0 array.
+    One runtime call per ``max_batch`` tiles instead of one per photo. :data:`TILE_BATCH`
+    (16) was measured with ``benchmarks/bench_batch.py`` (48 shipped material photos,
+    processing loop, 2 runs, load about 1.3): 2.90-3.05 s and 340-356 MB peak RSS at 8,
+    2.80-2.82 s and 471 MB at 16, 2.96-3.02 s and 1,056 MB at 48 (ONNX Runtime's arena
+    grows with the largest call). A photo without tiles gets a 0 x 0 array.
     """
     inputs, counts = [], []
     for rgb in rgbs:
