@@ -5,14 +5,15 @@ Two folders are generated from the shared demo photos (``photo_sets.py``): ``med
 photos). They are reptiles and other taxa that the shipped reference set (materials) does
 not hold, so the shipped texture head skips their tiles (``not_in_reference``). A third
 folder, ``materials``, holds shipped reference photos of ivory, walrus ivory, bone and
-ceramic (up to 600 px), where every photo's tiles are read: the texture head's full cost. Every mode runs in a fresh process (peak RSS is per process) on the same files,
+ceramic (up to 600 px), where every photo's tiles are read: the texture head's full cost;
+``phone_materials`` holds 12 MP phone photos generated from some of them. Every mode runs in a fresh process (peak RSS is per process) on the same files,
 rounds interleaved (eager, batch, ONNX alone, decode alone, then again), ``--rounds``
 times; min and median per image are printed with the 1-minute load average of each run.
 
 * ``eager``: the plain baseline anyone would write first: ``cv2.imread`` (full decode),
   BGR->RGB, resize the short side to 256 (bicubic), centre crop 224, normalise, timm
   ``tf_efficientnet_lite0`` in eval mode, batch 1, PyTorch's default threads. No idtool.
-* ``eager+tiles`` (materials folder only): the plain way to do the texture head's job:
+* ``eager+tiles`` (the two material folders only): the plain way to do the texture head's job:
   the same eager decode and network, the whole photo and its surface tiles (idtool's
   tile finder on a 640 px working image) embedded in one eager call per photo.
 * ``batch``: ``idtool batch`` as the CLI runs it (``run_batch``: walk, hash, decode
@@ -34,7 +35,7 @@ time) to choose the default. ``--identify`` times ``idtool identify`` on one 12 
 (a fresh process each time, start-up included).
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_batch.py [--medium 96] [--phones 16]
-        [--materials 48]
+        [--materials 48] [--phone-materials 8]
         [--rounds 3] [--sweep] [--identify] [--force] [--work /tmp/bench_batch]
 """
 
@@ -88,13 +89,18 @@ def link_materials(target: Path, count: int) -> list[Path]:
     return written
 
 
-def prepare(work: Path, medium: int, phones: int, materials: int) -> None:
+def prepare(work: Path, medium: int, phones: int, materials: int, phone_materials: int) -> None:
     from idtool.catalog.reference_import import import_reference_dir
     from idtool.config import SHIPPED_REFERENCE_DIR
     from idtool.decide.service import Runtime
 
     stamp = work / "prepared.json"
-    wanted = {"medium": medium, "phones": phones, "materials": materials}
+    wanted = {
+        "medium": medium,
+        "phones": phones,
+        "materials": materials,
+        "phone_materials": phone_materials,
+    }
     if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
         return
     shutil.rmtree(work, ignore_errors=True)
@@ -108,10 +114,12 @@ def prepare(work: Path, medium: int, phones: int, materials: int) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.link(path, target)
     material_files = link_materials(work / "materials", materials)
-    # one 12 MP phone photo of an ivory object, for `--identify` on the texture path
-    ivory = next(p for p in material_files if p.parent.name == "material_ivory")
-    rgb = cv2.cvtColor(cv2.imread(str(ivory)), cv2.COLOR_BGR2RGB)
-    (work / "phone-ivory.jpg").write_bytes(phone_jpeg(rgb, seed=7, orientation=6))
+    # 12 MP phone photos of material objects (the first is ivory: `--identify` uses it)
+    for i, source in enumerate(material_files[:phone_materials]):
+        rgb = cv2.cvtColor(cv2.imread(str(source)), cv2.COLOR_BGR2RGB)
+        target = work / "phone_materials" / source.parent.name / f"phone{i:04d}.jpg"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(phone_jpeg(rgb, seed=i, orientation=6 if i % 3 == 0 else 1))
     shutil.copytree(SHIPPED_BUNDLE, work / "bundle", ignore=shutil.ignore_patterns(".export-*"))
     if not (work / "bundle" / "onnx" / "model.onnx").is_file():
         from idtool.model.bundle import load_bundle
@@ -348,6 +356,9 @@ def main() -> None:
     parser.add_argument("--medium", type=int, default=96, help="640-1,280 px photos")
     parser.add_argument("--phones", type=int, default=16, help="12 MP photos in the mixed folder")
     parser.add_argument("--materials", type=int, default=48, help="shipped material photos")
+    parser.add_argument(
+        "--phone-materials", type=int, default=8, help="12 MP photos of material objects"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_batch"))
     parser.add_argument("--max-load", type=float, default=float(os.cpu_count() or 2))
@@ -366,23 +377,25 @@ def main() -> None:
 
     batch_size = args.batch_size or DEFAULT_BATCH_SIZE
     workers = args.workers or DEFAULT_WORKERS
-    prepare(args.work, args.medium, args.phones, args.materials)
+    prepare(args.work, args.medium, args.phones, args.materials, args.phone_materials)
     folders = {
         "medium": args.medium,
         "mixed": len(_photos(args.work / "mixed")),
         "materials": args.materials,
+        "phone_materials": args.phone_materials,
     }
     print(
         f"{os.cpu_count()} CPUs; folders: medium {folders['medium']} photos of 640-1,280 px, "
         f"mixed {folders['mixed']} ({args.phones} of them 12 MP), materials "
-        f"{folders['materials']} (shipped reference photos); batch size {batch_size}, "
+        f"{folders['materials']} (shipped reference photos), phone_materials "
+        f"{folders['phone_materials']} (12 MP); batch size {batch_size}, "
         f"{workers} decode workers; {args.rounds} rounds",
         flush=True,
     )
     runs: dict[str, list[dict]] = {}
     for round_no in range(args.rounds):
         for folder in folders:
-            modes = ("eager", "eager+tiles") if folder == "materials" else ("eager",)
+            modes = ("eager", "eager+tiles") if "materials" in folder else ("eager",)
             for mode in (*modes, "batch", "decode"):
                 row = spawn(args.work, mode, folder, batch_size, workers)
                 runs.setdefault(f"{mode}/{folder}", []).append(row)
@@ -391,7 +404,7 @@ def main() -> None:
                     inner["ms_per_image"] = 1000 * inner["seconds"] / max(1, row["images"])
                     runs.setdefault(f"batch-loop/{folder}", []).append(inner)
                 print(
-                    f"round {round_no + 1} {mode:<11} {folder:<9} {row['ms_per_image']:7.1f} "
+                    f"round {round_no + 1} {mode:<11} {folder:<15} {row['ms_per_image']:7.1f} "
                     f"ms/img  RSS {row['peak_rss_mb']:5.0f} MB  load {row['load']:.2f}",
                     flush=True,
                 )
@@ -450,7 +463,9 @@ def main() -> None:
             "a 12 MP photo of a reptile (not in the shipped reference: no tiles)": _photos(
                 args.work / "phones"
             )[0],
-            "a 12 MP photo of an ivory carving (tiles read)": args.work / "phone-ivory.jpg",
+            "a 12 MP photo of an ivory carving (tiles read)": sorted(
+                (args.work / "phone_materials" / "material_ivory").glob("*.jpg")
+            )[0],
         }
         for what, photo in photos.items():
             rows = time_identify(args.work, photo, args.rounds)

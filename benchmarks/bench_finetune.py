@@ -34,7 +34,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_materials import CLASSES, DATA, figures, fit, load_photos, method_logits
+from bench_materials import (
+    CLASSES,
+    DATA,
+    figures,
+    fit,
+    load_photos,
+    method_logits,
+    print_table,
+)
 
 from idtool.config import PROJECT_ROOT, SHIPPED_MODELS_DIR
 from idtool.curation.cross_validation import fold_assignment
@@ -220,19 +228,6 @@ def main() -> None:
         f"tile {args.tile_views} + plain, {args.draws} draws/photo/epoch; "
         f"wall {time.perf_counter() - started:.0f} s, load average {os.getloadavg()}"
     )
-
-
-def print_table(results: dict[str, list[dict[str, float]]], title: str) -> None:
-    keys = ["top1", "recall_ivory", "recall_walrus_ivory", "recall_bone", "coverage", "ece"]
-    runs = len(next(iter(results.values())))
-    print(f"\n{title}: {runs} seed(s), min / median; load average {os.getloadavg()[0]:.2f}")
-    print(f"{'method':22s} " + " ".join(f"{k:>19s}" for k in keys))
-    for method, figs in results.items():
-        cells = []
-        for key in keys:
-            values = np.array([f[key] for f in figs])
-            cells.append(f"{values.min():.3f} / {np.median(values):.3f}")
-        print(f"{method:22s} " + " ".join(f"{c:>19s}" for c in cells), flush=True)
 
 
 def print_demo(

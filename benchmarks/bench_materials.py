@@ -239,19 +239,25 @@ def main() -> None:
             for train, test in splits:
                 logits[test] = method_logits(method, arrays, y, train, test)
             results[method].append(figures(logits, y, args.target))
-    load = os.getloadavg()[0]
-    keys = ["top1", "recall_ivory", "recall_walrus_ivory", "recall_bone", "coverage", "ece"]
-    print(
-        f"\n{args.folds}-fold grouped CV x {args.repeats} seeds, coverage at selective accuracy "
-        f">= {args.target}; min / median over seeds; load average {load:.2f}\n"
+    print_table(
+        results,
+        f"{args.folds}-fold grouped CV x {args.repeats} seeds, coverage at selective accuracy "
+        f">= {args.target}",
     )
-    print(f"{'method':28s} " + " ".join(f"{k:>17s}" for k in keys))
-    for method, runs in results.items():
+
+
+def print_table(results: dict[str, list[dict[str, float]]], title: str) -> None:
+    """Each method's figures, min / median over its runs (seeds), with the load average."""
+    keys = ["top1", "recall_ivory", "recall_walrus_ivory", "recall_bone", "coverage", "ece"]
+    runs = len(next(iter(results.values())))
+    print(f"\n{title}: {runs} seed(s), min / median; load average {os.getloadavg()[0]:.2f}")
+    print(f"{'method':28s} " + " ".join(f"{k:>19s}" for k in keys))
+    for method, figs in results.items():
         cells = []
         for key in keys:
-            values = np.array([r[key] for r in runs])
+            values = np.array([f[key] for f in figs])
             cells.append(f"{values.min():.3f} / {np.median(values):.3f}")
-        print(f"{method:28s} " + " ".join(f"{c:>17s}" for c in cells))
+        print(f"{method:28s} " + " ".join(f"{c:>19s}" for c in cells), flush=True)
 
 
 if __name__ == "__main__":
