@@ -16,6 +16,7 @@ from rich.table import Table
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.catalog.store import Catalog
 from idtool.cli.common import (
+    balance_option,
     catalog_option,
     declaration_from,
     echo_err,
@@ -344,6 +345,7 @@ def identify(
     help="Selective accuracy the confidence threshold must reach.",
 )
 @tiles_option
+@balance_option
 @format_option
 @click.pass_context
 def train(
@@ -356,6 +358,7 @@ def train(
     folds: int,
     target_accuracy: float,
     tiles: bool | None,
+    balanced: bool,
     output_format: str,
 ) -> None:
     """Train the classifier head and thresholds on the current reference set.
@@ -386,6 +389,7 @@ def train(
             folds=folds,
             seed=seed,
             target_selective_accuracy=target_accuracy,
+            balanced=balanced,
         )
     finally:
         runtime.close()

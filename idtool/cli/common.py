@@ -96,6 +96,18 @@ def tiles_option(func: F) -> F:
     )(func)
 
 
+def balance_option(func: F) -> F:
+    """``--balance-classes`` for the commands that fit a head (train, evaluate)."""
+    return click.option(
+        "--balance-classes/--no-balance-classes",
+        "balanced",
+        default=False,
+        show_default=True,
+        help="Weigh each class inversely to its photo count, so a small class is not "
+        "outvoted (raises its recall; see README Materials).",
+    )(func)
+
+
 def trade_options(func: F) -> F:
     """Add the declared-trade flags: --origin, --export-country, --destination, --purpose, --source."""
     options = [

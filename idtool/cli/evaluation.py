@@ -12,6 +12,7 @@ from rich.table import Table
 
 from idtool.catalog.store import Catalog
 from idtool.cli.common import (
+    balance_option,
     catalog_option,
     echo_err,
     echo_json,
@@ -207,6 +208,7 @@ def reference_audit(
     help="Selective accuracy the confidence threshold must reach (as idtool train).",
 )
 @tiles_option
+@balance_option
 @format_option
 @click.pass_context
 def evaluate_command(
@@ -224,6 +226,7 @@ def evaluate_command(
     unknown_tolerance: float,
     target_accuracy: float,
     tiles: bool | None,
+    balanced: bool,
     output_format: str,
 ) -> None:
     """Cross-validate the reference set and model, honestly, and gate regressions.
@@ -255,6 +258,7 @@ def evaluate_command(
             target_selective_accuracy=target_accuracy,
             unknown_dir=unknown_dir,
             tiles=tiles,
+            balanced=balanced,
         )
         summary = evaluation.summary
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")

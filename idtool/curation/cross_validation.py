@@ -68,6 +68,7 @@ def cross_validate(
     groups: np.ndarray | None = None,
     method: str = HEAD_METHOD,
     per_class_thresholds: bool = True,
+    balanced: bool = False,
 ) -> CrossValidation:
     """Grouped stratified k-fold with calibration and thresholds cross-fitted.
 
@@ -97,7 +98,7 @@ def cross_validate(
             linear.append((means, np.zeros(len(data.classes), dtype=np.float32)))
         else:
             x_train, y_train = data.samples(train)  # views, beside pooled tiles (texture view)
-            weight, bias = fit_linear(x_train, y_train, len(data.classes), c, seed)
+            weight, bias = fit_linear(x_train, y_train, len(data.classes), c, seed, balanced)
             logits[test] = data.logits(weight, bias, test)
             linear.append((weight, bias))
         nearest[test] = (data.plain[test] @ data.plain[train].T).max(axis=1)

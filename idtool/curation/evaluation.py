@@ -166,6 +166,7 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
     method: str = HEAD_METHOD,
     tiles: bool | None = None,
+    balanced: bool = False,
 ) -> Evaluation:
     """Cross-validate the reference set with the ``idtool train`` recipe (see the module doc).
 
@@ -189,6 +190,7 @@ def evaluate(
         target_selective_accuracy=target_selective_accuracy,
         groups=groups,
         method=method,
+        balanced=balanced,
     )
     points = class_operating_points(cv.outcomes, data.labels, data.classes, taxa)
     categories = appendix_table(list(taxa), taxa, catalog.db)
@@ -214,7 +216,13 @@ def evaluate(
         "lower_protection": sum(r["lower_protection"] for r in by_appendix.values()),
     }
     final = train_head(
-        data, taxa, folds=folds, c=c, seed=seed, target_selective_accuracy=target_selective_accuracy
+        data,
+        taxa,
+        folds=folds,
+        c=c,
+        seed=seed,
+        target_selective_accuracy=target_selective_accuracy,
+        balanced=balanced,
     )
     unknown = None
     if files is not None:
@@ -248,6 +256,7 @@ def evaluate(
         "folds": cv.folds,
         "folds_requested": folds,
         "c": c,
+        "class_weight": "balanced" if balanced else "none",
         "crops": crops,
         "tiles": texture.to_dict() if texture else None,
         "target_selective_accuracy": target_selective_accuracy,

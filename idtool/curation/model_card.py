@@ -23,7 +23,7 @@ def render_model_card(
 - Date: {dt.datetime.now(dt.UTC).date().isoformat()}
 - Backbone: `{base.architecture}` ({base.meta.get("source")}), frozen; embedding version
   `{base.embedding_version}`.
-- Head: multinomial logistic regression (C={m["c"]}) on L2-normalised embeddings of each photo,
+- Head: multinomial logistic regression (C={m["c"]}, class weights {m.get("class_weight", "none")}) on L2-normalised embeddings of each photo,
   its mirror image and {data.views.shape[1] - 2} random crops; seed {m["seed"]}; softmax temperature {result.head.temperature}.
 - Texture view: {_texture_line(data)}
 - Data: reference version `{data.reference_version}`, {m["images"]} photos in {m["classes"]} classes:

@@ -187,15 +187,29 @@ def embed_training_set(
 
 
 def fit_linear(
-    x: np.ndarray, y: np.ndarray, n_classes: int, c: float, seed: int
+    x: np.ndarray, y: np.ndarray, n_classes: int, c: float, seed: int, balanced: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression; returns (weight n_classes x dim, bias n_classes)."""
+    """Multinomial logistic regression; returns (weight n_classes x dim, bias n_classes).
+
+    ``balanced`` weighs each class inversely to its number of samples, so a small class
+    (41 walrus ivory photos beside 209 of elephant ivory) is not outvoted.
+    """
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=c, max_iter=5000, random_state=seed)
+    model = LogisticRegression(
+        C=c, max_iter=5000, random_state=seed, class_weight="balanced" if balanced else None
+    )
     model.fit(x, y)
     weight = np.zeros((n_classes, x.shape[1]), dtype=np.float32)
     bias = np.full(n_classes, -1e4, dtype=np.float32)
+    if len(model.classes_) == 2:
+        # Two classes: scikit-learn keeps one row, the log-odds of the second class; as
+        # softmax logits that is [0, row] (broadcasting it to both rows made them equal).
+        first, second = model.classes_
+        weight[first], bias[first] = 0.0, 0.0
+        weight[second] = model.coef_[0].astype(np.float32)
+        bias[second] = np.float32(model.intercept_[0])
+        return weight, bias
     weight[model.classes_] = model.coef_.astype(np.float32)
     bias[model.classes_] = model.intercept_.astype(np.float32)
     return weight, bias
@@ -207,7 +221,12 @@ def _fold_count(y: np.ndarray, groups: np.ndarray, wanted: int) -> int:
 
 
 def out_of_fold(
-    data: TrainingSet, *, folds: int = 5, c: float = DEFAULT_C, seed: int = 0
+    data: TrainingSet,
+    *,
+    folds: int = 5,
+    c: float = DEFAULT_C,
+    seed: int = 0,
+    balanced: bool = False,
 ) -> OutOfFold:
     """Grouped, stratified k-fold predictions for every photo (plain view held out)."""
     from sklearn.model_selection import StratifiedGroupKFold
@@ -220,7 +239,7 @@ def out_of_fold(
     nearest = np.zeros(len(y), dtype=np.float32)
     for train_idx, test_idx in splitter.split(data.plain, y, groups):
         x_train, y_train = data.samples(train_idx)
-        weight, bias = fit_linear(x_train, y_train, len(data.classes), c, seed)
+        weight, bias = fit_linear(x_train, y_train, len(data.classes), c, seed, balanced)
         logits[test_idx] = data.logits(weight, bias, test_idx)
         nearest[test_idx] = (data.plain[test_idx] @ data.plain[train_idx].T).max(axis=1)
     return OutOfFold(logits=logits, nearest_similarity=nearest, groups=groups, folds=k)
@@ -278,9 +297,11 @@ def train_head(
     c: float = DEFAULT_C,
     seed: int = 0,
     target_selective_accuracy: float = TARGET_SELECTIVE_ACCURACY,
+    balanced: bool = False,
 ) -> TrainResult:
-    """Cross-validate, calibrate, choose thresholds, and fit the final head on everything."""
-    oof = out_of_fold(data, folds=folds, c=c, seed=seed)
+    """Cross-validate, calibrate, choose thresholds, and fit the final head on everything
+    (``balanced``: class weights inversely proportional to class size, see :func:`fit_linear`)."""
+    oof = out_of_fold(data, folds=folds, c=c, seed=seed, balanced=balanced)
     y = data.y
     temperature = fit_temperature(oof.logits, y)
     probs = softmax(oof.logits, temperature)
@@ -319,9 +340,10 @@ def train_head(
         "target_met": bool(meeting),
         "seed": seed,
         "c": c,
+        "class_weight": "balanced" if balanced else "none",
     }
     x_all, y_all = data.samples(np.arange(len(y)))
-    weight, bias = fit_linear(x_all, y_all, len(data.classes), c, seed)
+    weight, bias = fit_linear(x_all, y_all, len(data.classes), c, seed, balanced)
     head = Head(
         classes=data.classes,
         weight=weight,

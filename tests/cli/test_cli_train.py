@@ -45,9 +45,23 @@ def test_train_writes_a_complete_bundle_that_identify_then_uses(home: Path, tmp_
 
     whole_only = runner.invoke(
         main,
-        ["train", "--folds", "3", "--version", "9.9.8", "--no-tiles", "--format", "json"],
+        [
+            "train",
+            "--folds",
+            "3",
+            "--version",
+            "9.9.8",
+            "--no-tiles",
+            "--balance-classes",
+            "--format",
+            "json",
+        ],
     )
     assert whole_only.exit_code == 0, whole_only.output
+    assert json.loads(whole_only.stdout.strip().splitlines()[-1])["class_weight"] == "balanced"
+    assert summary["class_weight"] == "none"
+    card = (home / "models" / "idtool-lite0-9.9.8" / "MODEL_CARD.md").read_text()
+    assert "class weights balanced" in card
     plain = load_bundle(home / "models" / "idtool-lite0-9.9.8")
     assert plain.meta["tiles"] is None and plain.head is not None
     assert plain.head.weight.shape[1] == plain.meta["embedding_dim"]
