@@ -181,17 +181,15 @@ def evaluate(
         catalog, bundle, engine, crops=crops, seed=seed, progress=progress, texture=texture
     )
     groups = near_duplicate_group_ids(data.paths, data.plain)
-    cv = cross_validate(
-        data,
-        taxa,
-        folds=folds,
-        c=c,
-        seed=seed,
-        target_selective_accuracy=target_selective_accuracy,
-        groups=groups,
-        method=method,
-        balanced=balanced,
-    )
+    # the idtool train recipe, for the cross-validation and for the final head alike
+    recipe: dict[str, Any] = {
+        "folds": folds,
+        "c": c,
+        "seed": seed,
+        "target_selective_accuracy": target_selective_accuracy,
+        "balanced": balanced,
+    }
+    cv = cross_validate(data, taxa, groups=groups, method=method, **recipe)
     points = class_operating_points(cv.outcomes, data.labels, data.classes, taxa)
     categories = appendix_table(list(taxa), taxa, catalog.db)
     y = data.y
@@ -215,15 +213,7 @@ def evaluate(
         "called_not_wildlife": sum(r["called_not_wildlife"] for r in by_appendix.values()),
         "lower_protection": sum(r["lower_protection"] for r in by_appendix.values()),
     }
-    final = train_head(
-        data,
-        taxa,
-        folds=folds,
-        c=c,
-        seed=seed,
-        target_selective_accuracy=target_selective_accuracy,
-        balanced=balanced,
-    )
+    final = train_head(data, taxa, **recipe)
     unknown = None
     if files is not None:
         meta = {**bundle.meta, "tiles": texture.to_dict() if texture else None}
