@@ -9,9 +9,6 @@ import click
 from idtool.batch.item_groups import ITEMS_BY, identify_items
 from idtool.batch.items import JobOptions
 from idtool.batch.pipeline import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_WORKERS,
-    ENGINES,
     BatchRequest,
     BatchSummary,
     run_batch,
@@ -23,9 +20,9 @@ from idtool.cli.common import (
     echo_err,
     echo_json,
     format_option,
+    job_options,
     lang_option,
     model_option,
-    runtime_option,
     settings_from,
     trade_options,
 )
@@ -76,37 +73,7 @@ def register(group: click.Group) -> None:
     )
     @catalog_option
     @model_option
-    @click.option(
-        "--workers",
-        type=click.IntRange(1, 64),
-        default=DEFAULT_WORKERS,
-        show_default=True,
-        help="Decode threads (local engine) or Ray actors (ray engine).",
-    )
-    @click.option(
-        "--batch-size",
-        type=click.IntRange(1, 512),
-        default=DEFAULT_BATCH_SIZE,
-        show_default=True,
-        help="Images per embedding call.",
-    )
-    @click.option(
-        "--engine",
-        type=click.Choice(ENGINES),
-        default="local",
-        show_default=True,
-        help="Execution engine: this process, or a Ray cluster (pip install 'idtool[ray]').",
-    )
-    @runtime_option("runtime")
-    @click.option(
-        "--ray-address",
-        default=None,
-        help="Ray cluster to join (ray://host:10001 or host:6379; default $RAY_ADDRESS, "
-        "else a local Ray instance).",
-    )
-    @click.option(
-        "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="Candidates."
-    )
+    @job_options
     @click.option(
         "--items-by",
         type=click.Choice(ITEMS_BY),

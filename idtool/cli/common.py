@@ -52,6 +52,55 @@ def runtime_option(name: str) -> Callable[[F], F]:
     )
 
 
+def job_options(func: F) -> F:
+    """The options of a resumable photo job (``batch``, ``listings``): ``--workers``,
+    ``--batch-size``, ``--engine``, ``--runtime``, ``--ray-address``, ``--top-k``."""
+    # imported here: the other commands (identify's fast start) need not load the pipeline
+    from idtool.batch.pipeline import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, ENGINES
+
+    options = [
+        click.option(
+            "--workers",
+            type=click.IntRange(1, 64),
+            default=DEFAULT_WORKERS,
+            show_default=True,
+            help="Decode threads (local engine) or Ray actors (ray engine).",
+        ),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(1, 512),
+            default=DEFAULT_BATCH_SIZE,
+            show_default=True,
+            help="Photos per embedding call.",
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default="local",
+            show_default=True,
+            help="Execution engine for the photos: this process, or a Ray cluster "
+            "(pip install 'idtool[ray]').",
+        ),
+        runtime_option("runtime"),
+        click.option(
+            "--ray-address",
+            default=None,
+            help="Ray cluster to join (ray://host:10001 or host:6379; default $RAY_ADDRESS, "
+            "else a local Ray instance).",
+        ),
+        click.option(
+            "--top-k",
+            type=click.IntRange(1, 20),
+            default=3,
+            show_default=True,
+            help="Candidates per photo.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def _apply_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value:
         set_default_language(value)

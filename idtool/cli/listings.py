@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from idtool.batch.items import JobOptions
-from idtool.batch.pipeline import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, ENGINES
 from idtool.batch.progress import progress_for_stderr
 from idtool.cli.common import (
     catalog_option,
@@ -15,8 +14,8 @@ from idtool.cli.common import (
     echo_err,
     echo_json,
     format_option,
+    job_options,
     model_option,
-    runtime_option,
     settings_from,
     trade_options,
 )
@@ -75,40 +74,7 @@ def register(group: click.Group) -> None:
         multiple=True,
         help="Use only lexicon terms of this language (repeat: --lang en --lang zh); default all.",
     )
-    @click.option(
-        "--workers",
-        type=click.IntRange(1, 64),
-        default=DEFAULT_WORKERS,
-        show_default=True,
-        help="Decode threads (local engine) or Ray actors (ray engine).",
-    )
-    @click.option(
-        "--batch-size",
-        type=click.IntRange(1, 512),
-        default=DEFAULT_BATCH_SIZE,
-        show_default=True,
-        help="Photos per embedding call.",
-    )
-    @click.option(
-        "--engine",
-        type=click.Choice(ENGINES),
-        default="local",
-        show_default=True,
-        help="Execution engine for the photos: this process, or a Ray cluster.",
-    )
-    @runtime_option("runtime")
-    @click.option(
-        "--ray-address",
-        default=None,
-        help="Ray cluster to join (default $RAY_ADDRESS, else a local Ray).",
-    )
-    @click.option(
-        "--top-k",
-        type=click.IntRange(1, 20),
-        default=3,
-        show_default=True,
-        help="Candidates per photo.",
-    )
+    @job_options
     @trade_options
     @format_option
     @click.pass_context
