@@ -1,6 +1,6 @@
 """Dataclasses and vocabularies that cross module boundaries.
 
-Each has ``to_dict()`` giving the JSON shape documented in the README.
+Each has ``to_dict()`` giving the JSON shape documented in docs/decisions.md.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ runs one batched embedding call per ``batch_size`` images. Batches are formed in
 order, so the local and Ray engines feed the model identical batches and give identical
 results.
 
-Threads are set for a small machine (measured on 2 cores, see the README's Performance
+Threads are set for a small machine (measured on 2 cores, see docs/performance.md
 section): ``workers`` decode threads, OpenCV's own thread pool off during the run (each
 decode thread already keeps a core busy; OpenCV's pool on top of them only adds
 contention), and the ONNX Runtime session with spinning off (see
@@ -47,7 +47,7 @@ from idtool.model.preprocess import PreprocessConfig
 log = logging.getLogger(__name__)
 
 ENGINES = ("local", "ray")
-DEFAULT_BATCH_SIZE = 8  # chosen from benchmarks/bench_batch.py --sweep (README)
+DEFAULT_BATCH_SIZE = 8  # chosen from benchmarks/bench_batch.py --sweep (docs/performance.md)
 DEFAULT_WORKERS = 2
 DECODE_AHEAD_BYTES = 96 * 1024 * 1024
 

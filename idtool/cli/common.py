@@ -153,7 +153,7 @@ def balance_option(func: F) -> F:
         default=False,
         show_default=True,
         help="Weigh each class inversely to its photo count, so a small class is not "
-        "outvoted (raises its recall; see README Materials).",
+        "outvoted (raises its recall; see docs/decisions.md).",
     )(func)
 
 

@@ -12,7 +12,7 @@ alternative rule ``embedding`` scores the mean of the photos' embeddings.
 
 Both were compared on grouped cross-validation of ``reference_demo`` (photos of one class
 drawn from the held-out fold, ``idtool evaluate`` / ``benchmarks/bench_items.py``):
-``logprob`` with ``alpha`` fitted by held-out likelihood was chosen; see the README for
+``logprob`` with ``alpha`` fitted by held-out likelihood was chosen; see docs/decisions.md for
 the figures. The item then goes through the same open-set rule and thresholds as a
 single photo (:func:`idtool.decide.decision.decide`), with ``+item_fusion`` in its
 ``decision_source``; its nearest-reference similarity is the best of its photos'.

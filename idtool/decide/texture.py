@@ -8,7 +8,7 @@ where no tile is found uses its whole-photo embedding as the second view. Open-s
 similarity and the nearest references stay on the whole-photo embedding.
 
 ``benchmarks/bench_materials.py`` measured this against the whole photo alone, averaged
-tile logits and a second tile head on grouped CV (README "Materials"); the same
+tile logits and a second tile head on grouped CV (docs/decisions.md, "Materials"); the same
 :func:`texture_features` builds the training rows, the out-of-fold rows that calibrate
 the head and choose its thresholds, and the rows the identifier scores.
 """

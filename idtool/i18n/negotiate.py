@@ -28,7 +28,7 @@ def normalise_language(value: str) -> str:
     if lang not in LANGUAGES:
         raise BadField(
             f"unknown language {value!r}; use one of: {', '.join(LANGUAGES)} "
-            "(see README: adding a language)"
+            "(see docs/cites.md: adding a language)"
         )
     return lang
 

@@ -1,7 +1,7 @@
 """The listings report: ``listings.jsonl``, ``listings.csv``, ``report.html``, ``thumbs/``.
 
 Listings are written ranked (highest priority first). ``listings.jsonl`` has one object
-per listing (see the README's field table); ``listings.csv`` flattens the fields an
+per listing (see docs/listings.md); ``listings.csv`` flattens the fields an
 analyst sorts and filters on, with the batch report's guard against spreadsheet formula
 injection (a seller named ``=HYPERLINK(...)`` stays text). Thumbnails go to
 ``thumbs/<sha256>.jpg`` so that the HTML page of 10,000 listings stays small. Every file

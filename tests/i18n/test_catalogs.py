@@ -71,7 +71,7 @@ def test_every_officer_facing_string_is_translated(
         elif not (isinstance(message.string, str) and message.string.strip()):
             problems.append(f"untranslated in {lang}.po: {msgid!r} ({where})")
     assert not problems, (
-        f"{len(problems)} message(s) need a translation; run the commands in README "
+        f"{len(problems)} message(s) need a translation; run the commands in docs/cites.md "
         "'Translations' and fill them in:\n" + "\n".join(problems[:40])
     )
 
