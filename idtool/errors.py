@@ -119,3 +119,34 @@ class IntegrityError(IdtoolError):
 
     code = "integrity_error"
     http_status = 500
+
+
+class ClusterError(IdtoolError):
+    """The Ray cluster cannot be joined or has no worker left (``--engine ray``)."""
+
+    code = "ray_cluster_error"
+    http_status = 503
+
+
+class ClusterUnreachable(ClusterError):
+    """Nothing answers at the Ray address within the connection deadline."""
+
+    code = "ray_unreachable"
+
+
+class ClusterAuthRequired(ClusterError):
+    """The Ray cluster uses token authentication and this process has no valid token."""
+
+    code = "ray_auth_required"
+
+
+class ClusterVersionMismatch(ClusterError):
+    """The cluster runs another Ray or Python version than this process."""
+
+    code = "ray_version_mismatch"
+
+
+class ClusterLost(ClusterError):
+    """Every Ray worker was lost and the cluster has no free CPU to replace them."""
+
+    code = "ray_cluster_lost"

@@ -6,6 +6,7 @@ IDTOOL_HOME whose catalog holds the shipped reference set (imported once).
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from idtool.decide.service import Runtime
 from idtool.i18n import set_default_language
 from idtool.model.bundle import ModelBundle, load_bundle
 from idtool.model.discovery import SHIPPED_BUNDLE
+
+# Ray clusters the tests start stay on loopback: without this, Ray rewrites 127.0.0.1 in a
+# cluster address to this machine's network address (read when ray is imported)
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SHARED_DEMO = SHARED / "data" / "reference_demo"

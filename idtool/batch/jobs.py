@@ -58,7 +58,7 @@ def _initial(db: Database) -> None:
             "id": int,
             "started_at": str,
             "finished_at": str,
-            "status": str,  # running, complete, interrupted (a killed run stays "running")
+            "status": str,  # running, complete, interrupted (a killed run: at the next open)
             "engine": str,
             "runtime": str,
             "workers": int,
@@ -157,6 +157,28 @@ class JobStore:
         self.db.execute("PRAGMA busy_timeout=10000")
         batch_migrations.apply(self.db)
         self.run_id: int | None = None
+        self._mark_stale_runs()
+
+    def _mark_stale_runs(self) -> None:
+        """Runs still marked running were killed or crashed (this process holds the lock,
+        so none of them is alive): mark them interrupted."""
+        stale = [
+            r["id"] for r in self.db.query("select id from batch_runs where status = 'running'")
+        ]
+        if not stale:
+            return
+        with self.db.conn:
+            self.db.execute(
+                "update batch_runs set status = 'interrupted', finished_at = ? "
+                "where status = 'running'",
+                [_now()],
+            )
+        log.warning(
+            "run(s) %s of %s stopped without finishing (killed or crashed): marked "
+            "interrupted; this run resumes them",
+            ", ".join(map(str, stale)),
+            self.report_dir,
+        )
 
     def _run(self) -> int:
         if self.run_id is None:

@@ -64,6 +64,7 @@ class BatchRequest:
     workers: int = DEFAULT_WORKERS
     batch_size: int = DEFAULT_BATCH_SIZE
     ray_address: str | None = None  # None: $RAY_ADDRESS, else a local Ray instance
+    ray_connect_timeout_s: float | None = None  # None: ray_cluster.CONNECT_TIMEOUT_S (30 s)
 
 
 @dataclass
@@ -242,7 +243,8 @@ def process_todo(
 ) -> JobLoop:
     """Identify ``todo`` with ``executor``, committing each batch of results to the job
     table as it comes (so a killed run resumes where it stopped); Ctrl-C marks the run
-    interrupted. The executor is closed either way. Shared by batch and listings."""
+    interrupted, and so does any error that stops the loop (it is then raised). The
+    executor is closed either way. Shared by batch and listings."""
     loop = JobLoop()
     started = time.monotonic()
     progress.start(len(todo))
@@ -255,6 +257,10 @@ def process_todo(
     except KeyboardInterrupt:
         loop.interrupted = True
         store.finish_run("interrupted")
+    except BaseException:
+        # a lost cluster, a full disk...: the results so far are committed; resume later
+        store.finish_run("interrupted")
+        raise
     finally:
         loop.elapsed_s = time.monotonic() - started
         progress.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from types import TracebackType
 from typing import IO, Protocol
@@ -36,7 +37,8 @@ def format_eta(seconds: float) -> str:
 
 
 class PlainProgress:
-    """One line every ``interval_s`` seconds (and at the end): done/total, rate, ETA."""
+    """One line every ``interval_s`` seconds, whether or not a result came (so a stalled
+    run shows in a log), and one at the end: done/total, rate, ETA."""
 
     def __init__(self, stream: IO[str] | None = None, interval_s: float = PLAIN_INTERVAL_S) -> None:
         self._stream = stream or sys.stderr
@@ -44,19 +46,32 @@ class PlainProgress:
         self._total = 0
         self._done = 0
         self._started = 0.0
-        self._last = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def start(self, total: int) -> None:
-        self._total, self._done = total, 0
-        self._started = self._last = time.monotonic()
+        with self._lock:
+            self._total, self._done = total, 0
+            self._started = time.monotonic()
         self._write(f"batch: {total} images to identify")
+        self._stop.clear()
+        self._ticker = threading.Thread(target=self._tick, name="idtool-progress", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            with self._lock:
+                text = self.line(time.monotonic() - self._started)
+            self._write(text)
 
     def advance(self, count: int) -> None:
-        self._done += count
-        now = time.monotonic()
-        if now - self._last >= self._interval_s or self._done >= self._total:
-            self._last = now
-            self._write(self.line(now - self._started))
+        with self._lock:
+            self._done += count
+            finished = self._done >= self._total
+            text = self.line(time.monotonic() - self._started)
+        if finished:
+            self._write(text)
 
     def line(self, elapsed_s: float) -> str:
         rate = self._done / elapsed_s if elapsed_s > 0 else 0.0
@@ -64,11 +79,14 @@ class PlainProgress:
         share = 100.0 * self._done / self._total if self._total else 100.0
         return (
             f"batch: {self._done}/{self._total} images ({share:.0f}%), {rate:.1f} img/s, "
-            f"elapsed {format_eta(elapsed_s)}, ETA {format_eta(eta)}"
+            f"elapsed {format_eta(elapsed_s)}, ETA {format_eta(eta) if rate > 0 else '-'}"
         )
 
     def close(self) -> None:
-        return None
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
 
     def _write(self, text: str) -> None:
         self._stream.write(text + "\n")

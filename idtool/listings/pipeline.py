@@ -60,6 +60,7 @@ class ListingsRequest:
     workers: int = DEFAULT_WORKERS
     batch_size: int = DEFAULT_BATCH_SIZE
     ray_address: str | None = None
+    ray_connect_timeout_s: float | None = None
 
 
 @dataclass
@@ -165,6 +166,7 @@ def run_listings(
         workers=request.workers,
         batch_size=request.batch_size,
         ray_address=request.ray_address,
+        ray_connect_timeout_s=request.ray_connect_timeout_s,
     )
     config, catalog = job_config(settings, batch_request)
     try:
