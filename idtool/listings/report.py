@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from idtool.batch.jobs import JobConfig
 from idtool.batch.report import atomic_write, csv_safe
-from idtool.listings.analysis import AnalysedListing
+from idtool.listings.analysis import AnalysedMarketListing
 from idtool.listings.report_html import render_listings_html
 
 JSONL_NAME = "listings.jsonl"
@@ -76,12 +76,12 @@ def _write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def strongest_appendix(item: AnalysedListing) -> str | None:
+def strongest_appendix(item: AnalysedMarketListing) -> str | None:
     found = [t.appendix for t in item.taxa if t.appendix in APPENDIX_RANK]
     return min(found, key=lambda a: APPENDIX_RANK[a]) if found else None
 
 
-def _csv_row(rank: int, item: AnalysedListing) -> dict[str, Any]:
+def _csv_row(rank: int, item: AnalysedMarketListing) -> dict[str, Any]:
     record = item.to_dict()
     error = item.listing.error or {}
     return {
@@ -115,7 +115,7 @@ def _csv_row(rank: int, item: AnalysedListing) -> dict[str, Any]:
     }
 
 
-def count_listings(items: list[AnalysedListing]) -> dict[str, dict[str, int]]:
+def count_listings(items: list[AnalysedMarketListing]) -> dict[str, dict[str, int]]:
     levels = Counter(i.priority.level for i in items)
     appendices = Counter(
         f"Appendix {strongest_appendix(i)}" if strongest_appendix(i) else "none" for i in items
@@ -130,7 +130,10 @@ def count_listings(items: list[AnalysedListing]) -> dict[str, dict[str, int]]:
 
 
 def write_listing_reports(
-    items: list[AnalysedListing], report_dir: Path, config: JobConfig, runs: list[dict[str, Any]]
+    items: list[AnalysedMarketListing],
+    report_dir: Path,
+    config: JobConfig,
+    runs: list[dict[str, Any]],
 ) -> ListingReport:
     """Write the three report files and the thumbnails of ``items`` (already ranked)."""
     thumbs = report_dir / THUMBS

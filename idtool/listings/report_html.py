@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 from idtool.batch.jobs import JobConfig
-from idtool.listings.analysis import AnalysedListing
+from idtool.listings.analysis import AnalysedMarketListing
 
 SNIPPET_CONTEXT = 90
 FULL_TEXT_CHARS = 500
@@ -98,7 +98,7 @@ def highlight(text: str, spans: list[tuple[int, int, str]], limit: int = FULL_TE
     return " ".join(parts)
 
 
-def _spans(item: AnalysedListing, field: str) -> list[tuple[int, int, str]]:
+def _spans(item: AnalysedMarketListing, field: str) -> list[tuple[int, int, str]]:
     spans = []
     for hit in item.hits:
         if hit.field == field:
@@ -107,7 +107,7 @@ def _spans(item: AnalysedListing, field: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-def _taxa_cell(item: AnalysedListing) -> str:
+def _taxa_cell(item: AnalysedMarketListing) -> str:
     """Taxa grouped by appendix and source: one line per group, names in italics."""
     groups: dict[tuple[str, str], list[str]] = {}
     for taxon in item.taxa:
@@ -126,7 +126,7 @@ def _taxa_cell(item: AnalysedListing) -> str:
     return "".join(lines)
 
 
-def _row(rank: int, item: AnalysedListing, thumbs_dir: str) -> str:
+def _row(rank: int, item: AnalysedMarketListing, thumbs_dir: str) -> str:
     lst = item.listing
     appendices = [t.appendix for t in item.taxa if t.appendix in ("I", "II", "III")]
     strongest = min(appendices, key=["I", "II", "III"].index) if appendices else "none"
@@ -192,8 +192,8 @@ def _options(values: list[str], everything: str) -> str:
     return "".join(opts)
 
 
-def _clusters(items: list[AnalysedListing]) -> str:
-    groups: dict[str, list[tuple[int, AnalysedListing]]] = {}
+def _clusters(items: list[AnalysedMarketListing]) -> str:
+    groups: dict[str, list[tuple[int, AnalysedMarketListing]]] = {}
     for rank, item in enumerate(items, start=1):
         if item.cluster_id:
             groups.setdefault(item.cluster_id, []).append((rank, item))
@@ -219,7 +219,7 @@ def _clusters(items: list[AnalysedListing]) -> str:
 
 
 def render_listings_html(
-    items: list[AnalysedListing],
+    items: list[AnalysedMarketListing],
     counts: dict[str, dict[str, int]],
     config: JobConfig,
     runs: list[dict[str, Any]],

@@ -24,7 +24,7 @@ from idtool.cli import main
 from idtool.config import SHIPPED_REFERENCE_DIR, Settings, load_settings
 from idtool.decide.service import Runtime
 from idtool.hashing import sha256_file
-from idtool.listings import ListingsRequest, run_listings
+from idtool.listings import MarketListingsRequest, run_listings
 from idtool.model.bundle import build_base_bundle
 
 CLASSES = ("Scleractinia", "material_ceramic", "material_ivory")
@@ -71,9 +71,9 @@ def corpus(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return root, write_sample_corpus(root, photos)
 
 
-def _request(inputs: list[Path], out: Path, engine: str = "local") -> ListingsRequest:
+def _request(inputs: list[Path], out: Path, engine: str = "local") -> MarketListingsRequest:
     options = JobOptions(TradeDeclaration(), top_k=3, max_bytes=60_000_000, max_pixels=60_000_000)
-    return ListingsRequest(
+    return MarketListingsRequest(
         tuple(inputs), out, options, runtime="torch", batch_size=4, engine=engine
     )
 
