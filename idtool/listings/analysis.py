@@ -17,6 +17,7 @@ import numpy as np
 
 from idtool.batch.jobs import JobStore
 from idtool.hashing import difference_hash
+from idtool.listings.appendix import settle_appendix
 from idtool.listings.linking import ContactKeys, cluster_listings, contact_keys
 from idtool.listings.records import MarketListing, market_listing_error
 from idtool.listings.scoring import ClusterLink, Priority, score_listing
@@ -137,6 +138,12 @@ def photo_taxon(record: dict[str, Any], via: str) -> TaxonSignal | None:
     cites = guidance.get("cites") or {}
     name = guidance.get("taxon") or record["label"]
     appendix = cites.get("appendix") or record.get("cites_appendix")
+    appendix, note, _ = settle_appendix(
+        appendix,
+        bool(cites.get("population_resolved", True)),
+        [(str(o.get("appendix")), str(o.get("population"))) for o in cites.get("options") or ()],
+        str(cites.get("population_note") or ""),
+    )
     return TaxonSignal(
         name=str(name),
         appendix=appendix,
@@ -145,6 +152,7 @@ def photo_taxon(record: dict[str, Any], via: str) -> TaxonSignal | None:
         rank=str(record.get("rank") or ""),
         via=via,
         confidence=record.get("confidence"),
+        appendix_note=note,
     )
 
 

@@ -11,6 +11,7 @@ strict of the appendices the guidance offers, and the guidance's caveat travels 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from idtool.cites.guidance import guidance_for_taxon
@@ -52,21 +53,45 @@ class AppendixGuide:
         else:
             rank = "species" if " " in name else "genus"
         cites = guidance.cites
-        if guidance.status != "listed" or cites.appendix not in APPENDIX_ORDER:
+        if guidance.status != "listed":
             return NamedAppendix(None, rank)
-        options = tuple(
-            sorted(
-                {o.appendix for o in cites.options if o.appendix in APPENDIX_ORDER}
-                | {cites.appendix},
-                key=APPENDIX_ORDER.__getitem__,
-            )
+        appendix, note, options = settle_appendix(
+            cites.appendix,
+            cites.population_resolved,
+            [(o.appendix, o.population) for o in cites.options],
+            cites.population_note,
         )
-        if cites.population_resolved or len(options) < 2:
-            return NamedAppendix(cites.appendix, rank, "", options)
-        stricter = "; ".join(
-            f"Appendix {o.appendix} for {o.population}"
-            for o in cites.options
-            if o.appendix != options[-1]
+        return NamedAppendix(appendix, rank, note, options)
+
+
+def settle_appendix(
+    appendix: str | None,
+    resolved: bool,
+    options: Sequence[tuple[str, str]],
+    population_note: str,
+) -> tuple[str | None, str, tuple[str, ...]]:
+    """The appendix an advert counts at, the caveat, and every appendix offered.
+
+    Args:
+        appendix: the guidance's appendix (the strictest while unresolved).
+        resolved: whether the guidance settled the population or member taxon.
+        options: the guidance's ``(appendix, population)`` options.
+        population_note: the guidance's caveat.
+
+    Returns:
+        The guidance's appendix when it is settled; else the least strict option, with
+        the stricter options and the guidance's caveat as the note.
+    """
+    if appendix not in APPENDIX_ORDER:
+        return None, "", ()
+    offered = tuple(
+        sorted(
+            {a for a, _ in options if a in APPENDIX_ORDER} | {appendix},
+            key=APPENDIX_ORDER.__getitem__,
         )
-        note = f"{stricter} ({cites.population_note})" if stricter else cites.population_note
-        return NamedAppendix(options[-1], rank, note, options)
+    )
+    if resolved or len(offered) < 2:
+        return appendix, "", offered
+    stricter = "; ".join(f"Appendix {a} for {pop}" for a, pop in options if a != offered[-1])
+    note = f"{stricter} ({population_note})" if stricter else population_note
+    return offered[-1], note, offered

@@ -26,6 +26,9 @@ SCIENTIFIC = "scientific"
 SYNONYM = "synonym"
 COMMON = "common"
 _MIN_COMMON_CHARS = 4
+# common names that are everyday words in another language the adverts are written in:
+# "once" (French for snow leopard; English "once", Spanish "eleven"), "morse" (walrus; Morse code)
+ORDINARY_WORDS = frozenset({"once", "morse", "mara"})
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,11 @@ class TaxonName:
 
 
 def _usable(name: str) -> bool:
-    return len(name) >= _MIN_COMMON_CHARS and not any(ch.isdigit() for ch in name)
+    return (
+        len(name) >= _MIN_COMMON_CHARS
+        and not any(ch.isdigit() for ch in name)
+        and name.casefold() not in ORDINARY_WORDS
+    )
 
 
 def cites_taxon_names(index: ListingIndex) -> Iterator[TaxonName]:

@@ -52,6 +52,7 @@ CSV_COLUMNS = (
     "captured_at",
     "evidence_sha256",
     "error",
+    "warnings",
 )
 APPENDIX_RANK = {"I": 0, "II": 1, "III": 2}
 
@@ -112,6 +113,7 @@ def _csv_row(rank: int, item: AnalysedMarketListing) -> dict[str, Any]:
             f"{f['role']}:{f['sha256']}" for f in record["evidence"]["files"]
         ),
         "error": f"{error.get('code')}: {error.get('message')}" if error else None,
+        "warnings": "; ".join(f"{w['code']}: {w['message']}" for w in item.warnings) or None,
     }
 
 
@@ -125,7 +127,10 @@ def count_listings(items: list[AnalysedMarketListing]) -> dict[str, dict[str, in
         "level": {k: levels.get(k, 0) for k in ("high", "medium", "low")},
         "appendix": dict(sorted(appendices.items())),
         "taxon": dict(taxa.most_common(15)),
-        "errors": {"listings with an error": sum(1 for i in items if i.listing.error)},
+        "errors": {
+            "listings with an error": sum(1 for i in items if i.listing.error),
+            "listings with warnings": sum(1 for i in items if i.warnings),
+        },
     }
 
 

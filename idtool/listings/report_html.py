@@ -50,11 +50,11 @@ ul.r{margin:0;padding-left:16px;font-size:12.5px}ul.r li{margin:1px 0}
 """
 
 _JS = """
-(function(){var f=['lvl','app','tax'],q=document.getElementById('q'),n=document.getElementById('shown');
+(function(){var f=['lvl','app','tax','prob'],q=document.getElementById('q'),n=document.getElementById('shown');
 function apply(){var v={};f.forEach(function(k){v[k]=document.getElementById('f-'+k).value});
 var s=q.value.toLowerCase(),c=0;document.querySelectorAll('#work tbody tr').forEach(function(r){
 var ok=(!v.lvl||r.dataset.lvl===v.lvl)&&(!v.app||r.dataset.app===v.app)&&
-(!v.tax||r.dataset.tax.indexOf('|'+v.tax+'|')>=0)&&(!s||r.textContent.toLowerCase().indexOf(s)>=0);
+(!v.tax||r.dataset.tax.indexOf('|'+v.tax+'|')>=0)&&(!v.prob||r.dataset.prob===v.prob)&&(!s||r.textContent.toLowerCase().indexOf(s)>=0);
 r.style.display=ok?'':'none';if(ok)c++;});n.textContent=c;}
 f.forEach(function(k){document.getElementById('f-'+k).addEventListener('change',apply)});
 q.addEventListener('input',apply);apply();})();
@@ -155,11 +155,7 @@ def _row(rank: int, item: AnalysedMarketListing, thumbs_dir: str) -> str:
     )
     taxa = _taxa_cell(item)
     reasons = "".join(f"<li>{_e(r)}</li>" for r in item.priority.reasons)
-    error = (
-        f'<div class="err">{_e(lst.error["code"])}: {_e(lst.error["message"])}</div>'
-        if lst.error
-        else ""
-    )
+    error = _problems_html(item)
     cluster = (
         f'<a href="#{_e(item.cluster_id)}">{_e(item.cluster_id)}</a>'
         f'<div class="sub">{item.cluster_size} listings<br>{_e(", ".join(item.links))}</div>'
@@ -168,7 +164,7 @@ def _row(rank: int, item: AnalysedMarketListing, thumbs_dir: str) -> str:
     )
     return (
         f'<tr id="L{rank}" data-lvl="{item.priority.level}" data-app="{strongest}" '
-        f'data-tax="{_e(taxa_names)}">'
+        f'data-tax="{_e(taxa_names)}" data-prob="{problem_of(item)}">'
         f'<td class="p"><div class="score">{item.priority.priority}</div>'
         f'<span class="lvl lvl-{item.priority.level}">{item.priority.level}</span>'
         f'<div class="sub">#{rank}</div></td>'
@@ -178,6 +174,21 @@ def _row(rank: int, item: AnalysedMarketListing, thumbs_dir: str) -> str:
         f'<div class="src">{_e(lst.source)} {_e(lst.locator)}</div>{error}</td>'
         f"<td class='tx'>{taxa or '<span class=sub>none</span>'}</td>"
         f'<td><ul class="r">{reasons}</ul></td><td class="cl">{cluster}</td></tr>'
+    )
+
+
+def problem_of(item: AnalysedMarketListing) -> str:
+    """``error`` (not read), ``warning`` (read in part: bytes, truncated page, photos) or ``none``."""
+    if item.listing.error:
+        return "error"
+    return "warning" if item.warnings else "none"
+
+
+def _problems_html(item: AnalysedMarketListing) -> str:
+    """The listing's error and warnings, one line each."""
+    found = ([item.listing.error] if item.listing.error else []) + item.warnings
+    return "".join(
+        f'<div class="err">{_e(p.get("code"))}: {_e(p.get("message"))}</div>' for p in found
     )
 
 
@@ -256,6 +267,8 @@ def render_listings_html(
             + _options(["I", "II", "III", "none"], "all")
             + "</select> taxon <select id='f-tax'>"
             + _options(taxa, "all")
+            + "</select> read problems <select id='f-prob'>"
+            + _options(["error", "warning", "none"], "all")
             + "</select> <input id='q' type='search' placeholder='search text, seller, URL…'>"
             + f" <span class='sub'><b id='shown'>{len(items)}</b> shown</span></div>",
             "<table class='w' id='work'><thead><tr><th>priority</th><th>photos</th>"

@@ -134,7 +134,10 @@ def test_mixed_folder_gives_a_ranked_explained_worklist(
     missing = [p for p in by_id["ebay-1099"][0]["photos"] if p.get("error")]
     assert missing and missing[0]["error"]["code"] == "missing_image"
     assert any(p.get("error") for p in by_id["lost_photo"][0]["photos"])
-    assert by_id["lost_photo"][0]["level"] == "high"  # its text still counts
+    assert by_id["lost_photo"][0]["level"] == "medium"  # its text counts; text alone: not high
+    warned = {r["id"]: [w["code"] for w in r["warnings"]] for r in records if r["warnings"]}
+    assert warned["lost_photo"] == ["all_photos_missing"]
+    assert warned["ebay-1099"] == ["all_photos_missing"]
 
     rows = list(csv.DictReader(io.StringIO((out / "listings.csv").read_text(encoding="utf-8"))))
     assert len(rows) == len(records)
