@@ -1,4 +1,4 @@
-"""``idtool listings``: triage saved marketplace listings into a ranked worklist."""
+"""``idtool listings``: triage saved marketplace listings (adverts) into a ranked worklist."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def register(group: click.Group) -> None:
         output_format: str,
         **trade: str | None,
     ) -> None:
-        """Rank saved marketplace listings (exports, saved pages, WARC) for investigation.
+        """Rank saved marketplace listings (adverts: exports, saved pages, WARC) for investigation.
 
         INPUTS are JSON Lines or CSV exports, pages saved from a browser (.html with its
         _files folder), WARC files, or folders of them. Each listing's text is searched

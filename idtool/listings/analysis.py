@@ -1,4 +1,4 @@
-"""Put each listing's signals together: text hits, photo results, taxa, links, priority.
+"""Put each market listing's signals together: text hits, photo results, taxa, links, priority.
 
 Photo results are read back from the job table (the per-image JSON of ``idtool
 identify``); near-duplicate hashes are computed from the stored thumbnails, so no photo

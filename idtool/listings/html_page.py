@@ -1,4 +1,4 @@
-"""Read a listing out of an HTML page with a real HTML parser (selectolax / Lexbor).
+"""Read a market listing (an advert) out of an HTML page with selectolax (Lexbor).
 
 Used for pages saved from a browser ("Web page, complete": ``page.html`` plus its
 ``page_files/`` folder) and for the HTML responses of a WARC file. The parser copes with
@@ -181,8 +181,13 @@ def decode_page(data: bytes, charset: str | None = None) -> tuple[str, list[dict
     ]
 
 
-def markup_warnings(markup: str) -> list[dict[str, str]]:
-    """Signs that a page was saved or captured in part (cut inside a tag, no ``</html>``)."""
+def markup_warnings(markup: str, *, saved_by_browser: bool = True) -> list[dict[str, str]]:
+    """Signs that a page was saved or captured in part.
+
+    A page that ends inside a tag was cut. A page saved by a browser is written from the
+    whole document and always ends with ``</html>``; a server's response may leave it out
+    (HTML allows it), so ``saved_by_browser=False`` checks only the unterminated tag.
+    """
     tail = markup.rstrip()
     if not tail:
         return []
@@ -193,7 +198,7 @@ def markup_warnings(markup: str) -> list[dict[str, str]]:
                 "truncated_html", "the page ends inside an unterminated tag: it was saved in part"
             )
         )
-    elif not _CLOSING_HTML.search(tail[-4096:]):
+    elif saved_by_browser and not _CLOSING_HTML.search(tail[-4096:]):
         warnings.append(
             market_listing_error(
                 "truncated_html", "the page has no closing </html>: it may have been saved in part"

@@ -1,4 +1,4 @@
-"""Link listings that share a photo, a seller handle, a phone number or a messaging handle.
+"""Link market listings that share a photo, a seller handle, a phone number or a messaging handle.
 
 One trader posts the same stock in many places: listings sharing any of these keys are
 joined (union-find, :func:`idtool.hashing.linked_components`) into a cluster:

@@ -1,4 +1,4 @@
-"""Find and read the listings of ``idtool listings INPUT...``.
+"""Find and read the market listings (adverts) of ``idtool listings INPUT...``.
 
 An input is a file or a folder (walked recursively; hidden entries, the ``*_files``
 folders of saved pages and the report folder are not searched). By suffix:

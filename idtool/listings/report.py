@@ -1,4 +1,4 @@
-"""The listings report: ``listings.jsonl``, ``listings.csv``, ``report.html``, ``thumbs/``.
+"""The report of market listings: ``listings.jsonl``, ``listings.csv``, ``report.html``, ``thumbs/``.
 
 Listings are written ranked (highest priority first). ``listings.jsonl`` has one object
 per listing (see docs/listings.md); ``listings.csv`` flattens the fields an

@@ -241,7 +241,7 @@ def render_listings_html(
     clusters = len({i.cluster_id for i in items if i.cluster_id})
     meta = (
         f"{len(items)} listings · model {_e(config.model_version)} · reference "
-        f"{_e(config.reference_version)} · listings {_e(config.listing_set)} · {len(runs)} run(s)"
+        f"{_e(config.reference_version)} · CITES listing set {_e(config.listing_set)} · {len(runs)} run(s)"
     )
     rows = "\n".join(_row(rank, item, thumbs_dir) for rank, item in enumerate(items, start=1))
     return "\n".join(

@@ -1,4 +1,4 @@
-"""Read listings out of WARC files (``.warc``, ``.warc.gz``) with ``warcio``.
+"""Read market listings (adverts) out of WARC files (``.warc``, ``.warc.gz``) with ``warcio``.
 
 Each HTML response is a listing; its photos are the image responses of the same archive
 whose target URI an ``<img src>`` of the page resolves to. Image payloads are written
@@ -140,7 +140,7 @@ def read_warc(path: Path, source: str, capture_dir: Path) -> list[MarketListing]
                         CapturedFile("warc_payload", stored, sha, len(data)),
                     ]
                     markup, listing.warnings = decode_page(data, _charset(record))
-                    listing.warnings += markup_warnings(markup)
+                    listing.warnings += markup_warnings(markup, saved_by_browser=False)
                     pages.append((listing, uri, markup))
                     offset = record_offset + iterator.get_record_length()
     except (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, LookupError) as exc:

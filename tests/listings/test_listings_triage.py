@@ -16,7 +16,7 @@ from idtool.listings.analysis import (
     analyse_with_results,
     photo_taxon,
 )
-from idtool.listings.html_page import read_saved_page
+from idtool.listings.html_page import markup_warnings, read_saved_page
 from idtool.listings.lexicon import load_lexicon
 from idtool.listings.linking import find_handles
 from idtool.listings.records import ImageRef, MarketListing
@@ -297,6 +297,16 @@ def test_a_truncated_page_with_invalid_bytes_is_read_with_warnings(tmp_path: Pat
     codes = {w["code"] for w in listing.warnings}
     assert {"invalid_bytes", "truncated_html"} <= codes
     assert listing.error is None and "Ivory bangle" in listing.title
+
+
+def test_a_server_page_without_closing_html_is_not_called_truncated() -> None:
+    whole = "<html><body><h1>Ivory bangle</h1><p>No papers.</p>"
+    assert markup_warnings(whole, saved_by_browser=False) == []
+    assert [w["code"] for w in markup_warnings(whole)] == ["truncated_html"]
+    assert [
+        w["code"] for w in markup_warnings(whole + "<img src='a.jpg", saved_by_browser=False)
+    ] == ["truncated_html"]
+    assert markup_warnings(whole + "</body></html>\n") == []
 
 
 def test_every_photo_missing_is_reported_in_the_row_csv_and_filter(
