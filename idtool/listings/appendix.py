@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from idtool.cites.guidance import guidance_for_taxon
-from idtool.cites.guidance_model import TradeDeclaration
+from idtool.cites.guidance import TradeDeclaration, guidance_for_taxon
 from idtool.cites.listing_index import ListingIndex
 
 APPENDIX_ORDER = {"I": 0, "II": 1, "III": 2}

@@ -331,3 +331,16 @@ def test_every_photo_missing_is_reported_in_the_row_csv_and_filter(
     assert count_listings(list(got.values()))["errors"]["listings with warnings"] == 1
     assert problem_of(got["g"]) == "warning" and problem_of(got["f"]) == "none"
     assert 'data-prob="warning"' in _row(1, got["g"], "thumbs")
+
+
+def test_a_bad_senses_file_names_the_line(tmp_path: Path) -> None:
+    from idtool.errors import BadField
+    from idtool.listings.senses import load_senses
+
+    bad = tmp_path / "senses.tsv"
+    bad.write_text("term\tlanguage\tsense\tcues\tsource\nivory\ten\ta colour\t\tme\n")
+    with pytest.raises(BadField, match="line 2"):
+        load_senses(bad)
+    bad.write_text("term,cues\nivory,dress\n")
+    with pytest.raises(BadField, match="header"):
+        load_senses(bad)
