@@ -36,7 +36,7 @@ class TaxonName:
     """A name that points to a listed taxon."""
 
     name: str  # as written in the listing set
-    taxon: str  # the listing row's scientific name
+    taxon: str  # the scientific name of its CITES listing row (appendix entry)
     rank: str
     kind: str  # scientific | synonym | common
     language: str  # "la" for scientific names and synonyms

@@ -37,7 +37,7 @@ from idtool.listings.analysis import AnalysedMarketListing, analyse
 from idtool.listings.lexicon import SHIPPED_LEXICON, load_lexicon
 from idtool.listings.readers import read_listings
 from idtool.listings.records import ImageRef, MarketListing
-from idtool.listings.report import ListingReport, write_listing_reports
+from idtool.listings.report import MarketListingReport, write_listing_reports
 from idtool.listings.signals import TextSignalFinder
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class MarketListingsSummary:
     interrupted: bool = False
     engine: str = ""
     runtime: str = ""
-    report: ListingReport | None = None
+    report: MarketListingReport | None = None
     levels: dict[str, int] = field(default_factory=dict)
 
     @property

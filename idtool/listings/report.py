@@ -58,7 +58,7 @@ APPENDIX_RANK = {"I": 0, "II": 1, "III": 2}
 
 
 @dataclass(frozen=True)
-class ListingReport:
+class MarketListingReport:
     jsonl: Path
     csv: Path
     html: Path
@@ -139,7 +139,7 @@ def write_listing_reports(
     report_dir: Path,
     config: JobConfig,
     runs: list[dict[str, Any]],
-) -> ListingReport:
+) -> MarketListingReport:
     """Write the three report files and the thumbnails of ``items`` (already ranked)."""
     thumbs = report_dir / THUMBS
     thumbs.mkdir(parents=True, exist_ok=True)
@@ -149,7 +149,7 @@ def write_listing_reports(
             if not path.is_file():
                 _write_bytes(path, data)
     counts = count_listings(items)
-    report = ListingReport(
+    report = MarketListingReport(
         jsonl=report_dir / JSONL_NAME,
         csv=report_dir / CSV_NAME,
         html=report_dir / HTML_NAME,
