@@ -111,7 +111,7 @@ def main() -> None:
     from idtool.cites.guidance import TradeDeclaration
     from idtool.config import SHIPPED_MODELS_DIR, load_settings
     from idtool.decide.service import Runtime
-    from idtool.listings import ListingsRequest, run_listings
+    from idtool.listings import MarketListingsRequest, run_listings
     from idtool.model.discovery import SHIPPED_BUNDLE
 
     bundle_dir = SHIPPED_MODELS_DIR / SHIPPED_BUNDLE
@@ -139,7 +139,7 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)
         load_before = os.getloadavg()
         cpu_before = _cpu_s()
-        request = ListingsRequest(
+        request = MarketListingsRequest(
             (corpus,), out, options, runtime=args.runtime, workers=args.workers
         )
         summary = run_listings(settings, request)

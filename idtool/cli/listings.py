@@ -1,4 +1,4 @@
-"""``idtool listings``: triage saved marketplace listings into a ranked worklist."""
+"""``idtool listings``: triage saved marketplace listings (adverts) into a ranked worklist."""
 
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from idtool.cli.common import (
     trade_options,
 )
 from idtool.listings.lexicon import SHIPPED_LEXICON
-from idtool.listings.pipeline import ListingsRequest, ListingsSummary, run_listings
+from idtool.listings.pipeline import MarketListingsRequest, MarketListingsSummary, run_listings
 
 EXIT_INTERRUPTED = 130
 
 
-def _summary_dict(summary: ListingsSummary) -> dict[str, object]:
+def _summary_dict(summary: MarketListingsSummary) -> dict[str, object]:
     report = summary.report
     return {
         "listings": summary.listings,
@@ -95,7 +95,7 @@ def register(group: click.Group) -> None:
         output_format: str,
         **trade: str | None,
     ) -> None:
-        """Rank saved marketplace listings (exports, saved pages, WARC) for investigation.
+        """Rank saved marketplace listings (adverts: exports, saved pages, WARC) for investigation.
 
         INPUTS are JSON Lines or CSV exports, pages saved from a browser (.html with its
         _files folder), WARC files, or folders of them. Each listing's text is searched
@@ -116,7 +116,7 @@ def register(group: click.Group) -> None:
             max_bytes=settings.max_image_bytes,
             max_pixels=settings.max_image_pixels,
         )
-        request = ListingsRequest(
+        request = MarketListingsRequest(
             inputs=tuple(inputs),
             report_dir=report_dir,
             options=options,
@@ -144,7 +144,7 @@ def register(group: click.Group) -> None:
             ctx.exit(1)
 
 
-def _print_summary(summary: ListingsSummary) -> None:
+def _print_summary(summary: MarketListingsSummary) -> None:
     click.echo(
         f"{summary.listings} listings ({summary.unreadable} with read errors), {summary.photos} "
         f"photos ({summary.missing_photos} missing): {summary.already_done} already identified, "

@@ -1,4 +1,4 @@
-"""Put each listing's signals together: text hits, photo results, taxa, links, priority.
+"""Put each market listing's signals together: text hits, photo results, taxa, links, priority.
 
 Photo results are read back from the job table (the per-image JSON of ``idtool
 identify``); near-duplicate hashes are computed from the stored thumbnails, so no photo
@@ -17,9 +17,10 @@ import numpy as np
 
 from idtool.batch.jobs import JobStore
 from idtool.hashing import difference_hash
+from idtool.listings.appendix import settle_appendix
 from idtool.listings.linking import ContactKeys, cluster_listings, contact_keys
-from idtool.listings.records import RawListing
-from idtool.listings.scoring import Priority, score_listing
+from idtool.listings.records import MarketListing, market_listing_error
+from idtool.listings.scoring import ClusterLink, Priority, score_listing
 from idtool.listings.signals import TaxonSignal, TextHit, TextSignalFinder
 
 PHOTO_DECISIONS = ("identified", "uncertain")
@@ -37,10 +38,10 @@ class PhotoResult:
 
 
 @dataclass
-class AnalysedListing:
+class AnalysedMarketListing:
     """A listing with everything the report shows."""
 
-    listing: RawListing
+    listing: MarketListing
     hits: list[TextHit]
     taxa: list[TaxonSignal]
     photos: list[dict[str, Any]]
@@ -98,7 +99,13 @@ class AnalysedListing:
             },
             "extra": lst.extra,
             "error": lst.error,
+            "warnings": self.warnings,
         }
+
+    @property
+    def warnings(self) -> list[dict[str, str]]:
+        """What was read only in part: the page's bytes or markup, and missing photos."""
+        return self.listing.warnings + photo_warnings(self.photos)
 
 
 def _dhashes(thumbnail: bytes | None) -> tuple[int | None, int | None]:
@@ -131,6 +138,12 @@ def photo_taxon(record: dict[str, Any], via: str) -> TaxonSignal | None:
     cites = guidance.get("cites") or {}
     name = guidance.get("taxon") or record["label"]
     appendix = cites.get("appendix") or record.get("cites_appendix")
+    appendix, note, _ = settle_appendix(
+        appendix,
+        bool(cites.get("population_resolved", True)),
+        [(str(o.get("appendix")), str(o.get("population"))) for o in cites.get("options") or ()],
+        str(cites.get("population_note") or ""),
+    )
     return TaxonSignal(
         name=str(name),
         appendix=appendix,
@@ -139,11 +152,12 @@ def photo_taxon(record: dict[str, Any], via: str) -> TaxonSignal | None:
         rank=str(record.get("rank") or ""),
         via=via,
         confidence=record.get("confidence"),
+        appendix_note=note,
     )
 
 
 def _photo_entries(
-    listing: RawListing, results: dict[str, PhotoResult]
+    listing: MarketListing, results: dict[str, PhotoResult]
 ) -> tuple[list[dict[str, Any]], list[TaxonSignal], list[tuple[str, bytes]]]:
     photos: list[dict[str, Any]] = []
     taxa: list[TaxonSignal] = []
@@ -170,27 +184,61 @@ def _photo_entries(
     return photos, taxa, thumbs
 
 
+def photo_warnings(photos: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    """A warning when some or all of a listing's photos could not be read."""
+    missing = [str(p.get("image")) for p in photos if p.get("error")]
+    if not missing:
+        return []
+    if len(missing) == len(photos):
+        return [
+            market_listing_error(
+                "all_photos_missing",
+                f"none of its {len(photos)} photo(s) could be read "
+                f"({', '.join(missing[:3])}): ranked on its text alone",
+            )
+        ]
+    return [
+        market_listing_error(
+            "missing_photos",
+            f"{len(missing)} of {len(photos)} photos could not be read: {', '.join(missing[:3])}",
+        )
+    ]
+
+
 def analyse(
-    listings: Sequence[RawListing], store: JobStore, finder: TextSignalFinder
-) -> list[AnalysedListing]:
+    listings: Sequence[MarketListing], store: JobStore, finder: TextSignalFinder
+) -> list[AnalysedMarketListing]:
     """Signals, clusters and priority of every listing, ranked (highest first)."""
     wanted = {i.sha256 for lst in listings for i in lst.images if i.sha256}
-    results = load_photo_results(store, wanted)
-    analysed: list[AnalysedListing] = []
+    return analyse_with_results(listings, load_photo_results(store, wanted), finder)
+
+
+def _link_kinds(links: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(link.split(":", 1)[0] for link in links))
+
+
+def analyse_with_results(
+    listings: Sequence[MarketListing],
+    results: dict[str, PhotoResult],
+    finder: TextSignalFinder,
+) -> list[AnalysedMarketListing]:
+    """:func:`analyse` with the photo results given (by SHA-256): ranked, highest first."""
+    analysed: list[AnalysedMarketListing] = []
     photo_keys: list[list[tuple[str, int | None, int | None]]] = []
     for listing in listings:
         hits, text_taxa = finder.find({"title": listing.title, "text": listing.description})
         photos, photo_taxa, thumbs = _photo_entries(listing, results)
         contacts = contact_keys(listing.seller, f"{listing.title}\n{listing.description}")
+        priced = bool(listing.price and listing.price.strip())
         analysed.append(
-            AnalysedListing(
+            AnalysedMarketListing(
                 listing,
                 hits,
                 text_taxa + photo_taxa,
                 photos,
                 thumbs,
                 contacts,
-                score_listing(hits, text_taxa + photo_taxa, 1),
+                score_listing(hits, text_taxa + photo_taxa, priced=priced),
             )
         )
         keys = []
@@ -200,12 +248,31 @@ def analyse(
                 keys.append((result.sha256, result.dhash, result.mirror_dhash))
         photo_keys.append(keys)
     clusters = cluster_listings([a.contacts for a in analysed], photo_keys)
+    members: dict[str, list[int]] = {}
     for i, item in enumerate(analysed):
         cluster_id = clusters.cluster_of[i]
         item.cluster_id = cluster_id
         item.cluster_size = clusters.sizes.get(cluster_id, 1) if cluster_id else 1
         item.links = tuple(clusters.links[i])
-        if item.cluster_size > 1:
-            item.priority = score_listing(item.hits, item.taxa, item.cluster_size)
+        if cluster_id:
+            members.setdefault(cluster_id, []).append(i)
+    own = [item.priority.priority for item in analysed]
+    for i, item in enumerate(analysed):
+        if item.cluster_size < 2 or item.cluster_id is None:
+            continue
+        others = [m for m in members[item.cluster_id] if m != i]
+        strongest = max(others, key=lambda m: (own[m], -m))
+        link = ClusterLink(
+            size=item.cluster_size,
+            strongest_id=analysed[strongest].listing.id,
+            strongest_priority=own[strongest],
+            via=_link_kinds(item.links),
+        )
+        item.priority = score_listing(
+            item.hits,
+            item.taxa,
+            link,
+            priced=bool(item.listing.price and item.listing.price.strip()),
+        )
     analysed.sort(key=lambda a: (-a.priority.priority, a.listing.source, a.listing.key))
     return analysed

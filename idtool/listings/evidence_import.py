@@ -1,4 +1,4 @@
-"""Put the captured files of chosen listings into the evidence store, under a case.
+"""Put the captured files of chosen market listings (adverts) into the evidence store.
 
 Every file a listing was read from (the export, the saved page, the WARC and its HTML
 payload, each photo) becomes one evidence record: the bytes are checked against the

@@ -1,4 +1,4 @@
-"""Read a listing out of an HTML page with a real HTML parser (selectolax / Lexbor).
+"""Read a market listing (an advert) out of an HTML page with selectolax (Lexbor).
 
 Used for pages saved from a browser ("Web page, complete": ``page.html`` plus its
 ``page_files/`` folder) and for the HTML responses of a WARC file. The parser copes with
@@ -8,6 +8,7 @@ visible text (prices), never on markup.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -17,12 +18,14 @@ from urllib.parse import unquote, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from idtool.hashing import sha256_file
-from idtool.listings.records import CapturedFile, ImageRef, RawListing, listing_error
+from idtool.listings.records import CapturedFile, ImageRef, MarketListing, market_listing_error
 
 INVISIBLE = ("script", "style", "noscript", "template", "svg", "head", "iframe")
 SKIPPED_IMAGE_SUFFIXES = (".svg", ".gif", ".ico")
 MIN_IMAGE_ATTR_PX = 64  # <img width=16> is an icon, not a photo of the goods
 MAX_TEXT_CHARS = 20_000
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+_CLOSING_HTML = re.compile(r"</html\s*>", re.IGNORECASE)
 _SAVED_FROM = re.compile(r"<!-- saved from url=\(\d+\)(\S+) -->")
 _PRICE = re.compile(
     r"(?P<cur>US\$|\$|€|£|¥|￥|₫|EUR|USD|GBP|CNY|RMB|VND|元|đ)\s?(?P<num>\d[\d.,\s]*\d|\d)"
@@ -149,6 +152,61 @@ def parse_page(markup: str, page_url: str | None = None) -> PageFacts:
     return facts
 
 
+def decode_page(data: bytes, charset: str | None = None) -> tuple[str, list[dict[str, str]]]:
+    """The text of an HTML payload and what was wrong with its bytes.
+
+    The charset is the one given (an HTTP header), else the page's ``<meta charset>``,
+    else UTF-8. Bytes that are not valid in it are replaced (U+FFFD) and reported as an
+    ``invalid_bytes`` warning, so a half-saved page is read as far as it goes.
+    """
+    declared = charset
+    if declared is None:
+        found = _META_CHARSET.search(data[:4096])
+        declared = found.group(1).decode("ascii") if found else "utf-8"
+    try:
+        codecs.lookup(declared)
+    except LookupError:
+        declared = "utf-8"
+    try:
+        return data.decode(declared), []
+    except UnicodeDecodeError:
+        text = data.decode(declared, errors="replace")
+    bad = text.count("\ufffd") - data.decode(declared, errors="ignore").count("\ufffd")
+    return text, [
+        market_listing_error(
+            "invalid_bytes",
+            f"{max(bad, 1)} byte sequence(s) are not valid {declared}: replaced, the text "
+            "around them may be garbled",
+        )
+    ]
+
+
+def markup_warnings(markup: str, *, saved_by_browser: bool = True) -> list[dict[str, str]]:
+    """Signs that a page was saved or captured in part.
+
+    A page that ends inside a tag was cut. A page saved by a browser is written from the
+    whole document and always ends with ``</html>``; a server's response may leave it out
+    (HTML allows it), so ``saved_by_browser=False`` checks only the unterminated tag.
+    """
+    tail = markup.rstrip()
+    if not tail:
+        return []
+    warnings = []
+    if tail.rfind("<") > tail.rfind(">"):
+        warnings.append(
+            market_listing_error(
+                "truncated_html", "the page ends inside an unterminated tag: it was saved in part"
+            )
+        )
+    elif saved_by_browser and not _CLOSING_HTML.search(tail[-4096:]):
+        warnings.append(
+            market_listing_error(
+                "truncated_html", "the page has no closing </html>: it may have been saved in part"
+            )
+        )
+    return warnings
+
+
 def _local_image(src: str, page: Path) -> ImageRef:
     """The saved copy of an ``<img src>`` of a page saved from a browser."""
     parts = urlsplit(src)
@@ -160,17 +218,19 @@ def _local_image(src: str, page: Path) -> ImageRef:
     return ImageRef(src, path)
 
 
-def read_saved_page(path: Path, source: str) -> RawListing:
+def read_saved_page(path: Path, source: str) -> MarketListing:
     """One listing from a page saved by a browser (``.html`` + ``_files/`` folder).
 
     Never raises for a bad page: unreadable files and pages with no text come back with
     ``error`` set.
     """
-    listing = RawListing(id=path.stem, source=source, source_kind="html", locator="page")
+    listing = MarketListing(id=path.stem, source=source, source_kind="html", locator="page")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        listing.error = listing_error("unreadable", f"cannot read {path.name}: {exc.strerror}")
+        listing.error = market_listing_error(
+            "unreadable", f"cannot read {path.name}: {exc.strerror}"
+        )
         return listing
     listing.captured.append(CapturedFile("page", path.resolve(), sha256_file(path), len(data)))
     stat = path.stat()
@@ -178,21 +238,22 @@ def read_saved_page(path: Path, source: str) -> RawListing:
         timespec="seconds"
     )
     listing.notes.append("captured_at is the saved file's modification time")
-    markup = data.decode("utf-8", errors="replace")
-    if "\x00" in markup[:4096]:
-        listing.error = listing_error("broken_html", f"{path.name} is not an HTML text file")
+    if b"\x00" in data[:4096]:
+        listing.error = market_listing_error("broken_html", f"{path.name} is not an HTML text file")
         return listing
+    markup, listing.warnings = decode_page(data)
+    listing.warnings += markup_warnings(markup)
     facts = parse_page(markup)
     fill_from_page(listing, facts)
     listing.images = [_local_image(src, path) for src in facts.image_srcs]
     if not (listing.title or listing.description):
-        listing.error = listing_error(
+        listing.error = market_listing_error(
             "broken_html", f"{path.name}: no title or visible text could be read from the page"
         )
     return listing
 
 
-def fill_from_page(listing: RawListing, facts: PageFacts) -> None:
+def fill_from_page(listing: MarketListing, facts: PageFacts) -> None:
     listing.url = facts.url
     listing.title = facts.title
     listing.description = facts.text

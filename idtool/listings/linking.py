@@ -1,4 +1,4 @@
-"""Link listings that share a photo, a seller handle, a phone number or a messaging handle.
+"""Link market listings that share a photo, a seller handle, a phone number or a messaging handle.
 
 One trader posts the same stock in many places: listings sharing any of these keys are
 joined (union-find, :func:`idtool.hashing.linked_components`) into a cluster:
@@ -31,9 +31,12 @@ _CONTACT_WORDS = re.compile(
     r"điện thoại|电话|手机|微信|联系|contact|llamar|telefono|téléphone|appel)",
     re.IGNORECASE,
 )
+# A service name is a whole word. Names that are also ordinary words or letters inside
+# words ("line", "signal", "ig" in "figure") need "id", ":" or "=" before the handle.
 _SERVICE_HANDLE = re.compile(
-    r"(?P<service>wechat|weixin|微信|vx|wx|telegram|tg|line id|line|kakao|zalo|whatsapp|"
-    r"signal|instagram|ig)\s*(?:id)?\s*[:：=]?\s*@?(?P<handle>[A-Za-z][A-Za-z0-9_.\-]{2,31})",
+    r"(?<![A-Za-z])(?:(?P<service>wechat|weixin|微信|telegram|kakao|zalo|whatsapp|instagram)"
+    r"(?![A-Za-z])\s*(?:id)?\s*[:：=]?|(?P<short>vx|wx|tg|line|signal|ig)(?![A-Za-z])"
+    r"\s*(?:id\s*[:：=]?|[:：=]))\s*@?(?P<handle>[A-Za-z][A-Za-z0-9_.\-]{2,31})",
     re.IGNORECASE,
 )
 _URL_HANDLE = re.compile(

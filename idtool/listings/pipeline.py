@@ -33,11 +33,11 @@ from idtool.cites import load_listing_index
 from idtool.config import Settings
 from idtool.errors import BadField
 from idtool.hashing import sha256_file
-from idtool.listings.analysis import AnalysedListing, analyse
+from idtool.listings.analysis import AnalysedMarketListing, analyse
 from idtool.listings.lexicon import SHIPPED_LEXICON, load_lexicon
 from idtool.listings.readers import read_listings
-from idtool.listings.records import ImageRef, RawListing
-from idtool.listings.report import ListingReport, write_listing_reports
+from idtool.listings.records import ImageRef, MarketListing
+from idtool.listings.report import MarketListingReport, write_listing_reports
 from idtool.listings.signals import TextSignalFinder
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ HASH_THREADS = 4
 
 
 @dataclass(frozen=True)
-class ListingsRequest:
+class MarketListingsRequest:
     """One ``idtool listings`` invocation."""
 
     inputs: tuple[Path, ...]
@@ -64,7 +64,7 @@ class ListingsRequest:
 
 
 @dataclass
-class ListingsSummary:
+class MarketListingsSummary:
     listings: int = 0
     unreadable: int = 0
     photos: int = 0  # unique photo files
@@ -75,7 +75,7 @@ class ListingsSummary:
     interrupted: bool = False
     engine: str = ""
     runtime: str = ""
-    report: ListingReport | None = None
+    report: MarketListingReport | None = None
     levels: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -84,7 +84,7 @@ class ListingsSummary:
 
 
 def _hash_images(
-    listings: list[RawListing], cache: dict[str, FileFacts]
+    listings: list[MarketListing], cache: dict[str, FileFacts]
 ) -> dict[Path, FileFacts | str]:
     """Size, mtime and SHA-256 of every photo file (cached by path), or why it cannot be read."""
     paths = sorted({img.path for lst in listings for img in lst.images if img.path is not None})
@@ -103,7 +103,7 @@ def _hash_images(
         return dict(zip(paths, pool.map(facts, paths), strict=True))
 
 
-def _discovery(listings: list[RawListing], hashed: dict[Path, FileFacts | str]) -> Discovery:
+def _discovery(listings: list[MarketListing], hashed: dict[Path, FileFacts | str]) -> Discovery:
     """The unique photos as batch items (``rel_path`` is the absolute path)."""
     found = Discovery(Path("/"))
     first: dict[str, str] = {}
@@ -121,7 +121,7 @@ def _discovery(listings: list[RawListing], hashed: dict[Path, FileFacts | str]) 
     return found
 
 
-def _with_hashes(listing: RawListing, hashed: dict[Path, FileFacts | str]) -> None:
+def _with_hashes(listing: MarketListing, hashed: dict[Path, FileFacts | str]) -> None:
     images = []
     for img in listing.images:
         fact = hashed.get(img.path) if img.path is not None else None
@@ -134,8 +134,8 @@ def _with_hashes(listing: RawListing, hashed: dict[Path, FileFacts | str]) -> No
 
 
 def run_listings(
-    settings: Settings, request: ListingsRequest, progress: ProgressReporter | None = None
-) -> ListingsSummary:
+    settings: Settings, request: MarketListingsRequest, progress: ProgressReporter | None = None
+) -> MarketListingsSummary:
     """Triage every listing under ``request.inputs`` and write the report.
 
     Returns:
@@ -175,7 +175,7 @@ def run_listings(
         catalog.close()
     inputs_label = "listings: " + " ".join(sorted(str(p.resolve()) for p in request.inputs))
     config = replace(config, input_dir=inputs_label)
-    summary = ListingsSummary(engine=request.engine)
+    summary = MarketListingsSummary(engine=request.engine)
     started = time.monotonic()
     with JobStore(request.report_dir) as store:
         store.check_config(config)
@@ -221,7 +221,7 @@ def run_listings(
             return summary
         store.finish_run("complete")
         finder = TextSignalFinder(lexicon, index)
-        analysed: list[AnalysedListing] = analyse(listings, store, finder)
+        analysed: list[AnalysedMarketListing] = analyse(listings, store, finder)
         summary.report = write_listing_reports(analysed, request.report_dir, config, store.runs())
         for item in analysed:
             summary.levels[item.priority.level] = summary.levels.get(item.priority.level, 0) + 1

@@ -1,4 +1,4 @@
-"""Find and read the listings of ``idtool listings INPUT...``.
+"""Find and read the market listings (adverts) of ``idtool listings INPUT...``.
 
 An input is a file or a folder (walked recursively; hidden entries, the ``*_files``
 folders of saved pages and the report folder are not searched). By suffix:
@@ -28,8 +28,8 @@ from idtool.listings.records import (
     EXPORT_FIELDS,
     CapturedFile,
     ImageRef,
-    RawListing,
-    listing_error,
+    MarketListing,
+    market_listing_error,
 )
 from idtool.listings.warc import read_warc
 
@@ -121,9 +121,9 @@ def _text(value: Any) -> str | None:
 
 def listing_from_row(
     row: dict[str, Any], path: Path, source: str, kind: str, line: int
-) -> RawListing:
+) -> MarketListing:
     """One export row (JSON object or CSV row) as a listing."""
-    listing = RawListing(
+    listing = MarketListing(
         id=_text(row.get("id")) or f"line-{line}",
         source=source,
         source_kind=kind,
@@ -141,17 +141,19 @@ def listing_from_row(
         extra={k: v for k, v in row.items() if k not in EXPORT_FIELDS and k is not None},
     )
     if not (listing.title or listing.description):
-        listing.error = listing_error("empty_listing", f"line {line}: no title and no description")
+        listing.error = market_listing_error(
+            "empty_listing", f"line {line}: no title and no description"
+        )
     return listing
 
 
-def read_export(path: Path, source: str, kind: str) -> Iterator[RawListing]:
+def read_export(path: Path, source: str, kind: str) -> Iterator[MarketListing]:
     """Listings of a JSON Lines or CSV export; a bad line is a listing with an error."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        bad = RawListing(id=path.name, source=source, source_kind=kind, locator="file")
-        bad.error = listing_error("unreadable", f"cannot read {path.name}: {exc.strerror}")
+        bad = MarketListing(id=path.name, source=source, source_kind=kind, locator="file")
+        bad.error = market_listing_error("unreadable", f"cannot read {path.name}: {exc.strerror}")
         yield bad
         return
     export = CapturedFile("export", path.resolve(), sha256_file(path), len(data))
@@ -165,9 +167,9 @@ def read_export(path: Path, source: str, kind: str) -> Iterator[RawListing]:
                 listing.captured.append(export)
                 yield listing
         except csv.Error as exc:
-            bad = RawListing(id=f"line-{reader.line_num}", source=source, source_kind=kind)
+            bad = MarketListing(id=f"line-{reader.line_num}", source=source, source_kind=kind)
             bad.locator = str(reader.line_num)
-            bad.error = listing_error("bad_csv", f"line {reader.line_num}: {exc}")
+            bad.error = market_listing_error("bad_csv", f"line {reader.line_num}: {exc}")
             bad.captured.append(export)
             yield bad
         return
@@ -179,9 +181,9 @@ def read_export(path: Path, source: str, kind: str) -> Iterator[RawListing]:
             if not isinstance(row, dict):
                 raise ValueError("not a JSON object")
         except ValueError as exc:
-            bad = RawListing(id=f"line-{number}", source=source, source_kind=kind)
+            bad = MarketListing(id=f"line-{number}", source=source, source_kind=kind)
             bad.locator = str(number)
-            bad.error = listing_error("bad_json", f"line {number}: {exc}")
+            bad.error = market_listing_error("bad_json", f"line {number}: {exc}")
             bad.captured.append(export)
             yield bad
             continue
@@ -192,7 +194,7 @@ def read_export(path: Path, source: str, kind: str) -> Iterator[RawListing]:
 
 def read_listings(
     inputs: list[Path], capture_dir: Path, exclude: Path | None = None
-) -> Iterator[RawListing]:
+) -> Iterator[MarketListing]:
     """Every listing of every input, in a stable order (sorted files, then file order).
 
     Raises:

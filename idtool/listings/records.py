@@ -1,4 +1,8 @@
-"""What a reader makes of one saved listing, before any analysis."""
+"""What a reader makes of one saved market listing (an advert), before any analysis.
+
+A market listing is an advert on a marketplace; it is not a CITES listing (an appendix
+entry, :mod:`idtool.cites`).
+"""
 
 from __future__ import annotations
 
@@ -52,8 +56,12 @@ class ImageRef:
 
 
 @dataclass
-class RawListing:
-    """One listing as read from its source; ``error`` says what could not be read."""
+class MarketListing:
+    """One market listing (an advert) as read from its source.
+
+    ``error`` says why it could not be read at all; ``warnings`` what was read only in part
+    (invalid bytes, a truncated page, photos it names that are missing).
+    """
 
     id: str
     source: str  # the input file, relative to the input argument
@@ -72,6 +80,7 @@ class RawListing:
     extra: dict[str, Any] = field(default_factory=dict)
     captured: list[CapturedFile] = field(default_factory=list)
     error: dict[str, str] | None = None
+    warnings: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -80,5 +89,6 @@ class RawListing:
         return f"{self.source}#{self.locator}#{self.id}"
 
 
-def listing_error(code: str, message: str) -> dict[str, str]:
+def market_listing_error(code: str, message: str) -> dict[str, str]:
+    """The ``error`` (or one of the ``warnings``) of a market listing: ``{code, message}``."""
     return {"code": code, "message": message}

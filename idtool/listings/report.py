@@ -1,4 +1,4 @@
-"""The listings report: ``listings.jsonl``, ``listings.csv``, ``report.html``, ``thumbs/``.
+"""The report of market listings: ``listings.jsonl``, ``listings.csv``, ``report.html``, ``thumbs/``.
 
 Listings are written ranked (highest priority first). ``listings.jsonl`` has one object
 per listing (see docs/listings.md); ``listings.csv`` flattens the fields an
@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from idtool.batch.jobs import JobConfig
 from idtool.batch.report import atomic_write, csv_safe
-from idtool.listings.analysis import AnalysedListing
+from idtool.listings.analysis import AnalysedMarketListing
 from idtool.listings.report_html import render_listings_html
 
 JSONL_NAME = "listings.jsonl"
@@ -52,12 +52,13 @@ CSV_COLUMNS = (
     "captured_at",
     "evidence_sha256",
     "error",
+    "warnings",
 )
 APPENDIX_RANK = {"I": 0, "II": 1, "III": 2}
 
 
 @dataclass(frozen=True)
-class ListingReport:
+class MarketListingReport:
     jsonl: Path
     csv: Path
     html: Path
@@ -76,12 +77,12 @@ def _write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def strongest_appendix(item: AnalysedListing) -> str | None:
+def strongest_appendix(item: AnalysedMarketListing) -> str | None:
     found = [t.appendix for t in item.taxa if t.appendix in APPENDIX_RANK]
     return min(found, key=lambda a: APPENDIX_RANK[a]) if found else None
 
 
-def _csv_row(rank: int, item: AnalysedListing) -> dict[str, Any]:
+def _csv_row(rank: int, item: AnalysedMarketListing) -> dict[str, Any]:
     record = item.to_dict()
     error = item.listing.error or {}
     return {
@@ -112,10 +113,11 @@ def _csv_row(rank: int, item: AnalysedListing) -> dict[str, Any]:
             f"{f['role']}:{f['sha256']}" for f in record["evidence"]["files"]
         ),
         "error": f"{error.get('code')}: {error.get('message')}" if error else None,
+        "warnings": "; ".join(f"{w['code']}: {w['message']}" for w in item.warnings) or None,
     }
 
 
-def count_listings(items: list[AnalysedListing]) -> dict[str, dict[str, int]]:
+def count_listings(items: list[AnalysedMarketListing]) -> dict[str, dict[str, int]]:
     levels = Counter(i.priority.level for i in items)
     appendices = Counter(
         f"Appendix {strongest_appendix(i)}" if strongest_appendix(i) else "none" for i in items
@@ -125,13 +127,19 @@ def count_listings(items: list[AnalysedListing]) -> dict[str, dict[str, int]]:
         "level": {k: levels.get(k, 0) for k in ("high", "medium", "low")},
         "appendix": dict(sorted(appendices.items())),
         "taxon": dict(taxa.most_common(15)),
-        "errors": {"listings with an error": sum(1 for i in items if i.listing.error)},
+        "errors": {
+            "listings with an error": sum(1 for i in items if i.listing.error),
+            "listings with warnings": sum(1 for i in items if i.warnings),
+        },
     }
 
 
 def write_listing_reports(
-    items: list[AnalysedListing], report_dir: Path, config: JobConfig, runs: list[dict[str, Any]]
-) -> ListingReport:
+    items: list[AnalysedMarketListing],
+    report_dir: Path,
+    config: JobConfig,
+    runs: list[dict[str, Any]],
+) -> MarketListingReport:
     """Write the three report files and the thumbnails of ``items`` (already ranked)."""
     thumbs = report_dir / THUMBS
     thumbs.mkdir(parents=True, exist_ok=True)
@@ -141,7 +149,7 @@ def write_listing_reports(
             if not path.is_file():
                 _write_bytes(path, data)
     counts = count_listings(items)
-    report = ListingReport(
+    report = MarketListingReport(
         jsonl=report_dir / JSONL_NAME,
         csv=report_dir / CSV_NAME,
         html=report_dir / HTML_NAME,

@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 from idtool.batch.jobs import JobConfig
-from idtool.listings.analysis import AnalysedListing
+from idtool.listings.analysis import AnalysedMarketListing
 
 SNIPPET_CONTEXT = 90
 FULL_TEXT_CHARS = 500
@@ -50,11 +50,11 @@ ul.r{margin:0;padding-left:16px;font-size:12.5px}ul.r li{margin:1px 0}
 """
 
 _JS = """
-(function(){var f=['lvl','app','tax'],q=document.getElementById('q'),n=document.getElementById('shown');
+(function(){var f=['lvl','app','tax','prob'],q=document.getElementById('q'),n=document.getElementById('shown');
 function apply(){var v={};f.forEach(function(k){v[k]=document.getElementById('f-'+k).value});
 var s=q.value.toLowerCase(),c=0;document.querySelectorAll('#work tbody tr').forEach(function(r){
 var ok=(!v.lvl||r.dataset.lvl===v.lvl)&&(!v.app||r.dataset.app===v.app)&&
-(!v.tax||r.dataset.tax.indexOf('|'+v.tax+'|')>=0)&&(!s||r.textContent.toLowerCase().indexOf(s)>=0);
+(!v.tax||r.dataset.tax.indexOf('|'+v.tax+'|')>=0)&&(!v.prob||r.dataset.prob===v.prob)&&(!s||r.textContent.toLowerCase().indexOf(s)>=0);
 r.style.display=ok?'':'none';if(ok)c++;});n.textContent=c;}
 f.forEach(function(k){document.getElementById('f-'+k).addEventListener('change',apply)});
 q.addEventListener('input',apply);apply();})();
@@ -98,7 +98,7 @@ def highlight(text: str, spans: list[tuple[int, int, str]], limit: int = FULL_TE
     return " ".join(parts)
 
 
-def _spans(item: AnalysedListing, field: str) -> list[tuple[int, int, str]]:
+def _spans(item: AnalysedMarketListing, field: str) -> list[tuple[int, int, str]]:
     spans = []
     for hit in item.hits:
         if hit.field == field:
@@ -107,7 +107,7 @@ def _spans(item: AnalysedListing, field: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-def _taxa_cell(item: AnalysedListing) -> str:
+def _taxa_cell(item: AnalysedMarketListing) -> str:
     """Taxa grouped by appendix and source: one line per group, names in italics."""
     groups: dict[tuple[str, str], list[str]] = {}
     for taxon in item.taxa:
@@ -126,7 +126,7 @@ def _taxa_cell(item: AnalysedListing) -> str:
     return "".join(lines)
 
 
-def _row(rank: int, item: AnalysedListing, thumbs_dir: str) -> str:
+def _row(rank: int, item: AnalysedMarketListing, thumbs_dir: str) -> str:
     lst = item.listing
     appendices = [t.appendix for t in item.taxa if t.appendix in ("I", "II", "III")]
     strongest = min(appendices, key=["I", "II", "III"].index) if appendices else "none"
@@ -155,11 +155,7 @@ def _row(rank: int, item: AnalysedListing, thumbs_dir: str) -> str:
     )
     taxa = _taxa_cell(item)
     reasons = "".join(f"<li>{_e(r)}</li>" for r in item.priority.reasons)
-    error = (
-        f'<div class="err">{_e(lst.error["code"])}: {_e(lst.error["message"])}</div>'
-        if lst.error
-        else ""
-    )
+    error = _problems_html(item)
     cluster = (
         f'<a href="#{_e(item.cluster_id)}">{_e(item.cluster_id)}</a>'
         f'<div class="sub">{item.cluster_size} listings<br>{_e(", ".join(item.links))}</div>'
@@ -168,7 +164,7 @@ def _row(rank: int, item: AnalysedListing, thumbs_dir: str) -> str:
     )
     return (
         f'<tr id="L{rank}" data-lvl="{item.priority.level}" data-app="{strongest}" '
-        f'data-tax="{_e(taxa_names)}">'
+        f'data-tax="{_e(taxa_names)}" data-prob="{problem_of(item)}">'
         f'<td class="p"><div class="score">{item.priority.priority}</div>'
         f'<span class="lvl lvl-{item.priority.level}">{item.priority.level}</span>'
         f'<div class="sub">#{rank}</div></td>'
@@ -178,6 +174,21 @@ def _row(rank: int, item: AnalysedListing, thumbs_dir: str) -> str:
         f'<div class="src">{_e(lst.source)} {_e(lst.locator)}</div>{error}</td>'
         f"<td class='tx'>{taxa or '<span class=sub>none</span>'}</td>"
         f'<td><ul class="r">{reasons}</ul></td><td class="cl">{cluster}</td></tr>'
+    )
+
+
+def problem_of(item: AnalysedMarketListing) -> str:
+    """``error`` (not read), ``warning`` (read in part: bytes, truncated page, photos) or ``none``."""
+    if item.listing.error:
+        return "error"
+    return "warning" if item.warnings else "none"
+
+
+def _problems_html(item: AnalysedMarketListing) -> str:
+    """The listing's error and warnings, one line each."""
+    found = ([item.listing.error] if item.listing.error else []) + item.warnings
+    return "".join(
+        f'<div class="err">{_e(p.get("code"))}: {_e(p.get("message"))}</div>' for p in found
     )
 
 
@@ -192,8 +203,8 @@ def _options(values: list[str], everything: str) -> str:
     return "".join(opts)
 
 
-def _clusters(items: list[AnalysedListing]) -> str:
-    groups: dict[str, list[tuple[int, AnalysedListing]]] = {}
+def _clusters(items: list[AnalysedMarketListing]) -> str:
+    groups: dict[str, list[tuple[int, AnalysedMarketListing]]] = {}
     for rank, item in enumerate(items, start=1):
         if item.cluster_id:
             groups.setdefault(item.cluster_id, []).append((rank, item))
@@ -219,7 +230,7 @@ def _clusters(items: list[AnalysedListing]) -> str:
 
 
 def render_listings_html(
-    items: list[AnalysedListing],
+    items: list[AnalysedMarketListing],
     counts: dict[str, dict[str, int]],
     config: JobConfig,
     runs: list[dict[str, Any]],
@@ -230,7 +241,7 @@ def render_listings_html(
     clusters = len({i.cluster_id for i in items if i.cluster_id})
     meta = (
         f"{len(items)} listings · model {_e(config.model_version)} · reference "
-        f"{_e(config.reference_version)} · listings {_e(config.listing_set)} · {len(runs)} run(s)"
+        f"{_e(config.reference_version)} · CITES listing set {_e(config.listing_set)} · {len(runs)} run(s)"
     )
     rows = "\n".join(_row(rank, item, thumbs_dir) for rank, item in enumerate(items, start=1))
     return "\n".join(
@@ -256,6 +267,8 @@ def render_listings_html(
             + _options(["I", "II", "III", "none"], "all")
             + "</select> taxon <select id='f-tax'>"
             + _options(taxa, "all")
+            + "</select> read problems <select id='f-prob'>"
+            + _options(["error", "warning", "none"], "all")
             + "</select> <input id='q' type='search' placeholder='search text, seller, URL…'>"
             + f" <span class='sub'><b id='shown'>{len(items)}</b> shown</span></div>",
             "<table class='w' id='work'><thead><tr><th>priority</th><th>photos</th>"

@@ -1,25 +1,30 @@
-"""Text signals of a listing: lexicon terms and taxon names found in its title and text.
+"""Text signals of a market listing: lexicon terms and taxon names in its title and text.
 
-:class:`TextSignalFinder` is built once per job from the lexicon and the CITES listing
-index; :meth:`TextSignalFinder.find` returns the hits of one listing, each with its span
-in the text it was found in (``field`` says which: ``title`` or ``text``), and the taxa
-they point to with their CITES appendix. How strongly each hit counts is decided in
-:mod:`idtool.listings.scoring`, not here.
+:class:`TextSignalFinder` is built once per job from the lexicon, the word senses and the
+CITES listing index; :meth:`TextSignalFinder.find` returns the hits of one advert, each
+with its span in the text it was found in (``field`` says which: ``title`` or ``text``),
+and the taxa they point to with the appendix the guidance engine gives for each named
+taxon (:mod:`idtool.listings.appendix`). A product word read in another sense ("ivory
+dress", :mod:`idtool.listings.senses`) becomes a ``sense`` hit that points to no taxon.
+How strongly each hit counts is decided in :mod:`idtool.listings.scoring`, not here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from idtool.cites.listing_index import ListingIndex
+from idtool.listings.appendix import AppendixGuide
 from idtool.listings.lexicon import LexiconTerm
-from idtool.listings.names import COMMON, TaxonName, listing_names
+from idtool.listings.names import COMMON, TaxonName, cites_taxon_names
+from idtool.listings.senses import SHIPPED_SENSES, OtherSense, load_senses, read_sense
 from idtool.listings.textmatch import TermMatcher
 
-APPENDIX_ORDER = {"I": 0, "II": 1, "III": 2}
 SPECIES_RANKS = ("species", "subspecies", "variety")
 LEXICON = "lexicon"
+SENSE = "sense"
+SENSE_WEIGHT = -10.0  # a product word read as a colour, brand, film...
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ class TextHit:
     term: str  # as written in the listing
     field: str  # title | text
     span: tuple[int, int]  # [start, end) in that field
-    kind: str  # lexicon | scientific | synonym | common
+    kind: str  # lexicon | scientific | synonym | common | sense
     meaning: str
     taxa: tuple[str, ...]
     weight: float  # lexicon weight (0 for taxon names)
@@ -53,17 +58,19 @@ class TaxonSignal:
     """A taxon a listing points to, from its text or one of its photos."""
 
     name: str
-    appendix: str | None  # the appendix that applies (see :func:`resolve_appendix`)
+    appendix: str | None  # text: the guidance answer for the named taxon; photo: its guidance
     source: str  # text | photo
     kind: str  # text: lexicon/scientific/synonym/common; photo: the identify decision
     rank: str
     via: str  # the term, or the photo's file name
     confidence: float | None = None  # photos only
+    appendix_note: str = ""  # the guidance caveat when the appendix depends on a population
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "appendix": self.appendix,
+            "appendix_note": self.appendix_note,
             "source": self.source,
             "kind": self.kind,
             "rank": self.rank,
@@ -72,52 +79,21 @@ class TaxonSignal:
         }
 
 
-@dataclass
-class AppendixResolver:
-    """The CITES appendices of a name (strictest first) and its rank, cached."""
-
-    index: ListingIndex
-    _cache: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
-
-    def resolve(self, name: str) -> tuple[tuple[str, ...], str]:
-        """``(appendices, strictest first; empty when not listed, rank)`` of a name."""
-        if name not in self._cache:
-            match = self.index.lookup(name)
-            entry = match.entry
-            if match.status != "listed" or entry is None or not entry.appendices:
-                rank = entry.rank if entry is not None else ("species" if " " in name else "")
-                self._cache[name] = ((), rank or "unknown")
-            else:
-                ordered = tuple(sorted(entry.appendices, key=lambda a: APPENDIX_ORDER.get(a, 9)))
-                exact = match.match_kind in ("exact", "synonym")
-                rank = entry.rank if exact else ("species" if " " in name else "genus")
-                self._cache[name] = (ordered, rank or "unknown")
-        return self._cache[name]
-
-    def appendix(self, name: str, kind: str) -> tuple[str | None, str]:
-        """The appendix a text hit of ``kind`` stands for, and the rank.
-
-        A split listing counts by its strictest appendix (the population is unknown from
-        a listing), except for a common name of a genus or higher taxon ("cats",
-        "parrots"), which stands for most of its members: its least strict appendix.
-        """
-        appendices, rank = self.resolve(name)
-        if not appendices:
-            return None, rank
-        if kind == COMMON and rank not in SPECIES_RANKS:
-            return appendices[-1], rank
-        return appendices[0], rank
-
-
 class TextSignalFinder:
     """Lexicon terms and listed-taxon names, matched together (longest hit wins)."""
 
-    def __init__(self, lexicon: list[LexiconTerm], index: ListingIndex) -> None:
-        self.resolver = AppendixResolver(index)
+    def __init__(
+        self,
+        lexicon: list[LexiconTerm],
+        index: ListingIndex,
+        senses: dict[str, list[OtherSense]] | None = None,
+    ) -> None:
+        self.guide = AppendixGuide(index)
+        self.senses = load_senses(SHIPPED_SENSES) if senses is None else senses
         self._matcher = TermMatcher()
         for term in lexicon:
             self._matcher.add(term.term, term)
-        names = list(listing_names(index))
+        names = list(cites_taxon_names(index))
         for name in names:
             self._matcher.add(name.name, name)
         self.term_count = len(self._matcher)
@@ -131,8 +107,16 @@ class TextSignalFinder:
         taxa: dict[str, TaxonSignal] = {}
         for hit in hits:
             for taxon in hit.taxa:
-                appendix, rank = self.resolver.appendix(taxon, hit.kind)
-                signal = TaxonSignal(taxon, appendix, "text", hit.kind, rank, hit.term)
+                named = self.guide.for_name(taxon)
+                signal = TaxonSignal(
+                    taxon,
+                    named.appendix,
+                    "text",
+                    hit.kind,
+                    named.rank,
+                    hit.term,
+                    appendix_note=named.note,
+                )
                 known = taxa.get(taxon)
                 if known is None or _kind_order(signal.kind) < _kind_order(known.kind):
                     taxa[taxon] = signal
@@ -143,6 +127,22 @@ class TextSignalFinder:
         for match in self._matcher.find(text):
             payload = _best_payload(match.payloads, match.text)
             if payload is None:
+                continue
+            points_to_taxon = isinstance(payload, TaxonName) or payload.weight > 0
+            other = read_sense(self.senses, text, match.start, match.end)
+            if points_to_taxon and other is not None:
+                hits.append(
+                    TextHit(
+                        match.text,
+                        field_name,
+                        (match.start, match.end),
+                        SENSE,
+                        f"benign context: '{match.text}' read as {other.sense} (near '{other.cue}')",
+                        (),
+                        SENSE_WEIGHT,
+                        payload.language,
+                    )
+                )
                 continue
             if isinstance(payload, LexiconTerm):
                 hits.append(

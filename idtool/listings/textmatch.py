@@ -5,8 +5,8 @@ Text and terms are folded the same way (NFKD, combining marks dropped, ``casefol
 it came from, so each hit's span points into the text as the seller wrote it. In scripts
 with spaces, terms match whole words only (a term is a sequence of words; punctuation
 and hyphens between words are ignored, so "white-bellied" matches "white bellied").
-Chinese, Japanese and Korean characters are not separated by spaces, so a term written
-in them matches as a substring. Overlapping hits keep the longest ("ivory colour" wins
+Chinese, Japanese, Korean, Thai, Lao, Khmer and Burmese are written without spaces
+between words, so a term written in them matches as a substring. Overlapping hits keep the longest ("ivory colour" wins
 over "ivory"). A word runs over underscores, so ``ivory_king88`` (a handle) is not
 "ivory".
 """
@@ -18,7 +18,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+# scripts written without spaces between words: Thai, Lao, Burmese, Khmer, CJK, Hangul
+_CJK = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+)
 _WORD = re.compile(rf"[^\W{_CJK}]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _EXTRA_FOLDS = {"đ": "d", "ł": "l", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe"}
@@ -62,7 +66,13 @@ def fold_key(term: str) -> str:
     return " ".join(_WORD.findall(folded))
 
 
+def words_of(folded: str) -> list[str]:
+    """The words of a folded text (runs of unspaced scripts are not words)."""
+    return _WORD.findall(folded)
+
+
 def is_cjk(key: str) -> bool:
+    """Whether ``key`` is written in a script without spaces (CJK, Thai...): substring match."""
     return bool(_CJK_CHAR.search(key))
 
 

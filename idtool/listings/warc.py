@@ -1,4 +1,4 @@
-"""Read listings out of WARC files (``.warc``, ``.warc.gz``) with ``warcio``.
+"""Read market listings (adverts) out of WARC files (``.warc``, ``.warc.gz``) with ``warcio``.
 
 Each HTML response is a listing; its photos are the image responses of the same archive
 whose target URI an ``<img src>`` of the page resolves to. Image payloads are written
@@ -23,8 +23,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from idtool.hashing import sha256_file
-from idtool.listings.html_page import fill_from_page, parse_page
-from idtool.listings.records import CapturedFile, ImageRef, RawListing, listing_error
+from idtool.listings.html_page import decode_page, fill_from_page, markup_warnings, parse_page
+from idtool.listings.records import CapturedFile, ImageRef, MarketListing, market_listing_error
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def _check_complete(record: Any, read_bytes: int) -> None:
         raise BrokenRecord("its WARC digest does not match its content")
 
 
-def read_warc(path: Path, source: str, capture_dir: Path) -> list[RawListing]:
+def read_warc(path: Path, source: str, capture_dir: Path) -> list[MarketListing]:
     """Every HTML response of a WARC file as a listing (plus one error entry if it breaks).
 
     Never raises for a bad archive.
@@ -95,12 +95,12 @@ def read_warc(path: Path, source: str, capture_dir: Path) -> list[RawListing]:
         warc_sha = sha256_file(path)
         warc_file = CapturedFile("warc", path.resolve(), warc_sha, path.stat().st_size)
     except OSError as exc:
-        bad = RawListing(id=path.name, source=source, source_kind="warc", locator="file")
-        bad.error = listing_error("unreadable", f"cannot read {path.name}: {exc.strerror}")
+        bad = MarketListing(id=path.name, source=source, source_kind="warc", locator="file")
+        bad.error = market_listing_error("unreadable", f"cannot read {path.name}: {exc.strerror}")
         return [bad]
-    pages: list[tuple[RawListing, str, str]] = []  # listing, url, markup
+    pages: list[tuple[MarketListing, str, str]] = []  # listing, url, markup
     images: dict[str, tuple[Path, str, int]] = {}
-    broken: RawListing | None = None
+    broken: MarketListing | None = None
     offset = 0
     try:
         with path.open("rb") as handle:
@@ -128,7 +128,7 @@ def read_warc(path: Path, source: str, capture_dir: Path) -> list[RawListing]:
                         offset = record_offset + iterator.get_record_length()
                         continue
                     stored, sha = store_payload(capture_dir, data, "html")
-                    listing = RawListing(
+                    listing = MarketListing(
                         id=uri or f"{path.name}@{record_offset}",
                         source=source,
                         source_kind="warc",
@@ -139,14 +139,16 @@ def read_warc(path: Path, source: str, capture_dir: Path) -> list[RawListing]:
                         warc_file,
                         CapturedFile("warc_payload", stored, sha, len(data)),
                     ]
-                    pages.append((listing, uri, data.decode(_charset(record), errors="replace")))
+                    markup, listing.warnings = decode_page(data, _charset(record))
+                    listing.warnings += markup_warnings(markup, saved_by_browser=False)
+                    pages.append((listing, uri, markup))
                     offset = record_offset + iterator.get_record_length()
     except (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, LookupError) as exc:
-        broken = RawListing(
+        broken = MarketListing(
             id=f"{path.name}@{offset}", source=source, source_kind="warc", locator=str(offset)
         )
         broken.captured.append(warc_file)
-        broken.error = listing_error(
+        broken.error = market_listing_error(
             "truncated_warc",
             f"{path.name}: the record at byte {offset} is truncated or corrupt "
             f"({type(exc).__name__}: {exc}); the listings before it were read",
@@ -165,7 +167,9 @@ def read_warc(path: Path, source: str, capture_dir: Path) -> list[RawListing]:
             else:
                 listing.images.append(ImageRef(src, found[0], found[1], found[2]))
         if not (listing.title or listing.description):
-            listing.error = listing_error("broken_html", "no title or visible text in the page")
+            listing.error = market_listing_error(
+                "broken_html", "no title or visible text in the page"
+            )
         listings.append(listing)
     if broken is not None:
         listings.append(broken)

@@ -24,7 +24,7 @@ from idtool.cli import main
 from idtool.config import SHIPPED_REFERENCE_DIR, Settings, load_settings
 from idtool.decide.service import Runtime
 from idtool.hashing import sha256_file
-from idtool.listings import ListingsRequest, run_listings
+from idtool.listings import MarketListingsRequest, run_listings
 from idtool.model.bundle import build_base_bundle
 
 CLASSES = ("Scleractinia", "material_ceramic", "material_ivory")
@@ -71,9 +71,9 @@ def corpus(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return root, write_sample_corpus(root, photos)
 
 
-def _request(inputs: list[Path], out: Path, engine: str = "local") -> ListingsRequest:
+def _request(inputs: list[Path], out: Path, engine: str = "local") -> MarketListingsRequest:
     options = JobOptions(TradeDeclaration(), top_k=3, max_bytes=60_000_000, max_pixels=60_000_000)
-    return ListingsRequest(
+    return MarketListingsRequest(
         tuple(inputs), out, options, runtime="torch", batch_size=4, engine=engine
     )
 
@@ -134,7 +134,10 @@ def test_mixed_folder_gives_a_ranked_explained_worklist(
     missing = [p for p in by_id["ebay-1099"][0]["photos"] if p.get("error")]
     assert missing and missing[0]["error"]["code"] == "missing_image"
     assert any(p.get("error") for p in by_id["lost_photo"][0]["photos"])
-    assert by_id["lost_photo"][0]["level"] == "high"  # its text still counts
+    assert by_id["lost_photo"][0]["level"] == "medium"  # its text counts; text alone: not high
+    warned = {r["id"]: [w["code"] for w in r["warnings"]] for r in records if r["warnings"]}
+    assert warned["lost_photo"] == ["all_photos_missing"]
+    assert warned["ebay-1099"] == ["all_photos_missing"]
 
     rows = list(csv.DictReader(io.StringIO((out / "listings.csv").read_text(encoding="utf-8"))))
     assert len(rows) == len(records)

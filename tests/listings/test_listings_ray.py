@@ -13,7 +13,7 @@ from idtool.catalog.reference_import import import_reference_dir
 from idtool.cites.guidance import TradeDeclaration
 from idtool.config import SHIPPED_REFERENCE_DIR, Settings, load_settings
 from idtool.decide.service import Runtime
-from idtool.listings import ListingsRequest, run_listings
+from idtool.listings import MarketListingsRequest, run_listings
 from idtool.model.bundle import build_base_bundle
 
 pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'idtool[ray]'")
@@ -65,7 +65,7 @@ def test_ray_engine_gives_the_same_worklist(env: Settings, tmp_path: Path) -> No
     outputs = {}
     for engine in ("local", "ray"):
         out = tmp_path / engine
-        request = ListingsRequest(
+        request = MarketListingsRequest(
             (root,), out, options, engine=engine, runtime="torch", workers=2, batch_size=4
         )
         summary = run_listings(env, request)

@@ -11,7 +11,7 @@ from idtool.cites import load_listing_index
 from idtool.errors import BadField
 from idtool.listings.lexicon import load_lexicon
 from idtool.listings.linking import cluster_listings, contact_keys, find_phones
-from idtool.listings.scoring import HIGH_FROM, MEDIUM_FROM, score_listing
+from idtool.listings.scoring import HIGH_FROM, MEDIUM_FROM, ClusterLink, score_listing
 from idtool.listings.signals import TextSignalFinder
 from idtool.listings.textmatch import TermMatcher
 
@@ -68,7 +68,9 @@ def test_bad_lexicon_names_the_line(tmp_path: Path) -> None:
         load_lexicon(bad)
 
 
-def _score(finder: TextSignalFinder, title: str, text: str = "", cluster: int = 1) -> int:
+def _score(
+    finder: TextSignalFinder, title: str, text: str = "", cluster: ClusterLink | None = None
+) -> int:
     hits, taxa = finder.find({"title": title, "text": text})
     return score_listing(hits, taxa, cluster).priority
 
@@ -111,21 +113,22 @@ def test_scientific_names_need_capitals_and_common_names_of_families_count_less(
     assert not taxa  # lower-case one-word genus names are ordinary words
     hits, taxa = finder.find({"title": "Pangolins", "text": ""})
     assert [t.name for t in taxa] == ["Manis"]
-    assert score_listing(hits, taxa, 1).priority < _score(finder, "Manis javanica")
+    assert score_listing(hits, taxa).priority < _score(finder, "Manis javanica")
 
 
 def test_reasons_explain_each_component(finder: TextSignalFinder) -> None:
     hits, taxa = finder.find({"title": "Rhino horn, no papers", "text": "ceramic stand included"})
-    result = score_listing(hits, taxa, 3)
+    result = score_listing(hits, taxa, ClusterLink(3, "x-1", 95, ("seller",)))
     text = " ".join(result.reasons)
     assert "'Rhino horn'" in text and "'no papers'" in text
     assert "benign context: 'ceramic'" in text
-    assert "linked to 2 other listing(s)" in text
+    assert "linked to 2 other listing(s) (seller)" in text
     assert result.priority == round(sum(result.components.values()))
 
 
-def test_benign_listing_gets_no_cluster_points(finder: TextSignalFinder) -> None:
-    assert _score(finder, "Porcelain teapot", cluster=5) == 0
+def test_linked_benign_listing_is_lifted_at_most_to_medium(finder: TextSignalFinder) -> None:
+    link = ClusterLink(5, "x-1", 95, ("seller",))
+    assert MEDIUM_FROM <= _score(finder, "Porcelain teapot", cluster=link) < HIGH_FROM
 
 
 def test_phone_and_handle_extraction() -> None:
@@ -167,16 +170,16 @@ def test_clusters_join_listings_by_any_shared_key() -> None:
 
 
 def test_report_html_escapes_listing_text_and_refuses_script_links() -> None:
-    from idtool.listings.analysis import AnalysedListing
+    from idtool.listings.analysis import AnalysedMarketListing
     from idtool.listings.linking import ContactKeys
-    from idtool.listings.records import RawListing
+    from idtool.listings.records import MarketListing
     from idtool.listings.report_html import highlight
 
-    listing = RawListing(
+    listing = MarketListing(
         id="x", source="s", source_kind="jsonl", url="javascript:alert(1)", title="<b>ivory</b>"
     )
-    item = AnalysedListing(
-        listing, [], [], [], [], ContactKeys(None, (), ()), score_listing([], [], 1)
+    item = AnalysedMarketListing(
+        listing, [], [], [], [], ContactKeys(None, (), ()), score_listing([], [])
     )
     from idtool.listings.report_html import _row
 
