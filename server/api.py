@@ -20,6 +20,7 @@ from idtool.cites.countries import countries, country_name
 from idtool.cites.guidance import TradeDeclaration
 from idtool.decide.advice import with_advice
 from idtool.errors import BadField, Conflict, Forbidden, NotFound, UnsupportedMediaType
+from idtool.evidence.confirmations import confirmation_view
 from idtool.evidence.custody import now_iso
 from idtool.evidence.records import OriginalPhoto, OriginalStatus, submission_of
 from idtool.evidence.store import EvidenceRecord, check_text
@@ -95,6 +96,7 @@ def record_body(record: EvidenceRecord, state: ServerState) -> dict[str, Any]:
             }
         )
     body["references"] = references
+    body["confirmation"] = confirmation_view(state.store.custody(record.id))
     body["forensics"] = {
         "schreger": {
             "applicable": is_ivory(ident),

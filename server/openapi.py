@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify
 from idtool import __version__
 from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES
 from idtool.cites.countries import countries
+from idtool.evidence.confirmations import MAX_BY, MAX_REPORT_REF, METHODS
 from idtool.evidence.records import MAX_TEXT, TEXT_PATTERNS
 from server.api import MAX_ANGLES, MAX_LIST
 from server.uploads import MAX_FIELD_BYTES, MAX_FORM_PARTS
@@ -140,6 +141,12 @@ def openapi_document() -> dict[str, Any]:
                             "description": "As printed by `idtool guidance --format json`.",
                         },
                         "schreger": {"type": ["object", "null"]},
+                        "confirmation": {
+                            "type": ["object", "null"],
+                            "description": "The current laboratory confirmation (label, "
+                            "method, by, report_ref, at, supersedes) and, in history, the ones "
+                            "it superseded; null when never confirmed.",
+                        },
                         "evidence": {
                             "type": "object",
                             "required": ["sha256", "bytes", "exif", "stored"],
@@ -418,6 +425,43 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": _json(record, "The record with the fused identification"),
                         **_errors(400, 401, 403, 404, 413, 415, 422),
+                    },
+                }
+            },
+            "/api/v1/identifications/{record_id}/confirmation": {
+                "post": {
+                    "summary": "Record a laboratory confirmation of the item's identity "
+                    "(supervisor tokens only). Append-only: a later confirmation supersedes "
+                    "the current one (record.confirmation.history keeps it).",
+                    "security": secured,
+                    "parameters": [record_id],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["label", "method", "by"],
+                                    "properties": {
+                                        "label": {
+                                            "type": "string",
+                                            "description": "A taxon (scientific, synonym or "
+                                            "common name) or a material (ivory, material_bone).",
+                                        },
+                                        "method": {"type": "string", "enum": list(METHODS)},
+                                        "by": {"type": "string", "maxLength": MAX_BY},
+                                        "report_ref": {
+                                            "type": ["string", "null"],
+                                            "maxLength": MAX_REPORT_REF,
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(record, "The record with its confirmation"),
+                        **_errors(400, 401, 403, 404, 415),
                     },
                 }
             },

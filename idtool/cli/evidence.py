@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from idtool.catalog.store import current_user
-from idtool.cli.common import echo_json, format_option, settings_from
+from idtool.cli.common import catalog_option, echo_json, format_option, settings_from
+from idtool.evidence.confirmations import METHODS
 from idtool.evidence.export import export_case
 from idtool.evidence.store import EvidenceStore, check_text
 from idtool.evidence.verify import verify_store
@@ -119,6 +120,80 @@ def register(group: click.Group) -> None:
                 f"{report.listings} listing(s): {report.records_added} file(s) added to "
                 f"{case}, {report.already_stored} already stored"
             )
+
+    @evidence.command("confirm")
+    @click.argument("record_id")
+    @click.option("--label", required=True, help="What the item is: a taxon or a material.")
+    @click.option(
+        "--method",
+        required=True,
+        type=click.Choice(METHODS, case_sensitive=False),
+        help="How it was established.",
+    )
+    @click.option("--by", "by", required=True, help="Who established it (laboratory, expert).")
+    @click.option("--report-ref", default=None, help="The laboratory report's reference.")
+    @catalog_option
+    @format_option
+    @click.pass_context
+    def confirm(
+        ctx: click.Context,
+        record_id: str,
+        label: str,
+        method: str,
+        by: str,
+        report_ref: str | None,
+        catalog_path: Path | None,
+        output_format: str,
+    ) -> None:
+        """Record a laboratory confirmation of what RECORD_ID's item really is.
+
+        The label is read like a guidance name: scientific, synonym or common name
+        (English, French, Spanish), or a material (ivory, material_bone). The confirmation
+        is one append-only custody entry; a later confirmation supersedes it, never erases
+        it. Confirmed records can enter the reference set (`idtool reference
+        import-confirmed`).
+
+        Example:
+
+            idtool evidence confirm 3f2a9c... --label "Panthera tigris" --method dna --by "NFL lab" --report-ref LAB-2026-118
+        """
+        from idtool.catalog.store import Catalog
+        from idtool.cites import load_listing_index
+        from idtool.cites.names import names_for
+        from idtool.evidence.confirmations import confirm_record, known_taxa, resolve_label
+
+        settings = settings_from(ctx, catalog_path=catalog_path)
+        catalog = Catalog.open(settings.catalog_path)
+        try:
+            resolved = resolve_label(
+                label, known_taxa(catalog.taxa()), names_for(load_listing_index(catalog.db))
+            )
+        finally:
+            catalog.close()
+        store = EvidenceStore.open(settings.evidence_path)
+        try:
+            confirmation = confirm_record(
+                store,
+                record_id,
+                label=resolved,
+                method=method,
+                by=by,
+                report_ref=report_ref,
+                actor=current_user(),
+            )
+        finally:
+            store.close()
+        if output_format == "json":
+            echo_json({"record_id": record_id, **confirmation.to_dict()})
+            return
+        click.echo(
+            f"record {record_id} confirmed as {confirmation.label} ({confirmation.method}, "
+            f"{confirmation.by}); custody entry {confirmation.seq}"
+        )
+        if resolved.note:
+            click.echo(f"note: {resolved.note}")
+        if confirmation.supersedes is not None:
+            click.echo(f"supersedes the confirmation in custody entry {confirmation.supersedes}")
 
     @evidence.command("export")
     @click.argument("case_ref")

@@ -37,6 +37,9 @@ ACTIONS = frozenset(
         "export_failed",
         "schreger",
         "add_photo",
+        "confirmation",
+        "update_apply",
+        "update_rollback",
         "token_create",
         "token_revoke",
     }

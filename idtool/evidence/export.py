@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from idtool.errors import BadField, IntegrityError, NotFound
+from idtool.evidence.confirmations import confirmation_view
 from idtool.evidence.custody import append_entry, now_iso, sha256_text
 from idtool.evidence.originals import fsync_dir, write_atomic
 from idtool.evidence.records import EvidenceRecord, OriginalStatus
@@ -76,7 +77,9 @@ def _write_record(store: EvidenceStore, record: EvidenceRecord, folder: Path) ->
         original_name = f"{record.id}.original.{original_ext}"
         write_atomic(folder / original_name, _checked_original(store, record, original.sha256))
     body = record.to_dict()
-    body["custody"] = [e.to_dict() for e in store.custody(record.id)]
+    custody = store.custody(record.id)
+    body["confirmation"] = confirmation_view(custody)
+    body["custody"] = [e.to_dict() for e in custody]
     record_text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
     record_name = f"{record.id}.json"
     write_atomic(folder / record_name, record_text.encode("utf-8"))
