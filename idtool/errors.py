@@ -150,3 +150,11 @@ class ClusterLost(ClusterError):
     """Every Ray worker was lost and the cluster has no free CPU to replace them."""
 
     code = "ray_cluster_lost"
+
+
+class UpdateRefused(IdtoolError):
+    """An update package was refused (bad signature, hash, format or version); nothing
+    was changed."""
+
+    code = "update_refused"
+    http_status = 400

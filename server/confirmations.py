@@ -13,8 +13,9 @@ from flask import Blueprint, Response, g, jsonify
 
 from idtool.cites.names import names_for
 from idtool.errors import BadField, Forbidden
-from idtool.evidence.confirmations import confirm_record, known_taxa, resolve_label
+from idtool.evidence.confirmations import confirm_record
 from idtool.evidence.tokens import Caller, Role
+from idtool.learn.labels import known_taxa, resolve_label
 from server.api import _json_body, record_body, visible_record
 from server.auth import require_officer
 from server.state import current_state

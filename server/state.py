@@ -23,8 +23,9 @@ from idtool.cites import ListingIndex, load_listing_index
 from idtool.config import Settings
 from idtool.decide.identify import Identifier
 from idtool.decide.service import Runtime
-from idtool.errors import NotFound
+from idtool.errors import IdtoolError, NotFound
 from idtool.evidence.store import EvidenceStore
+from idtool.learn.update_install import installed_stamp, read_installed
 from idtool.model.discovery import resolve_bundle_dir
 from idtool.model.preprocess import DecodedImage
 from idtool.model.runtime import ONNX_DIR
@@ -57,6 +58,7 @@ class LoadedModel:
     listings: ListingIndex
     references: dict[int, ReferencePhoto]
     lock: threading.Lock = field(default_factory=threading.Lock)
+    update_version: str | None = None  # the signed update in use (idtool update apply)
 
     @property
     def listing_set(self) -> str | None:
@@ -81,10 +83,11 @@ class LoadedModel:
             "reference_images": len(self.references),
             "listing_set": self.listing_set,
             "listing_sets": [s.to_dict() for s in self.listings.sets],
+            "update_version": self.update_version,
         }
 
 
-_MODELS: dict[tuple[str, str, str], LoadedModel] = {}
+_MODELS: dict[tuple[str, str, str, str], LoadedModel] = {}
 _MODELS_LOCK = threading.Lock()
 
 
@@ -95,7 +98,12 @@ def load_model_state(settings: Settings, engine: str = "auto") -> LoadedModel:
         ModelBundleError: no usable model bundle.
         EmptyReference: the catalog has no reference embeddings for this model.
     """
-    key = (str(resolve_bundle_dir(settings)), str(settings.catalog_path), engine)
+    key = (
+        str(resolve_bundle_dir(settings)),
+        str(settings.catalog_path),
+        engine,
+        str(installed_stamp(settings)),
+    )
     with _MODELS_LOCK:
         if key not in _MODELS:
             runtime = Runtime.open(settings, engine)
@@ -123,20 +131,57 @@ def load_model_state(settings: Settings, engine: str = "auto") -> LoadedModel:
                     runtime.bundle.path / ONNX_DIR,
                     runtime.bundle.path,
                 )
-            _MODELS[key] = LoadedModel(runtime, identifier, listings, references)
+            installed = read_installed(settings)
+            for old in [k for k in _MODELS if k[1:3] == key[1:3]]:
+                del _MODELS[old]  # replaced by an update: free the old model
+            _MODELS[key] = LoadedModel(
+                runtime,
+                identifier,
+                listings,
+                references,
+                update_version=installed.version if installed else None,
+            )
         return _MODELS[key]
 
 
 class ServerState:
     """Everything the request handlers need, stored in ``app.extensions["idtool"]``."""
 
-    def __init__(self, settings: Settings, model: LoadedModel, store: EvidenceStore) -> None:
+    def __init__(
+        self, settings: Settings, model: LoadedModel, store: EvidenceStore, engine: str = "auto"
+    ) -> None:
         self.settings = settings
-        self.model = model
+        self._model = model
+        self._engine = engine
+        self._stamp = installed_stamp(settings)
+        self._reload_lock = threading.Lock()
         self.store = store
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self._thumbs: OrderedDict[int, bytes] = OrderedDict()
         self._thumbs_lock = threading.Lock()
+
+    @property
+    def model(self) -> LoadedModel:
+        """The loaded model; reloaded when an update was installed or rolled back.
+
+        One ``stat`` of ``$IDTOOL_HOME/updates/installed.json`` per call: the next request
+        after ``idtool update apply`` uses the new model, reference set and listings,
+        without a restart. If the new state cannot be loaded, the old one stays in use.
+        """
+        stamp = installed_stamp(self.settings)
+        if stamp != self._stamp:
+            with self._reload_lock:
+                if stamp != self._stamp:
+                    try:
+                        self._model = load_model_state(self.settings, self._engine)
+                    except IdtoolError as exc:
+                        log.error("update not loaded, keeping the previous model: %s", exc)
+                    else:
+                        log.info("reloaded after an update: %s", self._model.update_version)
+                        with self._thumbs_lock:
+                            self._thumbs.clear()
+                    self._stamp = stamp
+        return self._model
 
     def representative_image(self, label: str) -> int | None:
         """Some reference image id of ``label`` (for a candidate with no near neighbour)."""

@@ -29,6 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "curation": {"model", "catalog", "cites", "forensics", "decide"},
     "batch": {"model", "catalog", "cites", "forensics", "decide"},
     "listings": {"model", "catalog", "cites", "forensics", "decide", "batch", "evidence"},
+    "learn": {"model", "catalog", "cites", "forensics", "decide", "curation", "evidence"},
     "cli": {
         "model",
         "catalog",
@@ -39,9 +40,10 @@ ALLOWED: dict[str, set[str]] = {
         "evidence",
         "batch",
         "listings",
+        "learn",
         "server",
     },
-    "server": {"model", "catalog", "cites", "forensics", "decide", "evidence"},
+    "server": {"model", "catalog", "cites", "forensics", "decide", "evidence", "learn"},
 }
 # i18n is foundation: the texts an officer reads are built in cites, forensics and decide,
 # in the language the front end chose; it imports nothing but errors.

@@ -160,7 +160,8 @@ def register(group: click.Group) -> None:
         from idtool.catalog.store import Catalog
         from idtool.cites import load_listing_index
         from idtool.cites.names import names_for
-        from idtool.evidence.confirmations import confirm_record, known_taxa, resolve_label
+        from idtool.evidence.confirmations import confirm_record
+        from idtool.learn.labels import known_taxa, resolve_label
 
         settings = settings_from(ctx, catalog_path=catalog_path)
         catalog = Catalog.open(settings.catalog_path)

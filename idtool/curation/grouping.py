@@ -2,7 +2,9 @@
 
 Two photos are linked when their embeddings have cosine >= ``NEAR_DUPLICATE_COSINE`` or
 their 64-bit difference hashes (mirror included) differ in at most ``HASH_DISTANCE`` bits;
-the hash catches resized or re-encoded copies whose embeddings drift apart.
+the hash catches resized or re-encoded copies whose embeddings drift apart. Photos of one
+seized item (lab-confirmed field photos, kept in one ``item-<record id>`` folder by
+``idtool reference import-confirmed``) always share a group, however different they look.
 """
 
 from __future__ import annotations
@@ -17,6 +19,22 @@ from idtool.hashing import HASH_DISTANCE, difference_hash, linked_components
 from idtool.model.preprocess import decode_image
 
 NEAR_DUPLICATE_COSINE = 0.95
+ITEM_FOLDER_PREFIX = "item-"  # one folder per seized item (see idtool.learn.field_import)
+
+
+def item_pairs(paths: Sequence[str]) -> list[tuple[int, int]]:
+    """Links between photos kept in the same ``item-*`` folder (one seized item)."""
+    first: dict[str, int] = {}
+    pairs: list[tuple[int, int]] = []
+    for i, path in enumerate(paths):
+        folder = Path(path).parent
+        if folder.name.startswith(ITEM_FOLDER_PREFIX):
+            key = str(folder)
+            if key in first:
+                pairs.append((first[key], i))
+            else:
+                first[key] = i
+    return pairs
 
 
 def near_duplicate_group_ids(
@@ -33,7 +51,7 @@ def near_duplicate_group_ids(
     cosine threshold. An unreadable file is linked by its embedding only.
     """
     n = len(paths)
-    pairs: list[tuple[int, int]] = []
+    pairs: list[tuple[int, int]] = item_pairs(paths)
     if n > 1:
         sims = vectors @ vectors.T
         rows, cols = np.nonzero(np.triu(sims >= cosine, k=1))

@@ -639,6 +639,7 @@ async function render(record, blob, original, focus = true) {
   const population = g.cites && g.cites.population ? officerText(g.cites.population, names) : null;
   const parts = [
     verdict(ident, names),
+    confirmationLine(record),
     el("p", { class: "cites-line" },
       appendix ? el("span", { class: "appendix " + appendix }, appendix === "prohibited" ? _("Prohibited") : _("Appendix {appendix}", { appendix })) : _("No CITES appendix found"),
       " ", g.matched_name ? [_("for") + " ", el("i", {}, g.matched_name)] : "", population ? ` – ${population}` : ""),
@@ -805,7 +806,7 @@ function itemPhotoControl(record) {
 /* ---------- start ---------- */
 document.addEventListener("DOMContentLoaded", () => {
   // once the catalog is in, the texts this file wrote meanwhile are written again
-  loadLanguage(lang()).then(() => { setNet(); showQueue(); renderRecent(); renderRefused(); });
+  loadLanguage(lang()).then(() => { setNet(); showQueue(); renderRecent(); renderRefused(); showVersions(); });
   $("lang").addEventListener("change", (ev) => chooseLanguage(ev.target.value));
   setNet();
   window.addEventListener("online", () => { setNet(); showQueue(); flushQueue(true); });

@@ -19,7 +19,7 @@
 const SHELL_VERSION = "__SHELL_VERSION__";
 const SHELL_CACHE = "idtool-shell-" + SHELL_VERSION;
 const DATA_CACHE = "idtool-data-v1";
-const SHELL = ["/", "/static/app.js", "/static/words.js", "/static/photo.js", "/static/style.css"];
+const SHELL = ["/", "/static/app.js", "/static/words.js", "/static/photo.js", "/static/learn.js", "/static/style.css"];
 const OFFLINE_DATA = ["/api/v1/vocabularies"];
 
 self.addEventListener("install", (event) => {

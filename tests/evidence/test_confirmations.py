@@ -11,15 +11,11 @@ from idtool.catalog.taxonomy import infer_taxon
 from idtool.cites.listing_index import ListingIndex
 from idtool.cites.names import NameIndex
 from idtool.errors import BadField, NotFound
-from idtool.evidence.confirmations import (
-    confirm_record,
-    current_confirmation,
-    known_taxa,
-    resolve_label,
-)
+from idtool.evidence.confirmations import confirm_record, current_confirmation
 from idtool.evidence.custody import verify_chain
 from idtool.evidence.export import export_case
 from idtool.evidence.store import EvidenceRecord, EvidenceStore
+from idtool.learn.labels import known_taxa, resolve_label
 
 PHOTO = b"\xff\xd8\xff\xe0 pretend jpeg bytes \xff\xd9"
 
@@ -112,13 +108,19 @@ def test_bad_confirmations_are_refused_and_log_nothing(store, names):
     label = resolve_label("tiger", known_taxa({}), names)
     before = len(store.custody())
     with pytest.raises(BadField, match="method must be one of"):
-        confirm_record(store, record.id, label=label, method="hunch", by="x", report_ref=None, actor="a")
+        confirm_record(
+            store, record.id, label=label, method="hunch", by="x", report_ref=None, actor="a"
+        )
     with pytest.raises(BadField, match="by is required"):
-        confirm_record(store, record.id, label=label, method="dna", by=" ", report_ref=None, actor="a")
+        confirm_record(
+            store, record.id, label=label, method="dna", by=" ", report_ref=None, actor="a"
+        )
     with pytest.raises(BadField, match="control"):
         confirm_record(
             store, record.id, label=label, method="dna", by="lab\u202e", report_ref=None, actor="a"
         )
     with pytest.raises(NotFound):
-        confirm_record(store, "nope", label=label, method="dna", by="lab", report_ref=None, actor="a")
+        confirm_record(
+            store, "nope", label=label, method="dna", by="lab", report_ref=None, actor="a"
+        )
     assert len(store.custody()) == before
