@@ -146,7 +146,7 @@ def test_apply_reload_refuse_older_and_roll_back(core_home_copy, published):
 
         with pytest.raises(UpdateRefused, match="already installed"):
             apply_update(settings, published["2.0"], published["key"])
-        with pytest.raises(UpdateRefused, match="older than the installed 2.0"):
+        with pytest.raises(UpdateRefused, match=r"older than the installed 2\.0"):
             apply_update(settings, published["1.5"], published["key"])
 
         store = EvidenceStore.open(settings.evidence_path)
