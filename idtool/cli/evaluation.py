@@ -207,6 +207,19 @@ def reference_audit(
     show_default=True,
     help="Selective accuracy the confidence threshold must reach (as idtool train).",
 )
+@click.option(
+    "--field-comparison",
+    is_flag=True,
+    help="Also evaluate without the confirmed field photos and show both per class.",
+)
+@click.option(
+    "--candidate",
+    "candidate_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="A candidate bundle: evaluate it on the same folds as the bundle in use and gate it "
+    "against that run (exit 3 if worse).",
+)
 @tiles_option
 @balance_option
 @format_option
@@ -225,6 +238,8 @@ def evaluate_command(
     class_tolerance: float,
     unknown_tolerance: float,
     target_accuracy: float,
+    field_comparison: bool,
+    candidate_dir: Path | None,
     tiles: bool | None,
     balanced: bool,
     output_format: str,
@@ -237,6 +252,9 @@ def evaluate_command(
     versions in the catalog. Errors are also reported by CITES appendix: listed photos
     identified as a non-wildlife look-alike are counted apart, and may not increase.
     With --against, exit status 3 means "worse than before" and names the classes.
+    With --candidate, the candidate bundle is evaluated on the same folds as the bundle in
+    use, and gated against it. With --field-comparison, per class: top-1 of the museum-only
+    set next to top-1 with the lab-confirmed field photos (on museum and on field photos).
 
     Example:
 
@@ -261,6 +279,24 @@ def evaluate_command(
             balanced=balanced,
         )
         summary = evaluation.summary
+        extra = _field_and_candidate(
+            settings,
+            runtime,
+            evaluation,
+            field_comparison=field_comparison,
+            candidate_dir=candidate_dir,
+            options={
+                "folds": folds,
+                "seed": seed,
+                "target_selective_accuracy": target_accuracy,
+                "tiles": tiles,
+                "balanced": balanced,
+            },
+        )
+        summary.update(extra.pop("summary"))
+        gated = summary
+        if "previous" in extra:  # --candidate: gate the candidate against the bundle in use
+            previous, gated = extra["previous"], extra["candidate_summary"]
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         target = out or settings.home / "evaluations" / f"{stamp}-{summary['reference_version']}"
         write_evaluation(evaluation, target)
@@ -271,7 +307,7 @@ def evaluate_command(
     if previous is not None:
         gate = compare_evaluations(
             previous,
-            summary,
+            gated,
             Tolerance(
                 accuracy=tolerance,
                 wrong_rate=wrong_tolerance,
@@ -291,10 +327,90 @@ def evaluate_command(
         )
     else:
         _print_evaluation(summary, str(target))
+        _print_field_comparison(summary.get("field_comparison"))
         if gate is not None:
             _print_gate(gate.to_dict())
     if gate is not None and not gate.passed:
         ctx.exit(GATE_FAILED_EXIT)
+
+
+def _field_and_candidate(
+    settings: Any,
+    runtime: Runtime,
+    evaluation: Any,
+    *,
+    field_comparison: bool,
+    candidate_dir: Path | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """The provenance breakdown, the museum-only run and the candidate's run, if asked."""
+    import tempfile
+
+    from idtool.learn.field_evaluation import (
+        has_field_photos,
+        museum_only_catalog,
+        provenance_breakdown,
+        side_by_side,
+    )
+    from idtool.model.runtime import load_engine
+
+    out: dict[str, Any] = {"summary": {}}
+    breakdown = provenance_breakdown(runtime.catalog, evaluation)
+    out["summary"]["provenance"] = breakdown
+    if field_comparison and has_field_photos(runtime.catalog):
+        with tempfile.TemporaryDirectory(prefix="idtool-museum-only-") as tmp:
+            path = museum_only_catalog(settings.catalog_path, Path(tmp) / "catalog.db")
+            museum = Catalog.open(path)
+            try:
+                echo_err("evaluating the museum-only set (field photos left out)...")
+                museum_run = evaluate(museum, runtime.bundle, runtime.engine, **options)
+                rows = side_by_side(provenance_breakdown(museum, museum_run), breakdown)
+            finally:
+                museum.close()
+        out["summary"]["field_comparison"] = {
+            "museum_only": {
+                "reference_version": museum_run.summary["reference_version"],
+                "metrics": museum_run.summary["metrics"],
+            },
+            "per_class": rows,
+        }
+    if candidate_dir is not None:
+        candidate = load_bundle(candidate_dir)
+        engine = load_engine(candidate, "auto", settings.inference_threads)
+        echo_err(f"evaluating the candidate {candidate.version} on the same folds...")
+        run = evaluate(runtime.catalog, candidate, engine, groups=evaluation.groups, **options)
+        # the gate compares the candidate (current) with the bundle in use (previous)
+        out["previous"] = evaluation.summary
+        out["summary"]["candidate"] = {
+            "model_version": candidate.version,
+            "metrics": run.summary["metrics"],
+            "per_class": run.summary["per_class"],
+            "same_folds_as": evaluation.summary["model_version"],
+        }
+        out["candidate_summary"] = run.summary
+    return out
+
+
+def _print_field_comparison(comparison: dict[str, Any] | None) -> None:
+    if not comparison:
+        return
+    table = Table(title="museum-only vs with confirmed field photos (top-1, held out)")
+    for column in ("class", "museum", "field", "museum-only", "with field: museum", "field"):
+        table.add_column(column)
+
+    def fmt(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    for row in comparison["per_class"]:
+        table.add_row(
+            row["class"],
+            str(row["museum_photos"]),
+            str(row["field_photos"]),
+            fmt(row["museum_only_top1"]),
+            fmt(row["with_field_top1_museum"]),
+            fmt(row["with_field_top1_field"]),
+        )
+    _console().print(table)
 
 
 def _print_evaluation(s: dict[str, Any], out: str) -> None:

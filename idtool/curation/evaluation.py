@@ -167,8 +167,13 @@ def evaluate(
     method: str = HEAD_METHOD,
     tiles: bool | None = None,
     balanced: bool = False,
+    groups: np.ndarray | None = None,
 ) -> Evaluation:
     """Cross-validate the reference set with the ``idtool train`` recipe (see the module doc).
+
+    ``groups`` (one id per active photo, in catalog order) replaces the near-duplicate
+    groups, e.g. those of another bundle's run, so that two bundles are compared on the
+    same folds.
 
     Raises:
         CatalogError: fewer than two classes, or a class with fewer than 3 photos.
@@ -180,7 +185,8 @@ def evaluate(
     data = embed_training_set(
         catalog, bundle, engine, crops=crops, seed=seed, progress=progress, texture=texture
     )
-    groups = near_duplicate_group_ids(data.paths, data.plain)
+    if groups is None or len(groups) != len(data.paths):
+        groups = near_duplicate_group_ids(data.paths, data.plain)
     # the idtool train recipe, for the cross-validation and for the final head alike
     recipe: dict[str, Any] = {
         "folds": folds,
