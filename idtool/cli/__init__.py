@@ -40,7 +40,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "identify": ("commands_core",),
     "train": ("commands_core",),
     "model": ("commands_core",),
-    "reference": ("commands_core", "curation", "evaluation", "learn"),
+    "reference": ("commands_core", "curation", "evaluation", "field_import"),
     "evaluate": ("commands_core", "evaluation"),
     "cites": ("cites",),
     "guidance": ("cites",),
@@ -52,7 +52,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "serve": ("server",),
     "token": ("server",),
     "evidence": ("evidence",),
-    "update": ("learn",),
+    "update": ("update",),
 }
 
 

@@ -21,6 +21,7 @@ from idtool.cli.common import (
     settings_from,
     tiles_option,
 )
+from idtool.cli.evaluation_field import field_and_candidate, print_field_comparison
 from idtool.curation.audit import DEFAULT_MIN_IMAGES, SEVERITIES, audit_reference
 from idtool.curation.audit_report import write_audit_html
 from idtool.curation.evaluation import evaluate
@@ -279,7 +280,7 @@ def evaluate_command(
             balanced=balanced,
         )
         summary = evaluation.summary
-        extra = _field_and_candidate(
+        extra = field_and_candidate(
             settings,
             runtime,
             evaluation,
@@ -327,90 +328,11 @@ def evaluate_command(
         )
     else:
         _print_evaluation(summary, str(target))
-        _print_field_comparison(summary.get("field_comparison"))
+        print_field_comparison(summary.get("field_comparison"))
         if gate is not None:
             _print_gate(gate.to_dict())
     if gate is not None and not gate.passed:
         ctx.exit(GATE_FAILED_EXIT)
-
-
-def _field_and_candidate(
-    settings: Any,
-    runtime: Runtime,
-    evaluation: Any,
-    *,
-    field_comparison: bool,
-    candidate_dir: Path | None,
-    options: dict[str, Any],
-) -> dict[str, Any]:
-    """The provenance breakdown, the museum-only run and the candidate's run, if asked."""
-    import tempfile
-
-    from idtool.learn.field_evaluation import (
-        has_field_photos,
-        museum_only_catalog,
-        provenance_breakdown,
-        side_by_side,
-    )
-    from idtool.model.runtime import load_engine
-
-    out: dict[str, Any] = {"summary": {}}
-    breakdown = provenance_breakdown(runtime.catalog, evaluation)
-    out["summary"]["provenance"] = breakdown
-    if field_comparison and has_field_photos(runtime.catalog):
-        with tempfile.TemporaryDirectory(prefix="idtool-museum-only-") as tmp:
-            path = museum_only_catalog(settings.catalog_path, Path(tmp) / "catalog.db")
-            museum = Catalog.open(path)
-            try:
-                echo_err("evaluating the museum-only set (field photos left out)...")
-                museum_run = evaluate(museum, runtime.bundle, runtime.engine, **options)
-                rows = side_by_side(provenance_breakdown(museum, museum_run), breakdown)
-            finally:
-                museum.close()
-        out["summary"]["field_comparison"] = {
-            "museum_only": {
-                "reference_version": museum_run.summary["reference_version"],
-                "metrics": museum_run.summary["metrics"],
-            },
-            "per_class": rows,
-        }
-    if candidate_dir is not None:
-        candidate = load_bundle(candidate_dir)
-        engine = load_engine(candidate, "auto", settings.inference_threads)
-        echo_err(f"evaluating the candidate {candidate.version} on the same folds...")
-        run = evaluate(runtime.catalog, candidate, engine, groups=evaluation.groups, **options)
-        # the gate compares the candidate (current) with the bundle in use (previous)
-        out["previous"] = evaluation.summary
-        out["summary"]["candidate"] = {
-            "model_version": candidate.version,
-            "metrics": run.summary["metrics"],
-            "per_class": run.summary["per_class"],
-            "same_folds_as": evaluation.summary["model_version"],
-        }
-        out["candidate_summary"] = run.summary
-    return out
-
-
-def _print_field_comparison(comparison: dict[str, Any] | None) -> None:
-    if not comparison:
-        return
-    table = Table(title="museum-only vs with confirmed field photos (top-1, held out)")
-    for column in ("class", "museum", "field", "museum-only", "with field: museum", "field"):
-        table.add_column(column)
-
-    def fmt(value: float | None) -> str:
-        return "-" if value is None else f"{value:.3f}"
-
-    for row in comparison["per_class"]:
-        table.add_row(
-            row["class"],
-            str(row["museum_photos"]),
-            str(row["field_photos"]),
-            fmt(row["museum_only_top1"]),
-            fmt(row["with_field_top1_museum"]),
-            fmt(row["with_field_top1_field"]),
-        )
-    _console().print(table)
 
 
 def _print_evaluation(s: dict[str, Any], out: str) -> None:
