@@ -85,7 +85,7 @@ def cli(home: Path, *args: str) -> str:
     result = CliRunner().invoke(cli_main, list(args), env={"IDTOOL_HOME": str(home)})
     if result.exit_code != 0:
         raise SystemExit(f"idtool {' '.join(args)} failed:\n{result.output}")
-    return result.output
+    return result.stdout
 
 
 def upload_and_confirm(post: Path, photos: dict[str, list[Path]], case_ref: str) -> int:
@@ -187,21 +187,30 @@ def one_round(
     work: Path, base: Path, keys: Path, n: int, pools: dict[str, list[Path]], tests: dict
 ) -> dict[str, Any]:
     root = work / f"n{n}"
-    shutil.rmtree(root, ignore_errors=True)
     post_a, curator, post_b = root / "post_a", root / "curator", root / "post_b"
-    shutil.copytree(base, curator)
-    shutil.copytree(base, post_b)
     chosen = {c: photos[:n] for c, photos in pools.items()}
-    confirmed = upload_and_confirm(post_a, chosen, f"CASE-N{n}")
-    store = EvidenceStore.open(post_a / "evidence")
-    try:
-        export_case(store, f"CASE-N{n}", root / "case", "supervisor.a")
-    finally:
-        store.close()
-    imported = json.loads(
-        cli(curator, "reference", "import-confirmed", str(root / "case"), "--format", "json")
-    )
-    train = json.loads(cli(curator, "train", "--version", f"2.0.{n}", "--format", "json"))
+    version = f"2.0.{n}"
+    trained = sorted((curator / "models").glob(f"*-{version}/model.json"))
+    if trained and (root / "case" / "manifest.json").is_file():  # resume after training
+        confirmed = sum(len(p) for p in chosen.values())
+        train = json.loads(trained[0].read_text()).get("metrics") or {}
+        imported = {"added": None}
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(base, curator)
+        confirmed = upload_and_confirm(post_a, chosen, f"CASE-N{n}")
+        store = EvidenceStore.open(post_a / "evidence")
+        try:
+            export_case(store, f"CASE-N{n}", root / "case", "supervisor.a")
+        finally:
+            store.close()
+        imported = json.loads(
+            cli(curator, "reference", "import-confirmed", str(root / "case"), "--format", "json")
+        )
+        train = json.loads(cli(curator, "train", "--version", version, "--format", "json"))
+    shutil.rmtree(post_b, ignore_errors=True)
+    (root / "update.pkg").unlink(missing_ok=True)
+    shutil.copytree(base, post_b)
     package = root / "update.pkg"
     cli(
         curator,
@@ -221,7 +230,7 @@ def one_round(
         "photos_per_class": {c: len(p) for c, p in chosen.items()},
         "confirmed": confirmed,
         "imported": imported["added"],
-        "train_cv": {k: train.get(k) for k in ("top1_accuracy", "coverage", "selective_accuracy")},
+        "train_cv": {k: train.get(k) for k in ("top1_accuracy", "top3_accuracy", "ece")},
         "after": after,
     }
 
