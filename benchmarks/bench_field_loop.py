@@ -134,28 +134,39 @@ def upload_and_confirm(post: Path, photos: dict[str, list[Path]], case_ref: str)
 
 
 def identify(home: Path, tests: dict[str, list[Path]]) -> dict[str, Any]:
-    """Post B's answers on the held-out photos: per class and overall."""
+    """Post B's answers on the held-out photos: per class and overall.
+
+    An identification counts as right when its label is the true species or, rolled up,
+    one of its ancestors (genus, family); ``identified_species`` counts species-level ones.
+    """
     runtime = Runtime.open(load_settings(home=home))
     try:
         identifier = runtime.identifier()
+        taxa = known_taxa(runtime.catalog.taxa())
         per_class: dict[str, dict[str, Any]] = {}
-        totals = {"n": 0, "top1": 0, "identified": 0, "identified_correct": 0}
+        keys = ("n", "top1", "identified", "identified_correct", "identified_species")
+        keys += ("uncertain", "not_in_reference")
+        totals = dict.fromkeys(keys, 0)
         for class_dir, photos in tests.items():
             truth = label_from_class_dir(class_dir)
+            taxon = taxa.get(truth)
+            right = {truth, *(taxon.lineage.values() if taxon else ())}
             results = identifier.identify_decoded(
                 [decode_image(p, fit=identifier.decode_config) for p in photos],
                 [p.name for p in photos],
             )
+            ident = [r for r in results if r.decision == Decision.IDENTIFIED]
             row = {
                 "n": len(results),
                 "top1": sum(1 for r in results if r.candidates and r.candidates[0].label == truth),
-                "identified": sum(1 for r in results if r.decision == Decision.IDENTIFIED),
-                "identified_correct": sum(
-                    1 for r in results if r.decision == Decision.IDENTIFIED and r.label == truth
-                ),
+                "identified": len(ident),
+                "identified_correct": sum(1 for r in ident if r.label in right),
+                "identified_species": sum(1 for r in ident if r.label == truth),
+                "uncertain": sum(1 for r in results if r.decision == Decision.UNCERTAIN),
                 "not_in_reference": sum(
                     1 for r in results if r.decision == Decision.NOT_IN_REFERENCE
                 ),
+                "labels": sorted({str(r.label) for r in ident}),
             }
             per_class[class_dir] = row
             for key in totals:
@@ -164,11 +175,15 @@ def identify(home: Path, tests: dict[str, list[Path]]) -> dict[str, Any]:
         return {
             "model": runtime.bundle.version,
             "reference_version": identifier.reference.reference_version,
+            "thresholds": identifier.thresholds.to_dict(),
             "top1": round(totals["top1"] / n, 3),
             "coverage": round(totals["identified"] / n, 3),
+            "coverage_species": round(totals["identified_species"] / n, 3),
             "selective_accuracy": round(totals["identified_correct"] / totals["identified"], 3)
             if totals["identified"]
             else None,
+            "uncertain": round(totals["uncertain"] / n, 3),
+            "not_in_reference": round(totals["not_in_reference"] / n, 3),
             "n": n,
             "per_class": per_class,
         }
@@ -261,17 +276,14 @@ def main() -> None:
         "rounds": rounds,
     }
     (args.out / "field_loop.json").write_text(json.dumps(result, indent=2))
-    print(f"{'N/class':>8} {'photos':>7} {'top-1':>6} {'coverage':>9} {'sel.acc':>8}")
-    print(
-        f"{'before':>8} {0:>7} {before['top1']:>6.3f} {before['coverage']:>9.3f} "
-        f"{before['selective_accuracy'] or 0:>8.3f}"
-    )
-    for r in rounds:
-        a = r["after"]
-        print(
-            f"{r['n_requested']:>8} {r['confirmed']:>7} {a['top1']:>6.3f} {a['coverage']:>9.3f} "
-            f"{a['selective_accuracy'] or 0:>8.3f}"
-        )
+    header = ("N/class", "photos", "top-1", "not-in-ref", "uncertain", "identified")
+    print(" ".join(f"{h:>10}" for h in (*header, "of which right", "species")))
+    for name, count, a in [("before", 0, before)] + [
+        (str(r["n_requested"]), r["confirmed"], r["after"]) for r in rounds
+    ]:
+        cells = (name, count, a["top1"], a["not_in_reference"], a["uncertain"], a["coverage"])
+        cells += (a["selective_accuracy"], a["coverage_species"])
+        print(" ".join(f"{c:>10}" for c in cells))
 
 
 if __name__ == "__main__":

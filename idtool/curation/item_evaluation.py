@@ -100,8 +100,12 @@ def _item_probs(
     if rule == LOGPROB_RULE:
         return fuse_probabilities(cv.probs[rows], alpha)
     weight, bias = cv.linear[f]
-    pooled = data.plain[rows].mean(axis=0)
-    pooled = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+    if weight.shape[1] != data.plain.shape[1]:
+        # a head that also reads surface tiles: average what it reads for each photo
+        pooled = data.features(np.asarray(rows)).mean(axis=0)
+    else:
+        pooled = data.plain[rows].mean(axis=0)
+        pooled = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
     logits = (pooled @ weight.T + bias)[None, :].astype(np.float64)
     return np.asarray(softmax(logits, cv.temperatures[f])[0])
 
