@@ -199,7 +199,13 @@ def base_home(path: Path) -> Path:
 
 
 def one_round(
-    work: Path, base: Path, keys: Path, n: int, pools: dict[str, list[Path]], tests: dict
+    work: Path,
+    base: Path,
+    keys: Path,
+    n: int,
+    pools: dict[str, list[Path]],
+    tests: dict,
+    target_accuracy: float | None = None,
 ) -> dict[str, Any]:
     root = work / f"n{n}"
     post_a, curator, post_b = root / "post_a", root / "curator", root / "post_b"
@@ -222,7 +228,10 @@ def one_round(
         imported = json.loads(
             cli(curator, "reference", "import-confirmed", str(root / "case"), "--format", "json")
         )
-        train = json.loads(cli(curator, "train", "--version", version, "--format", "json"))
+        options = ["--target-accuracy", str(target_accuracy)] if target_accuracy else []
+        train = json.loads(
+            cli(curator, "train", "--version", version, *options, "--format", "json")
+        )
     shutil.rmtree(post_b, ignore_errors=True)
     (root / "update.pkg").unlink(missing_ok=True)
     shutil.copytree(base, post_b)
@@ -257,6 +266,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--held-out", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--target-accuracy",
+        type=float,
+        default=None,
+        help="idtool train --target-accuracy (default: the bundle's, 0.98)",
+    )
     args = parser.parse_args()
     if not args.demo.is_dir():
         sys.exit(f"{args.demo} is absent: this benchmark needs the shared demo photos")
@@ -267,11 +282,14 @@ def main() -> None:
     if not keys.is_dir():
         cli(args.out, "update", "keygen", "--out", str(keys))
     before = identify(base, tests)
-    rounds = [one_round(args.out, base, keys, n, pools, tests) for n in args.n]
+    rounds = [
+        one_round(args.out, base, keys, n, pools, tests, args.target_accuracy) for n in args.n
+    ]
     result = {
         "classes": list(NEW_CLASSES),
         "held_out_photos": {c: len(p) for c, p in tests.items()},
         "pool_photos": {c: len(p) for c, p in pools.items()},
+        "target_accuracy": args.target_accuracy,
         "before": before,
         "rounds": rounds,
     }
@@ -283,7 +301,7 @@ def main() -> None:
     ]:
         cells = (name, count, a["top1"], a["not_in_reference"], a["uncertain"], a["coverage"])
         cells += (a["selective_accuracy"], a["coverage_species"])
-        print(" ".join(f"{c:>10}" for c in cells))
+        print(" ".join(f"{'-' if c is None else c:>10}" for c in cells))
 
 
 if __name__ == "__main__":

@@ -255,19 +255,28 @@ def apply_update(
     staging = root / f".staging-{uuid.uuid4().hex[:8]}"
     extract_verified(package, manifest, staging)
     installed_bundle: Path | None = None
+    pending = root / f".rollback-{uuid.uuid4().hex[:8]}"
     try:
         bundle = load_bundle(staging / "bundle")  # checks model.json and the weights' SHA-256
         package_sha256 = _sha256_file(package)
-        rollback = root / ROLLBACK_DIR
-        shutil.rmtree(rollback, ignore_errors=True)
-        rollback.mkdir()
+        target = settings.trained_models_dir / f"{bundle.name}-{bundle.version}"
+        staged_meta = (staging / "bundle" / "model.json").read_bytes()
+        if target.exists() and (
+            not (target / "model.json").is_file()
+            or (target / "model.json").read_bytes() != staged_meta
+        ):
+            raise UpdateRefused(
+                f"{target} exists and is not the bundle this package carries: move it away "
+                "(a bundle's name and version must name one content)"
+            )
+        # the new rollback point replaces the old one only once the update is in
+        pending.mkdir()
         if settings.catalog_path.is_file():
-            _backup_catalog(settings.catalog_path, rollback / "catalog.db")
+            _backup_catalog(settings.catalog_path, pending / "catalog.db")
         write_atomic(
-            rollback / "state.json",
+            pending / "state.json",
             json.dumps({"installed": current.to_dict() if current else None}).encode(),
         )
-        target = settings.trained_models_dir / f"{bundle.name}-{bundle.version}"
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             os.rename(staging / "bundle", target)
@@ -291,6 +300,9 @@ def apply_update(
             installed_at=now_iso(),
             release_notes=body.get("release_notes") or {},
         )
+        rollback = root / ROLLBACK_DIR
+        shutil.rmtree(rollback, ignore_errors=True)
+        os.rename(pending, rollback)
         write_atomic(installed_path(settings), canonical_json(update.to_dict()).encode())
     except BaseException:
         if installed_bundle is not None:
@@ -298,6 +310,7 @@ def apply_update(
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(pending, ignore_errors=True)
     _log_custody(
         settings,
         actor or current_user(),

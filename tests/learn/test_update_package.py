@@ -125,6 +125,14 @@ def test_refused_packages_change_nothing(core_home_copy, published, tmp_path):
     assert snapshot(core_home_copy) == before
     assert read_installed(settings) is None
 
+    impostor = settings.trained_models_dir / "idtool-lite0-1.1.0"
+    impostor.mkdir(parents=True)
+    (impostor / "model.json").write_text("{}")
+    before = snapshot(core_home_copy)
+    with pytest.raises(UpdateRefused, match="is not the bundle this package carries"):
+        apply_update(settings, package, published["key"])
+    assert snapshot(core_home_copy) == before
+
 
 def test_apply_reload_refuse_older_and_roll_back(core_home_copy, published):
     from server.app import create_app
