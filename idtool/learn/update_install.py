@@ -259,7 +259,7 @@ def apply_update(
     try:
         bundle = load_bundle(staging / "bundle")  # checks model.json and the weights' SHA-256
         package_sha256 = _sha256_file(package)
-        target = settings.trained_models_dir / f"{bundle.name}-{bundle.version}"
+        target = settings.trained_models_dir / bundle.version  # name-version
         staged_meta = (staging / "bundle" / "model.json").read_bytes()
         if target.exists() and (
             not (target / "model.json").is_file()
