@@ -3,7 +3,9 @@
 Every entry records who did what, when, to which record (``upload``, ``identification``,
 ``original`` (a full original attached to a working copy), ``original_altered`` (a stored
 original found altered), ``view``, ``export``, ``export_failed``, ``schreger``,
-``token_create``, ``token_revoke``). Its
+``add_photo``, ``confirmation`` (a laboratory's confirmed identity), ``update_apply`` /
+``update_rollback`` (a signed update installed or rolled back), ``token_create``,
+``token_revoke``). Its
 ``entry_hash`` is the SHA-256 of a canonical JSON of its fields *including*
 ``prev_hash``, the previous entry's hash, so editing, deleting or re-ordering any entry
 breaks every hash after it. SQLite triggers refuse UPDATE and DELETE on the table; the
