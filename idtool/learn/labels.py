@@ -15,16 +15,22 @@ from idtool.catalog.taxonomy import TAXONOMY_FILE, TaxonRecord, infer_taxon, rea
 from idtool.cites.names import NameIndex
 from idtool.config import SHIPPED_REFERENCE_DIR
 from idtool.errors import BadField
+from idtool.i18n import LANGUAGES, gettext, use_language
 from idtool.evidence.confirmations import ResolvedLabel
 from idtool.types import MATERIAL_PREFIX
 
 
 def material_names(taxa: Mapping[str, TaxonRecord]) -> dict[str, str]:
-    """Plain material names (``ivory``, ``walrus ivory``) -> material class labels."""
+    """Plain material names (``ivory``, ``walrus ivory``, and their French and Spanish
+    words such as ``ivoire``, ``hueso``) -> material class labels."""
     out: dict[str, str] = {}
     for label, taxon in taxa.items():
         if taxon.is_material:
-            out[label[len(MATERIAL_PREFIX) :].replace("_", " ").lower()] = label
+            plain = label[len(MATERIAL_PREFIX) :].replace("_", " ").lower()
+            out[plain] = label
+            for lang in LANGUAGES:
+                with use_language(lang):
+                    out.setdefault(gettext(plain).lower(), label)
     return out
 
 

@@ -56,10 +56,12 @@ def names() -> NameIndex:
 
 
 def test_labels_resolve_like_guidance_names(names):
-    taxa = known_taxa({"material_ivory": infer_taxon("material_ivory")})
+    taxa = known_taxa({m: infer_taxon(m) for m in ("material_ivory", "material_bone")})
     assert resolve_label("Panthera_tigris", taxa, names).label == "Panthera tigris"
     assert resolve_label("  tiger ", taxa, names).label == "Panthera tigris"
     assert resolve_label("Ivory", taxa, names).label == "material_ivory"
+    assert resolve_label("ivoire", taxa, names).label == "material_ivory"
+    assert resolve_label("Hueso", taxa, names).label == "material_bone"
     assert resolve_label("material_walrus_ivory", taxa, names).label == "material_walrus_ivory"
     with pytest.raises(BadField, match="not a known taxon"):
         resolve_label("flying teapot", taxa, names)
