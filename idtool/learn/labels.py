@@ -15,8 +15,8 @@ from idtool.catalog.taxonomy import TAXONOMY_FILE, TaxonRecord, infer_taxon, rea
 from idtool.cites.names import NameIndex
 from idtool.config import SHIPPED_REFERENCE_DIR
 from idtool.errors import BadField
-from idtool.i18n import LANGUAGES, gettext, use_language
 from idtool.evidence.confirmations import ResolvedLabel
+from idtool.i18n import LANGUAGES, gettext, use_language
 from idtool.types import MATERIAL_PREFIX
 
 
