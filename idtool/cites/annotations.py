@@ -33,10 +33,6 @@ _DIRECTION_BEFORE = re.compile(
     r"\b(west|east|north|south|western|eastern|northern|southern)\s+$", re.I
 )
 _PARTIAL_AFTER = re.compile(r"^\s*[\[(][^\])]*\b(only|restricted|population of the)\b", re.I)
-# "For Panthera leo (African populations): a zero annual export quota is established..."
-# sets a quota for some populations; it does not place them in an appendix
-_QUOTA_CONDITION = re.compile(r"\bexport quotas?\b", re.I)
-_POPULATIONS_OF = re.compile(r"\bpopulations? of\b", re.I)
 _BRACKETED = re.compile(r"\[[^\]]*\]|\([^)]*\)")
 _TAXONOMIC = re.compile(
     r"species (included|listed) in Appendix|\bsubspecies\b|\b[A-Z]\. ?[a-z]\. [a-z]+|"
@@ -242,9 +238,6 @@ def _population_from_blocks(
         nc = _not_covered_codes(whole)
         not_covered |= nc
         text = first_sentence(whole)
-        if _QUOTA_CONDITION.search(text) and not _POPULATIONS_OF.search(text):
-            per_block.append((appendix, text, []))
-            continue
         mentions = [m for m in find_countries(text) if not m.codes <= nc]
         per_block.append((appendix, text, mentions))
     if not any(mentions for _, _, mentions in per_block):

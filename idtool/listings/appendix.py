@@ -18,7 +18,6 @@ from idtool.cites.guidance import TradeDeclaration, guidance_for_taxon
 from idtool.cites.listing_index import ListingIndex
 
 APPENDIX_ORDER = {"I": 0, "II": 1, "III": 2}
-RESIDUAL_POPULATION = "all other populations"
 EXACT_LISTING_MATCHES = ("exact", "synonym")
 
 
@@ -79,9 +78,8 @@ def settle_appendix(
         population_note: the guidance's caveat.
 
     Returns:
-        The guidance's appendix when it is settled; else the appendix of the residual
-        population ("all other populations") if there is one, else the least strict
-        option; with the other options and the guidance's caveat as the note.
+        The guidance's appendix when it is settled; else the least strict option, with
+        the stricter options and the guidance's caveat as the note.
     """
     if appendix not in APPENDIX_ORDER:
         return None, "", ()
@@ -93,8 +91,6 @@ def settle_appendix(
     )
     if resolved or len(offered) < 2:
         return appendix, "", offered
-    residual = [a for a, pop in options if pop == RESIDUAL_POPULATION and a in APPENDIX_ORDER]
-    chosen = residual[0] if residual else offered[-1]
-    others = "; ".join(f"Appendix {a} for {pop}" for a, pop in options if a != chosen)
-    note = f"{others} ({population_note})" if others else population_note
-    return chosen, note, offered
+    stricter = "; ".join(f"Appendix {a} for {pop}" for a, pop in options if a != offered[-1])
+    note = f"{stricter} ({population_note})" if stricter else population_note
+    return offered[-1], note, offered
