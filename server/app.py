@@ -130,11 +130,12 @@ def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Fla
     app.extensions["idtool"] = ServerState(settings, model, store)
 
     register_error_handlers(app)
-    from server import api, i18n, item_photos, openapi
+    from server import api, cases, i18n, item_photos, openapi
 
     i18n.install_language_negotiation(app, settings.language)
     app.register_blueprint(api.bp)
     app.register_blueprint(item_photos.bp)
+    app.register_blueprint(cases.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(i18n.bp)
 

@@ -191,6 +191,15 @@ DISPOSALS = _table(
     ("other", N_("other")),
 )
 
+SEIZURE_VOCABULARIES = {
+    "units": UNITS,
+    "trade_terms": TRADE_TERMS,
+    "transport_modes": TRANSPORT_MODES,
+    "detection_methods": DETECTION_METHODS,
+    "reasons": SEIZURE_REASONS,
+    "disposals": DISPOSALS,
+}
+
 
 def check_code(field_name: str, value: str, table: dict[str, SeizureCode]) -> str:
     """A code of ``table``, matched without regard to case (``ivc`` is ``IVC``).

@@ -37,8 +37,12 @@ MAX_QUANTITY = 1e9
 MAX_COUNTRIES = 20
 FIRST_SEIZURE_YEAR = 1975  # CITES entered into force on 1 July 1975
 TEXT_LIMITS = {"location": 200, "taxon": 200, "notes": 2000}
-_SINGLE_LINE_FORBIDDEN = re.compile("[\\x00-\\x1f\\x7f\\u202a-\\u202e\\u2066-\\u2069]")
-_NOTES_FORBIDDEN = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]")
+# C0 controls, DEL and lone surrogates (not text); single-line fields also refuse
+# bidirectional overrides, which make a value display as something else.
+_SINGLE_LINE_FORBIDDEN = re.compile(
+    "[\\x00-\\x1f\\x7f\\ud800-\\udfff\\u202a-\\u202e\\u2066-\\u2069]"
+)
+_NOTES_FORBIDDEN = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\ud800-\\udfff]")
 _TAXON = re.compile(r"^[A-Z][a-z]+(?: [a-z][a-z-]*\.?)*$")
 _CODE_TABLES = {
     "specimen": TRADE_TERMS,
@@ -160,6 +164,11 @@ def check_field(name: str, value: Any) -> Any:
     return _text(name, value)
 
 
+def last_seizure_year() -> int:
+    """The latest year a seizure date may have: this year (UTC)."""
+    return dt.datetime.now(dt.UTC).year
+
+
 def _date(value: Any) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         value = value.isoformat()
@@ -171,11 +180,11 @@ def _date(value: Any) -> dt.date:
         raise BadField(
             f"seizure_date {value!r} is not a date written YYYY-MM-DD (e.g. 2026-03-14)"
         ) from None
-    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
-    if day > tomorrow:
-        raise BadField(f"seizure_date {day.isoformat()} is in the future")
-    if day.year < FIRST_SEIZURE_YEAR:
-        raise BadField(f"seizure_date {day.isoformat()} is before {FIRST_SEIZURE_YEAR}")
+    if not FIRST_SEIZURE_YEAR <= day.year <= last_seizure_year():
+        raise BadField(
+            f"seizure_date {day.isoformat()} is not between {FIRST_SEIZURE_YEAR} and this "
+            f"year ({last_seizure_year()})"
+        )
     return day
 
 

@@ -209,7 +209,10 @@ def set_case_facts(
                     entry.seq,
                 ],
             )
-    return get_case(store, case_ref), changed
+    try:
+        return get_case(store, case_ref), changed
+    except NotFound:  # nothing set on a case that has nothing yet
+        return CaseFile(case_ref, 0, CaseFacts()), False
 
 
 def list_case_refs(store: EvidenceStore) -> list[str]:
