@@ -88,5 +88,12 @@ def test_form_in_french(live, page):
     page.evaluate("localStorage.setItem('idtool.lang', 'fr')")
     _sign_in(page, base, token)
     page.wait_for_selector("#seizure-summary:text-is('Détails de la saisie')")
+    page.click("#seizure-summary")
+    page.wait_for_selector(
+        "#seizure-case:text-is(\"Saisissez d'abord la référence de l'affaire ci-dessus.\")"
+    )
     page.wait_for_selector("#sz-transport_mode option:text-is('air – aérien')", state="attached")
     assert page.text_content("label[for=sz-quantity]") == "Quantité"
+    page.select_option("#lang", "es")
+    page.wait_for_selector("#seizure-summary:text-is('Detalles de la incautación')")
+    page.wait_for_selector("#sz-transport_mode option:text-is('air – aéreo')", state="attached")
