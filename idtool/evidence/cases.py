@@ -21,7 +21,7 @@ from typing import Any
 
 from idtool.errors import BadField, Conflict, NotFound
 from idtool.evidence.case_facts import FIELD_NAMES, CaseFacts, check_changes
-from idtool.evidence.custody import append_entry, canonical_json
+from idtool.evidence.custody import append_entry, canonical_json, iter_entries
 from idtool.evidence.records import EvidenceRecord, check_text
 from idtool.evidence.store import EvidenceStore
 from idtool.types import Decision, is_material_label
@@ -256,3 +256,29 @@ def version_facts(store: EvidenceStore, case_ref: str, version: int) -> CaseFact
     if row is None:
         raise NotFound(f"case {case_ref!r} has no version {version}")
     return CaseFacts.from_dict(json.loads(row[0]))
+
+
+def check_case_facts(store: EvidenceStore) -> list[str]:
+    """Compare every stored version of every case with its ``case_facts`` custody entry.
+
+    Returns:
+        Problems: a version edited in the database, one missing, or one never logged.
+    """
+    logged: dict[tuple[str, int], dict[str, Any]] = {}
+    for entry in iter_entries(store.db):
+        if entry.action == "case_facts":
+            d = entry.details
+            logged[(str(d.get("case_ref")), int(d.get("version") or 0))] = d.get("facts") or {}
+    stored: set[tuple[str, int]] = set()
+    problems = []
+    for case_ref, version, facts in store.db.execute(
+        "SELECT case_ref, version, facts FROM case_facts ORDER BY case_ref, version"
+    ):
+        stored.add((case_ref, version))
+        if (case_ref, version) not in logged:
+            problems.append(f"case {case_ref} version {version}: not in the custody log")
+        elif json.loads(facts) != logged[(case_ref, version)]:
+            problems.append(f"case {case_ref} version {version}: differs from the one logged")
+    for case_ref, version in sorted(set(logged) - stored):
+        problems.append(f"case {case_ref} version {version}: logged but missing from the store")
+    return problems

@@ -237,3 +237,17 @@ def test_migration_0003_from_the_previous_version(tmp_path):
         assert verify_store(store).ok
     finally:
         store.close()
+
+
+def test_verify_finds_a_version_edited_or_dropped_behind_the_triggers(store):
+    set_case_facts(store, "C-1", {"quantity": 3}, "o1")
+    set_case_facts(store, "C-1", {"quantity": 4}, "o1")
+    assert verify_store(store).ok
+    db = store.db
+    db.execute("DROP TRIGGER case_facts_no_update")  # what someone editing the file can do
+    db.execute("""UPDATE case_facts SET facts = replace(facts, '"quantity":4', '"quantity":40')""")
+    db.execute("DROP TRIGGER case_facts_no_delete")
+    db.execute("DELETE FROM case_facts WHERE version = 1")
+    problems = verify_store(store).problems
+    assert "case C-1 version 2: differs from the one logged" in problems
+    assert "case C-1 version 1: logged but missing from the store" in problems
