@@ -49,9 +49,8 @@ def write_xlsx(report: AitrReport, path: Path) -> Path:
     from openpyxl.styles import Font
 
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None  # a new workbook always has its first sheet
-    sheet.title = f"Seizures {report.year}"
+    book.remove(book.worksheets[0])
+    sheet = book.create_sheet(f"Seizures {report.year}")
     sheet.append([c.header for c in COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
