@@ -96,8 +96,8 @@ function input(name, kind) {
   if (kind === "textarea") return el("textarea", { id, name, rows: "2", maxlength: "2000" });
   if (kind === "date") return el("input", { id, name, type: "date" });
   if (kind === "number") return el("input", { id, name, type: "number", min: "0", step: "any", inputmode: "decimal" });
-  if (kind === "country") return el("input", { id, name, list: "countries", autocomplete: "off", placeholder: "CM" });
-  if (kind === "countries") return el("input", { id, name, autocomplete: "off", placeholder: "NG, FR" });
+  if (kind === "country") return el("input", { id, name, list: "countries", autocomplete: "off", "data-sz-placeholder": N_("e.g. Cameroon or CM") });
+  if (kind === "countries") return el("input", { id, name, autocomplete: "off", "data-sz-placeholder": N_("e.g. NG, FR") });
   if (kind === "text") return el("input", { id, name, autocomplete: "off", maxlength: "200" });
   return el("select", { id, name, "data-vocab": kind }, el("option", { value: "" }, "–"));
 }
@@ -132,6 +132,7 @@ async function relabel() {
   $("seizure-summary").textContent = _("Seizure details");
   $("seizure-save").textContent = _("Save seizure details");
   for (const node of document.querySelectorAll("[data-sz-label]")) node.textContent = _(node.dataset.szLabel);
+  for (const node of document.querySelectorAll("[data-sz-placeholder]")) node.placeholder = _(node.dataset.szPlaceholder);
   await loadVocab();
   showCase();
   showPending();
