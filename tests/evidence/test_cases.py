@@ -251,3 +251,17 @@ def test_verify_finds_a_version_edited_or_dropped_behind_the_triggers(store):
     problems = verify_store(store).problems
     assert "case C-1 version 2: differs from the one logged" in problems
     assert "case C-1 version 1: logged but missing from the store" in problems
+
+
+def test_case_export_carries_the_seizure_facts(store, tmp_path):
+    from idtool.evidence.export import export_case
+
+    _record(store, "C-X", "Loxodonta africana")
+    set_case_facts(store, "C-X", {"quantity": 3, "unit": "kg"}, "o1")
+    set_case_facts(store, "C-X", {"specimen": "IVP"}, "o1")
+    report = export_case(store, "C-X", tmp_path / "out", "o1")
+    manifest = json.loads(report.manifest.read_text(encoding="utf-8"))
+    assert manifest["case_facts"]["version"] == 2
+    case = json.loads((tmp_path / "out" / "case.json").read_text(encoding="utf-8"))
+    assert case["facts"]["specimen"] == "IVP" and len(case["history"]) == 2
+    assert [e["details"]["version"] for e in case["custody"]] == [1, 2]
