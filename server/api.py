@@ -18,6 +18,7 @@ from werkzeug.utils import secure_filename
 from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES, purpose_meaning, source_meaning
 from idtool.cites.countries import countries, country_name
 from idtool.cites.guidance import TradeDeclaration
+from idtool.cites.seizure_codes import SEIZURE_VOCABULARIES
 from idtool.decide.advice import with_advice
 from idtool.errors import BadField, Conflict, Forbidden, NotFound, UnsupportedMediaType
 from idtool.evidence.custody import now_iso
@@ -373,7 +374,7 @@ def reference_thumbnail(image_id: int) -> Response:
 
 @bp.get("/vocabularies")
 def vocabularies() -> Response:
-    """Countries, purpose and source codes with their meanings (for the phone page).
+    """Countries, purpose and source codes, and the seizure code lists (for the phone page).
 
     Names and meanings are in the request's language; ``lang`` says which.
     """
@@ -385,5 +386,9 @@ def vocabularies() -> Response:
             ],
             "purposes": [{"code": c, "meaning": purpose_meaning(c)} for c in PURPOSE_CODES],
             "sources": [{"code": c, "meaning": source_meaning(c)} for c in SOURCE_CODES],
+            "seizure": {
+                name: [code.to_dict() for code in table.values()]
+                for name, table in SEIZURE_VOCABULARIES.items()
+            },
         }
     )

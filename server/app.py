@@ -24,7 +24,14 @@ from server.uploads import MAX_FIELD_BYTES, MAX_FORM_PARTS, UploadRequest
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 FORM_OVERHEAD_BYTES = 64 * 1024  # room for the text fields and part headers next to the photo
 WAITRESS_MAX_HEADER_BYTES = 256 * 1024
-SHELL_FILES = ("index.html", "app.js", "words.js", "photo.js", "style.css")  # what sw.js precaches
+SHELL_FILES = (
+    "index.html",
+    "app.js",
+    "words.js",
+    "photo.js",
+    "seizure.js",
+    "style.css",
+)  # what sw.js precaches
 SW_VERSION_MARKER = "__SHELL_VERSION__"
 # The page loads only its own scripts and styles (no inline code), shows photos from
 # blob: and data: URLs, talks only to this server, and may not be framed.
@@ -130,11 +137,12 @@ def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Fla
     app.extensions["idtool"] = ServerState(settings, model, store)
 
     register_error_handlers(app)
-    from server import api, i18n, item_photos, openapi
+    from server import api, cases, i18n, item_photos, openapi
 
     i18n.install_language_negotiation(app, settings.language)
     app.register_blueprint(api.bp)
     app.register_blueprint(item_photos.bp)
+    app.register_blueprint(cases.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(i18n.bp)
 

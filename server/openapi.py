@@ -15,6 +15,7 @@ from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES
 from idtool.cites.countries import countries
 from idtool.evidence.records import MAX_TEXT, TEXT_PATTERNS
 from server.api import MAX_ANGLES, MAX_LIST
+from server.openapi_cases import case_paths, case_schema
 from server.uploads import MAX_FIELD_BYTES, MAX_FORM_PARTS
 
 bp = Blueprint("openapi", __name__)
@@ -111,6 +112,7 @@ def openapi_document() -> dict[str, Any]:
                         }
                     },
                 },
+                "Case": case_schema(),
                 "Record": {
                     "type": "object",
                     "required": [
@@ -442,9 +444,12 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            **case_paths(_errors, _json),
             "/api/v1/vocabularies": {
                 "get": {
-                    "summary": "Countries, purpose and source codes with meanings.",
+                    "summary": "Countries, purpose and source codes, and the seizure code lists "
+                    "(units, trade_terms, transport_modes, detection_methods, reasons, "
+                    "disposals), with meanings.",
                     "security": secured,
                     "responses": {"200": _json({"type": "object"}, "Code lists"), **_errors(401)},
                 }

@@ -23,7 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "model": set(),
     "catalog": {"model"},
     "forensics": {"model"},
-    "evidence": set(),
+    "evidence": {"cites"},  # seizure facts use the country and CITES code lists
+    "aitr": {"cites", "evidence"},
     "cites": {"catalog"},
     "decide": {"model", "catalog", "cites", "forensics"},
     "curation": {"model", "catalog", "cites", "forensics", "decide"},
@@ -39,6 +40,7 @@ ALLOWED: dict[str, set[str]] = {
         "evidence",
         "batch",
         "listings",
+        "aitr",
         "server",
     },
     "server": {"model", "catalog", "cites", "forensics", "decide", "evidence"},

@@ -52,6 +52,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "serve": ("server",),
     "token": ("server",),
     "evidence": ("evidence",),
+    "case": ("cases",),
 }
 
 

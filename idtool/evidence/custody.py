@@ -3,7 +3,8 @@
 Every entry records who did what, when, to which record (``upload``, ``identification``,
 ``original`` (a full original attached to a working copy), ``original_altered`` (a stored
 original found altered), ``view``, ``export``, ``export_failed``, ``schreger``,
-``token_create``, ``token_revoke``). Its
+``token_create``, ``token_revoke``, ``case_facts`` (a new version of a case's seizure
+facts: ``details`` = ``{case_ref, version, facts}``, the full facts after the change)). Its
 ``entry_hash`` is the SHA-256 of a canonical JSON of its fields *including*
 ``prev_hash``, the previous entry's hash, so editing, deleting or re-ordering any entry
 breaks every hash after it. SQLite triggers refuse UPDATE and DELETE on the table; the
@@ -39,6 +40,7 @@ ACTIONS = frozenset(
         "add_photo",
         "token_create",
         "token_revoke",
+        "case_facts",
     }
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from idtool.evidence.cases import check_case_facts
 from idtool.evidence.custody import HEAD_FILE, iter_entries, verify_chain
 from idtool.evidence.records import OriginalStatus, item_photo_hashes
 from idtool.evidence.store import EvidenceStore
@@ -118,6 +119,7 @@ def verify_store(store: EvidenceStore) -> VerifyReport:
             f"the altered file is kept at {path.relative_to(store.root)}; "
             f"{_sharing(sharing.get(sha256, []))} share it"
         )
+    report.problems.extend(check_case_facts(store))
     for path in store.files.leftovers():
         report.leftovers.append(str(path.relative_to(store.root)))
     return report

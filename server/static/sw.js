@@ -6,7 +6,7 @@
  * makes a new worker, which precaches the new shell and deletes the old caches.
  *
  * What it does:
- *  - app shell (/, app.js, words.js, photo.js, style.css): cache first, refreshed from the
+ *  - app shell (/, app.js, words.js, photo.js, seizure.js, style.css): cache first, refreshed from the
  *    network in the background (the next load gets the new copy);
  *  - GET /api/v1/vocabularies (the country/purpose/source pickers; it needs the officer's
  *    token, so it cannot be precached at install): network first, last good answer kept
@@ -19,7 +19,7 @@
 const SHELL_VERSION = "__SHELL_VERSION__";
 const SHELL_CACHE = "idtool-shell-" + SHELL_VERSION;
 const DATA_CACHE = "idtool-data-v1";
-const SHELL = ["/", "/static/app.js", "/static/words.js", "/static/photo.js", "/static/style.css"];
+const SHELL = ["/", "/static/app.js", "/static/words.js", "/static/photo.js", "/static/seizure.js", "/static/style.css"];
 const OFFLINE_DATA = ["/api/v1/vocabularies"];
 
 self.addEventListener("install", (event) => {

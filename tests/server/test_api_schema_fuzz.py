@@ -51,6 +51,8 @@ def test_requests_the_document_accepts_are_accepted(fuzz_app):  # type: ignore[n
         "GET /api/v1/identifications",
         "PUT /api/v1/identifications/{record_id}/original",
         "POST /api/v1/identifications/{record_id}/schreger",
+        "PUT /api/v1/cases/{case_ref}",
+        "GET /api/v1/cases/{case_ref}",
     }
     for operation in operations:
 
