@@ -29,7 +29,11 @@ ALLOWED: dict[str, set[str]] = {
     "curation": {"model", "catalog", "cites", "forensics", "decide"},
     "batch": {"model", "catalog", "cites", "forensics", "decide"},
     "listings": {"model", "catalog", "cites", "forensics", "decide", "batch", "evidence"},
+    "hub": {"model", "evidence"},
+    "sync": {"evidence"},
     "cli": {
+        "hub",
+        "sync",
         "model",
         "catalog",
         "cites",
@@ -41,7 +45,7 @@ ALLOWED: dict[str, set[str]] = {
         "listings",
         "server",
     },
-    "server": {"model", "catalog", "cites", "forensics", "decide", "evidence"},
+    "server": {"model", "catalog", "cites", "forensics", "decide", "evidence", "hub"},
 }
 # i18n is foundation: the texts an officer reads are built in cites, forensics and decide,
 # in the language the front end chose; it imports nothing but errors.

@@ -52,6 +52,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "serve": ("server",),
     "token": ("server",),
     "evidence": ("evidence",),
+    "hub": ("hub",),
+    "sync": ("hub",),
 }
 
 

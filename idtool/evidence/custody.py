@@ -39,6 +39,7 @@ ACTIONS = frozenset(
         "add_photo",
         "token_create",
         "token_revoke",
+        "case_facts",
     }
 )
 
