@@ -158,13 +158,16 @@ class HubProcess:
             "--port",
             str(self.port),
         ]
-        self.proc = subprocess.Popen(
-            command, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        log_path = self.store_dir.parent / f"hub-{self.port}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                command, env=child_env(), stdout=subprocess.DEVNULL, stderr=log
+            )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                err = log_path.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"the hub exited: {err}")
             with contextlib.suppress(requests.RequestException):
                 if requests.get(self.url + "/healthz", timeout=1).ok:
@@ -178,8 +181,6 @@ class HubProcess:
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
-        if self.proc and self.proc.stderr:
-            self.proc.stderr.close()
 
 
 def sync_command(evidence_dir: Path, url: str, token: str) -> tuple[list[str], dict[str, str]]:
@@ -188,8 +189,9 @@ def sync_command(evidence_dir: Path, url: str, token: str) -> tuple[list[str], d
 
 
 def start_sync(evidence_dir: Path, url: str, token: str) -> subprocess.Popen[bytes]:
+    """``idtool sync`` in the background (output discarded: the test kills it)."""
     command, env = sync_command(evidence_dir, url, token)
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def run_sync(evidence_dir: Path, url: str, token: str) -> subprocess.CompletedProcess[str]:
