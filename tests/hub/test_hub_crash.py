@@ -68,7 +68,7 @@ def local_files(store: EvidenceStore) -> set[str]:
 
 
 def test_two_field_servers_sync_through_kill_9_exactly_once(
-    make_app,  # noqa: F811
+    make_app,
     hub_url: str,
     hub_store: Path,
 ) -> None:
