@@ -69,7 +69,7 @@ def register(group: click.Group) -> None:
 
         app = create_hub_app(database_url, store_dir, trusted_proxies=trusted_proxies)
         echo_err(f"idtool hub on http://{host}:{port}/hub/ (originals in {store_dir})")
-        waitress.serve(app, host=host, port=port, **waitress_options(threads))
+        waitress.serve(app, host=host, port=port, **waitress_options(threads, trusted_proxies))
 
     @hub.command("migrate")
     @database_option

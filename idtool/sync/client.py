@@ -129,7 +129,9 @@ class HubClient:
         self.session = session or requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.session.headers["User-Agent"] = "idtool-sync"
-        self.session.verify = str(ca_file) if ca_file else True
+        # Passed with each request: requests lets REQUESTS_CA_BUNDLE override a session's
+        # verify, never a request's.
+        self.verify: str | bool = str(ca_file) if ca_file else True
         self.retries = retries
 
     def close(self) -> None:
@@ -148,7 +150,7 @@ class HubClient:
         for attempt in range(self.retries + 1):
             try:
                 response = self.session.request(
-                    method, self.url + path, timeout=TIMEOUT_S, **kwargs
+                    method, self.url + path, timeout=TIMEOUT_S, verify=self.verify, **kwargs
                 )
             except requests.exceptions.SSLError as exc:
                 raise HubUnreachable(

@@ -32,13 +32,18 @@ SECURITY_HEADERS = {
 }
 
 
-def waitress_options(threads: int) -> dict[str, Any]:
-    """How ``idtool hub serve`` runs waitress."""
+def waitress_options(threads: int, trusted_proxies: int = 0) -> dict[str, Any]:
+    """How ``idtool hub serve`` runs waitress.
+
+    Waitress drops ``X-Forwarded-*`` headers by default; behind trusted proxies it keeps
+    them for ProxyFix (which believes only the last ``trusted_proxies`` hops).
+    """
     return {
         "threads": threads,
         "ident": "idtool-hub",
         "channel_timeout": 300,
         "max_request_body_size": MAX_BODY_BYTES + 64 * 1024,
+        "clear_untrusted_proxy_headers": trusted_proxies == 0,
     }
 
 

@@ -105,7 +105,7 @@ class ThreadedHub:
 
         self.app = create_hub_app(database_url, store_dir, trusted_proxies=trusted_proxies)
         self.port = free_port()
-        options = waitress_options(4)
+        options = waitress_options(4, trusted_proxies)
         self.server = waitress.server.create_server(
             self.app, host="127.0.0.1", port=self.port, **options
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import psycopg
@@ -273,3 +274,41 @@ def test_dry_run_pushes_nothing(hub_setup, hub_url: str, tmp_path: Path) -> None
     status = sync_status(a, hub.url)
     assert status["checkpoint"]["at"] is None and status["pending"]["records"] == 1
     json.dumps(status)
+
+
+def test_analyst_page_plots_links_and_case_view_with_thumbnails(hub_setup, tmp_path: Path) -> None:
+    hub, tokens = hub_setup
+    a, b = open_post(tmp_path, "a"), open_post(tmp_path, "b")
+    shared = small_jpeg(21)
+    add_record(a, shared, case_ref="MBA-9")
+    add_record(b, shared, case_ref="NBO-9", officer="officer.two")
+    facts = {
+        "seizure_date": "2026-02-11",
+        "taxon": "Loxodonta africana",
+        "country_origin": "TZ",
+        "country_destination": "VN",
+    }
+    set_case_facts(a, "MBA-9", 1, facts, "officer.one")
+    sync_to_hub(a, hub.url, tokens["post-a"])
+    sync_to_hub(b, hub.url, tokens["post-b"])
+
+    page = requests.Session()
+    assert "Hub token" in page.get(hub.url + "/hub/", timeout=30).text
+    bad = page.post(hub.url + "/hub/login", data={"token": "idh_wrong"}, timeout=30)
+    assert bad.status_code == 401
+    page.post(hub.url + "/hub/login", data={"token": tokens["analyst"]}, timeout=30)
+    overview = page.get(hub.url + "/hub/", timeout=30).text
+    assert overview.count("data:image/png;base64,") == 4  # month, taxon, post, route
+    assert "TZ → VN" in overview  # the route of the case, from its facts
+    assert "same_original" in overview and "MBA-9" in overview and "NBO-9" in overview
+    case = page.get(hub.url + "/hub/cases/post-a/MBA-9", timeout=30)
+    assert "Loxodonta africana" in case.text and "2026-02-11" in case.text
+    thumb = re.search(r'src="(/hub/thumbnails/[0-9a-f]{64})"', case.text)
+    assert thumb is not None
+    image = page.get(hub.url + thumb.group(1), timeout=30)
+    assert image.headers["Content-Type"] == "image/jpeg"
+    assert max(Image.open(io.BytesIO(image.content)).size) <= 320
+    # A post's token on the page sees its own post only.
+    post_page = requests.Session()
+    post_page.post(hub.url + "/hub/login", data={"token": tokens["post-b"]}, timeout=30)
+    assert post_page.get(hub.url + "/hub/cases/post-a/MBA-9", timeout=30).status_code == 403
