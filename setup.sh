@@ -38,7 +38,7 @@ fi
 # PostgreSQL for the national hub's tests (a private cluster is started per test run)
 # and nginx for its TLS example: Debian's packages.
 missing=()
-command -v pg_config >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
   || missing+=(postgresql)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ "${#missing[@]}" -gt 0 ]; then
