@@ -307,13 +307,13 @@ class PostSync:
         if dry_run:
             pending = pending_after(self.store, hub_seq)
             report.custody_entries = len(pending.entries)
-            needed = set(cp["records_needed"]) | set(pending.record_ids)
-            report.records = len(needed)
-            files = set(cp["originals_needed"]) | set(pending.files)
-            report.files = len(files)
+            would_push = set(cp["records_needed"]) | set(pending.record_ids)
+            report.records = len(would_push)
+            would_send = set(cp["originals_needed"]) | set(pending.files)
+            report.files = len(would_send)
             report.file_bytes = sum(
                 self.store.original_path(s).stat().st_size
-                for s in files
+                for s in would_send
                 if self.store.original_path(s).is_file()
             )
             report.hub_head = hub_seq

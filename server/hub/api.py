@@ -29,7 +29,7 @@ from idtool.hub.queries import (
 )
 from idtool.hub.tokens import HubCaller
 from server.errors import error_response
-from server.hub.app import current_hub
+from server.hub.state import current_hub
 
 bp = Blueprint("hub_api", __name__, url_prefix="/api/v1/hub")
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")

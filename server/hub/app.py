@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idtool.hub.service import Hub
 from server.errors import register_error_handlers
+from server.hub.state import EXTENSION
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of records or custody entries, or one chunk
 CHUNK_BYTES = 1024 * 1024
@@ -72,7 +73,7 @@ def create_hub_app(database_url: str, store_dir: Path, *, trusted_proxies: int =
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, SEND_FILE_MAX_AGE_DEFAULT=0)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["idtool_hub"] = Hub.open(database_url, store_dir)
+    app.extensions[EXTENSION] = Hub.open(database_url, store_dir)
     if trusted_proxies > 0:
         n = trusted_proxies
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -95,10 +96,3 @@ def create_hub_app(database_url: str, store_dir: Path, *, trusted_proxies: int =
         return response
 
     return app
-
-
-def current_hub() -> Hub:
-    from flask import current_app
-
-    hub: Hub = current_app.extensions["idtool_hub"]
-    return hub

@@ -21,7 +21,7 @@ from idtool.hub.blobs import check_sha256
 from idtool.hub.database import transaction
 from idtool.hub.queries import get_case, list_links, post_summaries, seizure_counts
 from idtool.hub.tokens import HubCaller
-from server.hub.app import current_hub
+from server.hub.state import current_hub
 
 bp = Blueprint("hub_pages", __name__, url_prefix="/hub", template_folder="templates")
 COOKIE = "idtool_hub_token"
@@ -56,7 +56,9 @@ def bar_chart(counts: Counter[str], title: str, sort_by_key: bool = False) -> st
     axes.barh(labels, values, color="#3a6e8f")
     axes.set_title(title, fontsize=10)
     axes.tick_params(labelsize=8)
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    from matplotlib.ticker import MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     out = io.BytesIO()
     figure.savefig(out, format="png")
