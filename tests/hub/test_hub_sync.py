@@ -312,3 +312,5 @@ def test_analyst_page_plots_links_and_case_view_with_thumbnails(hub_setup, tmp_p
     post_page = requests.Session()
     post_page.post(hub.url + "/hub/login", data={"token": tokens["post-b"]}, timeout=30)
     assert post_page.get(hub.url + "/hub/cases/post-a/MBA-9", timeout=30).status_code == 403
+    page.close()
+    post_page.close()
