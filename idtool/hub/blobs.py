@@ -45,6 +45,13 @@ class UploadOffsetMismatch(Conflict):
         self.offset = offset
 
 
+class UploadCorrupt(IntegrityError):
+    """A complete upload did not hash to the name it was sent under (discarded; resend)."""
+
+    code = "upload_corrupt"
+    http_status = 422
+
+
 @dataclass(frozen=True)
 class ChunkResult:
     """Where an upload stands after a chunk: bytes held, and whether it is complete."""
@@ -101,7 +108,7 @@ class BlobStore:
 
         Raises:
             UploadOffsetMismatch: ``start`` is not where the partial file ends.
-            IntegrityError: the complete file does not hash to ``sha256`` (discarded).
+            UploadCorrupt: the complete file does not hash to ``sha256`` (discarded).
             BadField: the chunk runs past ``total``.
         """
         if self.has(sha256):
@@ -133,7 +140,7 @@ class BlobStore:
         """Hash a complete upload and rename it into ``originals/`` (or discard it).
 
         Raises:
-            IntegrityError: the bytes do not hash to ``sha256``.
+            UploadCorrupt: the bytes do not hash to ``sha256``.
         """
         try:
             found = sha256_file(part)
@@ -143,7 +150,7 @@ class BlobStore:
             raise NotFound(f"the upload of {sha256} vanished: send it again") from None
         if found != sha256:
             part.unlink(missing_ok=True)
-            raise IntegrityError(
+            raise UploadCorrupt(
                 f"the file sent as {sha256} hashes to {found}: discarded, send it again"
             )
         altered = self.files.adopt(part, sha256)

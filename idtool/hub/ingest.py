@@ -23,7 +23,7 @@ import psycopg
 
 from idtool.errors import BadField, Conflict
 from idtool.evidence.custody import GENESIS_HASH, CustodyEntry, canonical_json, sha256_text
-from idtool.hub.links import link_record
+from idtool.hub.links import link_record, lock_links
 
 MAX_BATCH = 1000
 _RECORD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
@@ -365,6 +365,7 @@ def ingest_records(
                 + ", ".join(f"{c} = EXCLUDED.{c}" for c in columns),
                 [post, record_id, content_hash, canonical_json(body), *columns.values()],
             )
+            lock_links(conn)
             for sha256, role in record_photos_of(body):
                 conn.execute(
                     "INSERT INTO record_photos (post, record_id, sha256, role)"

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 LISTING_KEY_PREFIX = "listing:"
 MAX_DECODE_BYTES = 200 * 1024 * 1024
+LINK_LOCK = 7_023_018  # pg_advisory_xact_lock key serialising link-making
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,32 @@ def to_unsigned(value: int) -> int:
 
 
 def photo_hashes(path: Path) -> tuple[int, int] | None:
-    """The difference hash of the upright photo and of its mirror; None if not an image."""
-    from idtool.model.preprocess import decode_image
+    """The difference hash of the upright photo and of its mirror; None if not an image.
 
-    try:
-        rgb = decode_image(path, max_bytes=MAX_DECODE_BYTES).rgb
-    except IdtoolError as exc:
-        log.info("no difference hash for %s: %s", path.name, exc)
-        return None
+    A JPEG is decoded at 1/8 scale by libjpeg (a 12 MP photo becomes 504x378, a few MB of
+    memory instead of 36): the hash only looks at a 9x8 thumbnail of it.
+    """
+    with path.open("rb") as handle:
+        is_jpeg = handle.read(3) == b"\xff\xd8\xff"
+    if is_jpeg:
+        from PIL import Image, ImageOps, UnidentifiedImageError
+
+        try:
+            with Image.open(path) as image:
+                image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+                rgb = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+            log.info("no difference hash for %s: %s", path.name, exc)
+            return None
+    else:
+        from idtool.model.preprocess import decode_image
+
+        try:
+            rgb = decode_image(path, max_bytes=MAX_DECODE_BYTES).rgb
+        except IdtoolError as exc:
+            log.info("no difference hash for %s: %s", path.name, exc)
+            return None
+    rgb = np.ascontiguousarray(rgb)
     return difference_hash(rgb), difference_hash(np.ascontiguousarray(rgb[:, ::-1]))
 
 
@@ -166,13 +185,21 @@ def _link_near(conn: psycopg.Connection[Any], me: RecordRef, shas: list[str]) ->
 
 
 def record_original(
-    conn: psycopg.Connection[Any], sha256: str, byte_count: int, post: str, path: Path
+    conn: psycopg.Connection[Any],
+    sha256: str,
+    byte_count: int,
+    post: str,
+    hashes: tuple[int, int] | None,
 ) -> bool:
-    """Register a stored original, hash its pixels and link the records naming it.
+    """Register a stored original with its difference hashes and link the records naming it.
+
+    Call inside a transaction; ``hashes`` come from :func:`photo_hashes` (computed before,
+    outside the link lock).
 
     Returns:
         True when the original was new to the hub.
     """
+    lock_links(conn)
     cursor = conn.execute(
         "INSERT INTO originals (sha256, bytes, first_post) VALUES (%s, %s, %s)"
         " ON CONFLICT DO NOTHING",
@@ -180,7 +207,6 @@ def record_original(
     )
     if cursor.rowcount == 0:
         return False
-    hashes = photo_hashes(path)
     conn.execute(
         "INSERT INTO photo_hashes (sha256, dhash, mirror_dhash, note) VALUES (%s, %s, %s, %s)"
         " ON CONFLICT DO NOTHING",
@@ -195,3 +221,13 @@ def record_original(
         for ref in _refs(conn, sha256):
             link_record(conn, ref.post, ref.record_id)
     return True
+
+
+def lock_links(conn: psycopg.Connection[Any]) -> None:
+    """Serialise link-making until this transaction ends.
+
+    Two posts pushing records of the same photo at the same moment would otherwise each
+    miss the other's uncommitted record, and the link would never be made: the second to
+    take this lock sees the first one's committed rows.
+    """
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", [LINK_LOCK])

@@ -27,7 +27,7 @@ from idtool.hub.ingest import (
     originals_needed,
     record_ids_needed,
 )
-from idtool.hub.links import record_original
+from idtool.hub.links import photo_hashes, record_original
 from idtool.hub.tokens import HubCaller, authenticate
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class Hub:
         Raises:
             Forbidden: none of the post's records names this file.
             UploadOffsetMismatch: resend from the offset the hub holds.
-            IntegrityError: the complete file does not hash to ``sha256``.
+            UploadCorrupt: the complete file does not hash to ``sha256`` (logged).
         """
         post = caller.pushing_post()
         check_sha256(sha256)
@@ -138,7 +138,7 @@ class Hub:
         try:
             result = self.blobs.write_chunk(sha256, post, start, total, chunk)
         except IdtoolError as exc:
-            if exc.code == "integrity_error":
+            if exc.code == "upload_corrupt":
                 self._refuse(post, exc)
             raise
         if result.stored:
@@ -148,6 +148,7 @@ class Hub:
     def register_original(self, post: str, sha256: str) -> None:
         """Record a stored original in the database (idempotent) and link it."""
         path = self.blobs.path(sha256)
+        hashes = photo_hashes(path)
         with transaction(self.url) as conn:
-            if record_original(conn, sha256, path.stat().st_size, post, path):
+            if record_original(conn, sha256, path.stat().st_size, post, hashes):
                 log.info("hub: original %s from %s stored", sha256[:12], post)

@@ -281,7 +281,7 @@ class PostSync:
                         "Content-Range": f"bytes {offset}-{end}/{total}",
                         "Content-Type": "application/octet-stream",
                     },
-                    expected=(200, 409, 500),
+                    expected=(200, 409, 422),
                 )
                 body = response.json()
                 if response.status_code == 409 and "Upload-Offset" in response.headers:
@@ -289,7 +289,7 @@ class PostSync:
                     continue
                 if response.status_code != 200:
                     error = body.get("error") or {}
-                    if error.get("code") == "integrity_error" and not restarted:
+                    if error.get("code") == "upload_corrupt" and not restarted:
                         restarted, offset = True, 0  # the hub discarded a bad copy
                         continue
                     raise _error_from(response)

@@ -39,6 +39,7 @@ def add_record(
     officer: str = "officer.one",
     label: str = "Loxodonta africana",
     original: bytes | None = None,
+    idempotency_key: str | None = None,
 ) -> EvidenceRecord:
     """Store ``photo`` and a record of it, as the field server does (custody included).
 
@@ -61,7 +62,7 @@ def add_record(
         reference_version="test",
         listing_set="test",
         case_ref=case_ref,
-        idempotency_key=uuid.uuid4().hex,
+        idempotency_key=idempotency_key or uuid.uuid4().hex,
         filename="IMG_0001.jpg",
         original=OriginalPhoto(
             OriginalStatus.PENDING if original else OriginalStatus.RECEIVED,

@@ -242,7 +242,7 @@ def test_corrupt_chunk_is_refused_and_resumed_upload_completes(
         headers={**auth, "Content-Range": f"bytes {half}-{len(photo) - 1}/{len(photo)}"},
         timeout=30,
     )
-    assert corrupt.status_code == 500 and corrupt.json()["error"]["code"] == "integrity_error"
+    assert corrupt.status_code == 422 and corrupt.json()["error"]["code"] == "upload_corrupt"
     assert not (hub_store / "originals" / record.sha256[:2] / record.sha256).exists()
     # The client resends: the hub had discarded the bad copy, so it starts from 0.
     final = sync_to_hub(a, hub.url, tokens["post-a"])
@@ -314,3 +314,35 @@ def test_analyst_page_plots_links_and_case_view_with_thumbnails(hub_setup, tmp_p
     assert post_page.get(hub.url + "/hub/cases/post-a/MBA-9", timeout=30).status_code == 403
     page.close()
     post_page.close()
+
+
+def test_near_duplicate_and_listing_photo_links(hub_setup, tmp_path: Path) -> None:
+    hub, tokens = hub_setup
+    a, b = open_post(tmp_path, "a"), open_post(tmp_path, "b")
+    photo = small_jpeg(31, (1200, 900))
+    smaller = io.BytesIO()
+    Image.open(io.BytesIO(photo)).resize((400, 300)).save(smaller, "JPEG", quality=70)
+    add_record(a, photo, case_ref="A-1")
+    add_record(b, smaller.getvalue(), case_ref="B-1", officer="officer.two")
+    listing_photo = small_jpeg(32)
+    add_record(
+        a, listing_photo, case_ref="A-2", idempotency_key=f"listing:abc:{sha(listing_photo)}"
+    )
+    add_record(b, listing_photo, case_ref="B-2", officer="officer.two")
+    unrelated = small_jpeg(33)
+    add_record(b, unrelated, case_ref="B-3", officer="officer.two")
+    sync_to_hub(a, hub.url, tokens["post-a"])
+    sync_to_hub(b, hub.url, tokens["post-b"])
+
+    links = get(hub, tokens["analyst"], "/api/v1/hub/links").json()["links"]
+    by_kind = {link["kind"]: link for link in links}
+    assert set(by_kind) == {"near_duplicate", "same_listing_photo"}
+    near = by_kind["near_duplicate"]
+    assert {near["a"]["case_ref"], near["b"]["case_ref"]} == {"A-1", "B-1"}
+    assert near["distance"] <= 6 and "difference hash" in near["reason"]
+    listing = by_kind["same_listing_photo"]
+    assert {listing["a"]["case_ref"], listing["b"]["case_ref"]} == {"A-2", "B-2"}
+    # A post sees that a link exists, not the other post's record.
+    mine = get(hub, tokens["post-b"], "/api/v1/hub/links").json()["links"]
+    assert len(mine) == 2
+    assert all("another post" in (x["a"]["post"], x["b"]["post"]) for x in mine)
