@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -16,8 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import requests
 from pg_cluster import free_port
+from PIL import Image
 
 from idtool.config import PROJECT_ROOT
 from idtool.evidence.custody import now_iso
@@ -83,6 +86,16 @@ def add_record(
             officer,
         )
     return record
+
+
+def small_jpeg(seed: int, size: tuple[int, int] = (640, 480)) -> bytes:
+    """A distinct small photo (random blocks, so difference hashes differ)."""
+    rng = np.random.default_rng(seed)
+    blocks = rng.integers(0, 255, size=(6, 8, 3), dtype=np.uint8)
+    image = Image.fromarray(blocks).resize(size, Image.Resampling.NEAREST)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
 
 
 def set_case_facts(

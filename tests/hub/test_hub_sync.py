@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
-from hub_support import add_record, set_case_facts, sha, threaded_hub
+from hub_support import add_record, set_case_facts, sha, small_jpeg, threaded_hub
 from PIL import Image
 
 from idtool.errors import BadField
@@ -20,18 +20,6 @@ from idtool.hub.database import apply_migrations
 from idtool.hub.tokens import HubRole, create_hub_token
 from idtool.hub.verify import verify_hub
 from idtool.sync.client import HubRefused, check_hub_url, sync_status, sync_to_hub
-
-
-def small_jpeg(seed: int, size: tuple[int, int] = (640, 480)) -> bytes:
-    """A distinct small photo (random blocks, so difference hashes differ)."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    blocks = rng.integers(0, 255, size=(6, 8, 3), dtype=np.uint8)
-    image = Image.fromarray(blocks).resize(size, Image.Resampling.NEAREST)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
 
 
 @pytest.fixture
