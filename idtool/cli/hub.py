@@ -71,6 +71,9 @@ def register(group: click.Group) -> None:
         echo_err(f"idtool hub on http://{host}:{port}/hub/ (originals in {store_dir})")
         waitress.serve(app, host=host, port=port, **waitress_options(threads, trusted_proxies))
 
+    # `idtool hub export aitr` (the CITES Annual Illegal Trade Report sheet) registers
+    # under this group from the AITR writer's own module.
+
     @hub.command("migrate")
     @database_option
     def hub_migrate(database_url: str) -> None:
