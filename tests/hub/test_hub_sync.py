@@ -334,3 +334,32 @@ def test_near_duplicate_and_listing_photo_links(hub_setup, tmp_path: Path) -> No
     mine = get(hub, tokens["post-b"], "/api/v1/hub/links").json()["links"]
     assert len(mine) == 2
     assert all("another post" in (x["a"]["post"], x["b"]["post"]) for x in mine)
+
+
+def test_malformed_pushes_get_clear_400s(hub_setup) -> None:
+    hub, tokens = hub_setup
+    auth = {"Authorization": f"Bearer {tokens['post-a']}"}
+    base = hub.url + "/api/v1/hub/sync"
+
+    def post(path: str, **kw):  # type: ignore[no-untyped-def]
+        headers = {**auth, **kw.pop("headers", {})}
+        return requests.post(base + path, headers=headers, timeout=30, **kw)
+
+    not_json = post("/custody", data=b"entries", headers={"Content-Type": "text/plain"})
+    assert not_json.status_code == 400 and not_json.json()["error"]["code"] == "bad_field"
+    bad_entry = post("/custody", json={"entries": [{"seq": "one"}]})
+    assert bad_entry.status_code == 400 and "custody entry" in bad_entry.json()["error"]["message"]
+    assert post("/records", json={"records": [{"no": "id"}]}).status_code == 400
+    sha_bad = requests.put(base + "/originals/not-a-sha", headers=auth, data=b"x", timeout=30)
+    assert sha_bad.status_code == 400
+    no_range = requests.put(base + "/originals/" + "a" * 64, headers=auth, data=b"x", timeout=30)
+    assert no_range.status_code == 400 and "Content-Range" in no_range.json()["error"]["message"]
+    unnamed = requests.put(
+        base + "/originals/" + "a" * 64,
+        headers={**auth, "Content-Range": "bytes 0-0/1"},
+        data=b"x",
+        timeout=30,
+    )
+    assert unnamed.status_code == 403  # no record of this post names the file
+    bad_date = get(hub, tokens["analyst"], "/api/v1/hub/records", since="last week")
+    assert bad_date.status_code == 400 and "YYYY-MM-DD" in bad_date.json()["error"]["message"]
