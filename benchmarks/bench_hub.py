@@ -9,8 +9,8 @@ one thread per post. Reports records/s over the whole push, p50/p95 of the push 
 lost/duplicated counts per kind (custody entries, records, originals) after a final
 ``hub verify``.
 
-``--crash N`` kills the hub with SIGKILL N times during the pushes (evenly spaced) and
-starts it again; each post's client reruns until its sync completes, as an operator
+``--crash N`` kills the hub with SIGKILL N times during the pushes (when it holds 1/(N+1),
+2/(N+1)... of the records, or every 20 s) and starts it again; each post's client reruns until its sync completes, as an operator
 would.
 
 Usage:
@@ -161,16 +161,29 @@ def main() -> None:
         for thread in threads:
             thread.start()
         kills = 0
-        while any(t.is_alive() for t in threads):
-            if hub.proc:
-                peak[0] = max(peak[0], rss_peak_kb(hub.proc.pid))
-            elapsed = time.perf_counter() - start
-            if kills < args.crash and elapsed > 2.0 * (kills + 1):
-                hub.kill()
-                kills += 1
-                print(f"killed the hub (kill -9) at {elapsed:.1f} s", file=sys.stderr)
-                hub.start()
-            time.sleep(0.1)
+        total = args.posts * args.records
+        # Kill points spread over the push: when the hub holds 1/(N+1), 2/(N+1)... of the
+        # records, or every 20 s if the records went in before the originals.
+        thresholds = [total * (k + 1) / (args.crash + 1) for k in range(args.crash)]
+        with psycopg.connect(url, autocommit=True) as monitor:
+            while any(t.is_alive() for t in threads):
+                if hub.proc:
+                    peak[0] = max(peak[0], rss_peak_kb(hub.proc.pid))
+                elapsed = time.perf_counter() - start
+                held_row = monitor.execute("SELECT count(*) FROM records").fetchone()
+                held = held_row[0] if held_row else 0
+                due = kills < args.crash and (
+                    held >= thresholds[kills] or elapsed > 20.0 * (kills + 1)
+                )
+                if due:
+                    hub.kill()
+                    kills += 1
+                    print(
+                        f"killed the hub (kill -9) at {elapsed:.1f} s, {held} records held",
+                        file=sys.stderr,
+                    )
+                    hub.start()
+                time.sleep(0.2)
         wall_s = time.perf_counter() - start
 
         lost: dict[str, int] = {"custody": 0, "records": 0, "originals": 0}
