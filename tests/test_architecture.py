@@ -30,7 +30,11 @@ ALLOWED: dict[str, set[str]] = {
     "curation": {"model", "catalog", "cites", "forensics", "decide"},
     "batch": {"model", "catalog", "cites", "forensics", "decide"},
     "listings": {"model", "catalog", "cites", "forensics", "decide", "batch", "evidence"},
+    "hub": {"model", "evidence", "aitr"},
+    "sync": {"evidence"},
     "cli": {
+        "hub",
+        "sync",
         "model",
         "catalog",
         "cites",
@@ -43,7 +47,7 @@ ALLOWED: dict[str, set[str]] = {
         "aitr",
         "server",
     },
-    "server": {"model", "catalog", "cites", "forensics", "decide", "evidence"},
+    "server": {"model", "catalog", "cites", "forensics", "decide", "evidence", "hub"},
 }
 # i18n is foundation: the texts an officer reads are built in cites, forensics and decide,
 # in the language the front end chose; it imports nothing but errors.

@@ -53,6 +53,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "token": ("server",),
     "evidence": ("evidence",),
     "case": ("cases",),
+    "hub": ("hub",),
+    "sync": ("hub",),
 }
 
 

@@ -159,22 +159,7 @@ def register(group: click.Group) -> None:
         """Write reports from the post's cases."""
 
     @export_group.command("aitr")
-    @click.option("--year", type=click.IntRange(1975, 9999), required=True, help="Year reported.")
-    @click.option(
-        "--out",
-        "out",
-        type=click.Path(dir_okay=False, path_type=Path),
-        required=True,
-        help="File to write (.xlsx or .csv).",
-    )
-    @click.option(
-        "--format",
-        "file_format",
-        type=click.Choice(["xlsx", "csv"]),
-        default=None,
-        help="xlsx or csv (default: from the --out suffix, else xlsx).",
-    )
-    @click.option("--agency", default=None, help='The "Detecting agency" column, e.g. "Customs".')
+    @with_options(aitr_options)
     @click.pass_context
     def export_aitr(
         ctx: click.Context, year: int, out: Path, file_format: str | None, agency: str | None
@@ -189,7 +174,6 @@ def register(group: click.Group) -> None:
 
             idtool case export aitr --year 2026 --out aitr-2026.xlsx
         """
-        from idtool.aitr import write_csv, write_xlsx
         from idtool.aitr.sheet import report_from_store
 
         settings = settings_from(ctx)
@@ -198,13 +182,49 @@ def register(group: click.Group) -> None:
             report = report_from_store(store, year, agency=agency)
         finally:
             store.close()
-        kind = file_format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
-        (write_csv if kind == "csv" else write_xlsx)(report, out)
-        for missing in report.missing:
-            echo_err(f"not reported: {missing.message()}")
-        summary = report.to_dict()
-        click.echo(
-            f"wrote {summary['rows']} row(s), {summary['seizures']} seizure(s) of {year} "
-            f"to {out}"
-            + (f"; {len(report.missing)} case(s) not reported" if report.missing else "")
-        )
+        write_aitr_report(report, out, file_format)
+
+
+aitr_options = [
+    click.option("--year", type=click.IntRange(1975, 9999), required=True, help="Year reported."),
+    click.option(
+        "--out",
+        "out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=True,
+        help="File to write (.xlsx or .csv).",
+    ),
+    click.option(
+        "--format",
+        "file_format",
+        type=click.Choice(["xlsx", "csv"]),
+        default=None,
+        help="xlsx or csv (default: from the --out suffix, else xlsx).",
+    ),
+    click.option("--agency", default=None, help='The "Detecting agency" column, e.g. "Customs".'),
+]
+
+
+def write_aitr_report(report: Any, out: Path, file_format: str | None) -> None:
+    """Write an AITR sheet (xlsx or csv), list the cases left out on stderr, and say what
+    was written. Shared by ``idtool case export aitr`` and ``idtool hub export aitr``."""
+    from idtool.aitr import write_csv, write_xlsx
+
+    kind = file_format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
+    (write_csv if kind == "csv" else write_xlsx)(report, out)
+    for missing in report.missing:
+        echo_err(f"not reported: {missing.message()}")
+    summary = report.to_dict()
+    click.echo(
+        f"wrote {summary['rows']} row(s), {summary['seizures']} seizure(s) of {report.year} "
+        f"to {out}" + (f"; {len(report.missing)} case(s) not reported" if report.missing else "")
+    )
+
+
+def with_options(options: list[Any]) -> Any:
+    def decorate(command: Any) -> Any:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
