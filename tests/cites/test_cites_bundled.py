@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from idtool.cites.bundled import (
     AMENDMENT_CONFIDENCE,
     AMENDMENTS_PATH,
     BUNDLED_PATH,
+    TAXONOMY_PATH,
     read_amendments,
 )
 from idtool.cites.coverage import listing_answer
@@ -25,7 +27,13 @@ from idtool.cites.guidance import TradeDeclaration, guidance_for_taxon
 from idtool.cites.listing_index import ListingEntry, ListingIndex
 from idtool.cites.store import ListingSetInfo
 
-CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
+CITES_DATA = (
+    Path(
+        os.environ.get("IDTOOL_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
+    )
+    / "data"
+    / "cites"
+)
 INDEX_2017 = CITES_DATA / "index_of_cites_species_2017-04-21.csv.gz"
 REPTILES_2023 = CITES_DATA / "cites_listings_reptilia_2023-07.csv"
 
@@ -165,7 +173,8 @@ def test_amendments_override_the_2017_index(bundled: ListingIndex) -> None:
     otter = bundled.lookup("Lutrogale perspicillata")
     assert otter.entry is not None and otter.entry.appendices == ("I",)
     assert otter.entry.listing_set.name == AMENDMENTS_PATH.name
-    assert "CoP18" in otter.entry.provenance and "confidence high" in otter.entry.provenance
+    assert otter.entry.amendment is not None
+    assert otter.entry.amendment.cop == "CoP18" and otter.entry.amendment.confidence == "high"
     blue = listing_answer(bundled, "Carcharhinus plumbeus")  # via Carcharhinidae spp., CoP19
     assert blue.appendices == ("II",) and blue.via in ("Carcharhinus plumbeus", "Carcharhinidae")
     g = guidance_for_taxon("Lutrogale perspicillata", TradeDeclaration(), bundled)
@@ -184,7 +193,8 @@ def test_amendments_file_is_documented_row_by_row() -> None:
         assert row["change"] in AMENDMENT_CHANGES_ALL, row
         assert row["source"].strip(), row
         if row["change"] in ("added", "transferred"):
-            assert row["cop"] in ("CoP18", "CoP19") and row["effective"] >= "2019-11-26", row
+            assert row["cop"] in ("CoP18", "CoP19", "CoP20"), row
+            assert row["effective"] >= "2019-11-26", row
 
 
 def test_shipped_table_holds_listing_facts_only() -> None:
@@ -204,8 +214,9 @@ def test_shipped_table_holds_listing_facts_only() -> None:
 def test_listing_sets_name_each_source(bundled: ListingIndex) -> None:
     dates = [(s.name, s.snapshot_date) for s in bundled.sets]
     assert dates[0] == (BUNDLED_PATH.name, "2017-04-21")
-    assert dates[1] == (BUNDLED_PATH.name, "2023-07-01")
-    assert dates[2][0] == AMENDMENTS_PATH.name and all(s.bundled for s in bundled.sets)
+    assert dates[1] == (TAXONOMY_PATH.name, "2017-04-21")
+    assert dates[2] == (BUNDLED_PATH.name, "2023-07-01")
+    assert dates[3][0] == AMENDMENTS_PATH.name and all(s.bundled for s in bundled.sets)
     parrot = bundled.lookup("Psittacus erithacus")
     assert parrot.entry is not None and parrot.entry.listing_set.snapshot_date == "2017-04-21"
 

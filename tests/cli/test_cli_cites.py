@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,13 @@ from click.testing import CliRunner
 
 from idtool.cli import main
 
-CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
+CITES_DATA = (
+    Path(
+        os.environ.get("IDTOOL_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
+    )
+    / "data"
+    / "cites"
+)
 
 
 @pytest.fixture
@@ -84,10 +91,16 @@ def test_import_status_and_reimport(cli: CliRunner, tmp_path: Path) -> None:
     again = cli.invoke(main, args)
     assert "already imported" in again.stdout
     status = cli.invoke(main, ["cites", "status", "--format", "json"])
-    (row,) = _json_lines(status.stdout)
-    assert row["name"] == "SAMPLE.csv" and row["in_use"] is True and row["stale_warning"]
+    rows = _json_lines(status.stdout)
+    (row,) = [r for r in rows if r["name"] == "SAMPLE.csv"]
+    assert row["in_use"] is True and row["stale_warning"] and row["imported"] is True
+    shipped = [r for r in rows if r["bundled"]]
+    assert {r["name"] for r in shipped} >= {"cites_bundled_listings.csv", "cites_amendments.csv"}
+    assert all(r["current_to"] == rows[0]["current_to"] >= "2023-11-25" for r in rows)
     guidance = cli.invoke(main, ["guidance", "Python regius", "--format", "json"])
-    assert _json_lines(guidance.stdout)[0]["listing_set"]["name"] == "SAMPLE.csv"
+    out = _json_lines(guidance.stdout)[0]
+    assert out["listing_set"]["name"] == "SAMPLE.csv"
+    assert out["listing_source"]["effective_date"] == "2017-04-21"
 
 
 def test_eu_import_and_status_table(cli: CliRunner, tmp_path: Path) -> None:
