@@ -138,7 +138,49 @@ def merge_layers(layers: Iterable[Layer]) -> list[ListingEntry]:
                 continue
         merged[name] = new
         history[name] = new
-    return list(merged.values())
+    return _apply_newer_higher_listings(list(merged.values()))
+
+
+_STRICT = {"I": 0, "II": 1, "III": 2}
+
+
+def _apply_newer_higher_listings(entries: list[ListingEntry]) -> list[ListingEntry]:
+    """A genus or family moved to a stricter appendix after a member's own row was written
+    (e.g. *Manta* spp. to Appendix I, over the 2017 row of *Manta birostris* in II) covers
+    that member: the member's older, less strict row gives way to the newer listing."""
+    higher = [
+        e
+        for e in entries
+        if e.rank in ("genus", "family") and len(e.appendices) == 1 and e.effective
+    ]
+    if not higher:
+        return entries
+    out = []
+    for entry in entries:
+        for parent in higher:
+            member = entry.genus if parent.rank == "genus" else entry.family
+            if (
+                entry is not parent
+                and member == parent.full_name
+                and entry.appendices
+                and (entry.effective or entry.listing_set.snapshot_date) < parent.effective
+                and _STRICT[parent.appendices[0]] < min(_STRICT[a] for a in entry.appendices)
+            ):
+                entry = replace(
+                    entry,
+                    listing=parent.listing,
+                    party=parent.party,
+                    listed_under=parent.listed_under,
+                    annotation=parent.annotation,
+                    full_annotation=parent.full_annotation,
+                    hash_symbol=parent.hash_symbol,
+                    hash_annotation=parent.hash_annotation,
+                    listing_set=parent.listing_set,
+                    effective=parent.effective,
+                    amendment=parent.amendment,
+                )
+        out.append(entry)
+    return out
 
 
 def current_to(layers: Iterable[Layer]) -> str:

@@ -138,17 +138,33 @@ def expected() -> dict[str, str]:
     the reptiles it has (the shipped table takes reptiles from it), else the 2017 index."""
     wanted = set(ALL_WELL_KNOWN)
     out: dict[str, str] = {}
+    family: dict[str, str] = {}
     with gzip.open(_needs(INDEX_2017), "rt", encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             if row["FullName"] in wanted:
                 out[row["FullName"]] = row["CurrentListing"]
+                family[row["FullName"]] = row["Family"]
     with _needs(REPTILES_2023).open(encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle):
             if row["Scientific Name"] in wanted:
                 out[row["Scientific Name"]] = row["Listing"]
-    for row in read_amendments():
-        if row["full_name"] in wanted:
-            out[row["full_name"]] = row["listing"]
+    amended = {r["full_name"]: r for r in read_amendments() if r["listing"]}
+    strict = {"I": 0, "II": 1, "III": 2}
+    for name in wanted:
+        # the newest layer: the amendment of the name; a newer, stricter single-appendix
+        # listing of its genus or family; else the export's own row
+        if name in amended:
+            out[name] = amended[name]["listing"]
+            continue
+        for key in (name.split()[0], family.get(name, "")):
+            listing = amended[key]["listing"] if key in amended else ""
+            if name not in out or (
+                listing in strict
+                and strict[listing] < min(strict.get(a, 9) for a in out[name].split("/"))
+            ):
+                if listing:
+                    out[name] = listing
+                    break
     return out
 
 
