@@ -16,17 +16,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from idtool.cites.annotations import clean_annotation
+from idtool.cites.annotations import clean_annotation, split_blocks
 from idtool.cites.countries import find_countries
 from idtool.cites.listing_entry import ListingEntry
+from idtool.i18n import N_
 
-_SENTENCE = re.compile(r"[^.]*\bzero\b[^.]*\bquota\b[^.]*(?:\.|$)", re.I)
+# quota terms this module writes; translated where a quota is described
+TERMS_PART = N_("part of the country: see the annotation")
+TERMS_SOME = N_("some populations: see the annotation")
+
+_ZERO = re.compile(r"\bzero\b(?: annual)?(?: export)? quota", re.I)
+_END = re.compile(r"(?<=[a-z)]{2})\.(?:\s|$)")
 _FOR_TAXA = re.compile(
     r"\bfor ((?:[A-Z][a-z]+|[A-Z]\.) [a-z]{3,}(?:(?:, | and | & )(?:[A-Z][a-z]+|[A-Z]\.) "
     r"[a-z]{3,})*)"
 )
 _PARTS = re.compile(r"\bfor specimens of ([a-z ,]+?)(?: removed| traded| from|$)")
-_POPULATION = re.compile(r"\bpopulations? of ([A-Z][A-Za-z ]+?)(?:,| which| is| subject|\)|$)")
 
 
 @dataclass(frozen=True)
@@ -58,13 +63,16 @@ def _taxa(sentence: str, entry: ListingEntry) -> list[str]:
     return names
 
 
-def _country(sentence: str) -> str:
-    match = _POPULATION.search(sentence)
-    if not match:
+def _country(before: str) -> str:
+    """The country whose population the quota is for: the last country named after the
+    last "population" before the quota phrase ("..., and the population of Brazil, which is
+    included in Appendix II subject to a zero annual export quota"); "All" when none."""
+    start = before.rfind("opulation")
+    if start < 0:
         return "All"
-    mentions = [m for m in find_countries(match.group(1)) if m.kind != "region"]
-    if len(mentions) == 1 and len(mentions[0].codes) == 1:
-        return next(iter(mentions[0].codes))
+    mentions = [m for m in find_countries(before[start:]) if m.kind != "region"]
+    if mentions and len(mentions[-1].codes) == 1:
+        return next(iter(mentions[-1].codes))
     return "All"
 
 
@@ -83,29 +91,36 @@ def quota_facts(entry: ListingEntry) -> list[QuotaFact]:
         entry: a listing row in force.
 
     Returns:
-        One fact per taxon and sentence; empty when the annotation states none.
+        One fact per taxon and quota phrase; empty when the annotation states none.
     """
-    text = clean_annotation(entry.full_annotation or entry.annotation).replace("\n", " ")
+    text = clean_annotation(entry.full_annotation or entry.annotation)
     if "quota" not in text.lower():
         return []
     facts = []
-    for match in _SENTENCE.finditer(text):
-        sentence = match.group(0).strip()
-        lowered = sentence.lower()
-        if "until an annual export quota" in lowered:
-            continue  # a zero quota pending one set by the Secretariat: stated, not fixed
-        wild = "wild" in lowered
-        commercial = "commercial" in lowered
-        for taxon in _taxa(sentence, entry):
-            facts.append(
-                QuotaFact(
-                    taxon_name=taxon,
-                    country=_country(sentence),
-                    terms=_terms(sentence),
-                    sources="W" if wild else "All",
-                    purposes="T" if commercial else "All",
-                    sentence=sentence,
-                    row=entry.full_name,
+    for _appendix, block in split_blocks(text):
+        for match in _ZERO.finditer(block):
+            tail = _END.split(block[match.start() :], maxsplit=1)[0]
+            lowered = tail.lower()
+            if "until an annual export quota" in lowered:
+                continue  # a zero quota pending one set by the Secretariat: not fixed
+            before = block[: match.start()]
+            terms = _terms(tail)
+            country = _country(before)
+            if re.search(r"restricted to|other States|State of", before[-200:] + tail):
+                terms = TERMS_PART
+            elif country == "All" and "opulation" in before:
+                # names populations, but not one this parser can place: never a blanket ban
+                terms = TERMS_SOME
+            for taxon in _taxa(tail, entry):
+                facts.append(
+                    QuotaFact(
+                        taxon_name=taxon,
+                        country=country,
+                        terms=terms,
+                        sources="W" if "wild" in lowered else "All",
+                        purposes="T" if "commercial" in lowered else "All",
+                        sentence=tail.strip(),
+                        row=entry.full_name,
+                    )
                 )
-            )
     return list(dict.fromkeys(facts))

@@ -80,7 +80,7 @@ class Quota:
         terms = (
             _("all specimens")
             if self.terms == "All"
-            else _("terms {terms}").format(terms=self.terms)
+            else _("terms {terms}").format(terms=_(self.terms))
         )
         src = "" if self.sources == "All" else ", " + _("source {code}").format(code=self.sources)
         pur = (

@@ -158,13 +158,13 @@ def expected() -> dict[str, str]:
             continue
         for key in (name.split()[0], family.get(name, "")):
             listing = amended[key]["listing"] if key in amended else ""
-            if name not in out or (
-                listing in strict
-                and strict[listing] < min(strict.get(a, 9) for a in out[name].split("/"))
-            ):
-                if listing:
-                    out[name] = listing
-                    break
+            stricter = listing in strict and (
+                name not in out
+                or strict[listing] < min(strict.get(a, 9) for a in out[name].split("/"))
+            )
+            if listing and (name not in out or stricter):
+                out[name] = listing
+                break
     return out
 
 
