@@ -158,11 +158,11 @@ def load_bundled_layers(
     )
     layers.insert(1, (tax_info, tuple(_taxonomy_entry(r, tax_info) for r in taxa)))
     written = _read(amendments)
-    dates = [(r.get("effective") or "").strip() for r in written]
     info = ListingSetInfo(
         name=amendments.name,
         sha256=sha256_file(amendments),
-        snapshot_date=max([d for d in dates if d] + [AMENDMENTS_CURRENT_TO]),
+        # the date the file was checked: a row may take effect later (a delayed listing)
+        snapshot_date=AMENDMENTS_CURRENT_TO,
         layout="idtool_amendments",
         row_count=len(written),
         bundled=True,

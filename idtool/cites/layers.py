@@ -39,9 +39,9 @@ class Layer:
 
     @property
     def effective_date(self) -> str:
-        """The newest effective date of its rows (the set's snapshot date if none)."""
-        dates = [e.effective for e in self.entries if e.effective]
-        return max(dates) if dates else self.info.snapshot_date
+        """The date the layer is current to: an export's snapshot date, the date the
+        amendments file was checked (a row of it may take effect later)."""
+        return self.info.snapshot_date
 
     def to_dict(self) -> dict[str, Any]:
         out = self.info.to_dict()
@@ -184,8 +184,8 @@ def _apply_newer_higher_listings(entries: list[ListingEntry]) -> list[ListingEnt
 
 
 def current_to(layers: Iterable[Layer]) -> str:
-    """The date the merged law is current to: the newest effective date of any listing
-    layer (a taxonomy-only layer does not count)."""
+    """The date the merged law is current to: the newest date any listing layer is
+    current to (a taxonomy-only layer does not count)."""
     dates = [
         layer.effective_date
         for layer in layers

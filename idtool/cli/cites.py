@@ -199,7 +199,7 @@ def register(group: click.Group) -> None:
                 f"{LATEST_COP.name}, {LATEST_COP.last_day})"
             )
         )
-        for column in ("kind", "name", "effective", "rows", "origin", "sha256"):
+        for column in ("kind", "name", "current to", "rows", "origin", "sha256"):
             table.add_column(column)
         for row in rows:
             table.add_row(
@@ -211,7 +211,7 @@ def register(group: click.Group) -> None:
                 row["sha256"][:12],
             )
         _console().print(table)
-        click.echo(f"law current to: {index.current_to} (newest effective date of any layer)")
+        click.echo(f"law current to: {index.current_to} (the newest date any layer is current to)")
         if not index.eu.loaded:
             click.echo("EU annex: unknown — no data loaded")
 

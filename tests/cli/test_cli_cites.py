@@ -122,3 +122,40 @@ def test_help_text_ends_with_an_example(cli: CliRunner, command: list[str]) -> N
     result = cli.invoke(main, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.stdout
+
+
+def test_import_prints_what_changed_and_status_shows_the_layers(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    national = tmp_path / "national_list.csv"
+    national.write_text(
+        "full_name,rank,class,family,genus,listing\n"
+        "Gadus morhua,SPECIES,Actinopteri,Gadidae,Gadus,III\n"
+        "Lutrogale perspicillata,SPECIES,Mammalia,Mustelidae,Lutrogale,II\n",
+        encoding="utf-8",
+    )
+    old = cli.invoke(main, ["cites", "import", str(national), "--snapshot-date", "2018-01-01"])
+    assert old.exit_code == 0, old.output
+    # the 2018 otter row is older than the CoP18 amendment (2019): nothing moves
+    assert "1 taxa added, 0 removed, 0 moved" in old.stdout
+    assert "added: Gadus morhua" in old.stdout
+    status = cli.invoke(main, ["cites", "status"])
+    assert "law current to: 2025-12-05" in status.stdout
+    assert "national_list.csv" in status.stdout and "imported" in status.stdout
+    guidance = cli.invoke(main, ["guidance", "Lutrogale", "perspicillata", "--format", "json"])
+    out = _json_lines(guidance.stdout)[0]
+    assert out["cites"]["appendix"] == "I"
+    assert out["listing_source"]["name"] == "cites_amendments.csv"
+    newer = tmp_path / "national_list_v2.csv"
+    newer.write_text(  # another file (another sha256): the same rows, dated 2027
+        national.read_text(encoding="utf-8") + "Gadus macrocephalus,SPECIES,,Gadidae,Gadus,\n",
+        encoding="utf-8",
+    )
+    new = cli.invoke(
+        main,
+        ["cites", "import", str(newer), "--snapshot-date", "2027-01-01", "--format", "json"],
+    )
+    (row,) = _json_lines(new.stdout)
+    assert row["changes"]["moved"] == [
+        {"name": "Lutrogale perspicillata", "before": "I", "after": "II"}
+    ]
