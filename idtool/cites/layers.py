@@ -80,6 +80,16 @@ def all_layers(db: sqlite_utils.Database | None) -> list[Layer]:
     return shipped + (imported_layers(db) if db is not None else [])
 
 
+# amendment rows a Species+ index never carries: kept when a complete index replaces the rest
+_NOT_IN_AN_INDEX = ("not_listed", "nomenclature")
+
+
+def _survives_a_complete_index(entry: ListingEntry) -> bool:
+    if not (entry.appendices or entry.has_nc):
+        return True  # taxonomy links
+    return entry.amendment is not None and entry.amendment.change in _NOT_IN_AN_INDEX
+
+
 def _key(entry: ListingEntry, layer_rank: int, layer: Layer) -> tuple[str, int, int]:
     return (entry.effective or layer.info.snapshot_date, int(layer.imported), layer_rank)
 
@@ -125,7 +135,7 @@ def merge_layers(layers: Iterable[Layer]) -> list[ListingEntry]:
     for key, entry, _layer in rows:
         while clears and clears[0] <= key:
             # a complete index starts here: older listing rows it does not repeat go
-            merged = {k: e for k, e in merged.items() if not (e.appendices or e.has_nc)}
+            merged = {k: e for k, e in merged.items() if _survives_a_complete_index(e)}
             clears.pop(0)
         name = entry.full_name.casefold()
         new = _keep_descriptions(entry, history.get(name))

@@ -19,7 +19,10 @@ from idtool.cites.bundled import read_amendments, read_taxonomy
 from idtool.cites.guidance import TradeDeclaration, guidance_for_label, guidance_for_taxon
 from idtool.cites.index_cache import StoredMap
 from idtool.cites.index_loader import import_layer
+from idtool.cites.layers import Layer, all_layers, merge_layers
+from idtool.cites.listing_entry import ListingEntry
 from idtool.cites.listing_index import ListingIndex
+from idtool.cites.store import ListingSetInfo
 from idtool.i18n import use_language
 
 SHARED = Path(os.environ.get("IDTOOL_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
@@ -267,3 +270,29 @@ def test_annotation_warning_and_steps_in_french_and_spanish(bundled: ListingInde
         es = guidance_for_taxon("Saiga tatarica", TradeDeclaration(), bundled)
     assert es.cites.annotation and "Cupo de exportación nulo" in es.cites.annotation
     assert es.to_dict()["cites"]["annotation_en"].startswith("Appendix II:")
+
+
+def test_a_complete_index_replaces_older_listings_but_keeps_not_listed_rows() -> None:
+    info = ListingSetInfo("index_2026-06-01.csv", "x" * 64, "2026-06-01", complete=True)
+    row = {
+        "full_name": "Loxodonta africana",
+        "rank": "SPECIES",
+        "kingdom": "Animalia",
+        "class_name": "Mammalia",
+        "family": "Elephantidae",
+        "genus": "Loxodonta",
+        "listing": "I",
+    }
+    complete = Layer(
+        info,
+        (ListingEntry.from_row(row, info, effective="2026-06-01"),),
+        complete=True,
+        imported=True,
+    )
+    merged = {e.full_name: e for e in merge_layers([*all_layers(None), complete])}
+    assert merged["Loxodonta africana"].listing == "I"
+    assert "Giraffa camelopardalis" not in merged  # older, and not repeated by the new index
+    assert merged["Mammuthus primigenius"].has_nc  # a not-listed lookalike stays
+    assert merged["Loxodonta cyclotis"].appendices == ("I",)  # a nomenclature row stays
+    assert "Rhincodon typus" not in merged  # CoP20 row (2026-03-05) older than the index
+    assert merged["Triaenodon"].family == "Carcharhinidae"  # taxonomy links stay
