@@ -84,6 +84,11 @@ def read_amendments(path: Path = AMENDMENTS_PATH) -> list[dict[str, str]]:
     return _read(path)
 
 
+def amendment_dates(path: Path = AMENDMENTS_PATH) -> list[str]:
+    """The effective dates written in the amendments file (cheap: no parsing of rows)."""
+    return sorted({(r.get("effective") or "").strip() for r in _read(path)} - {""})
+
+
 def read_taxonomy(path: Path = TAXONOMY_PATH) -> list[dict[str, str]]:
     """The genus -> family table as written.
 

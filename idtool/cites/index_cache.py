@@ -154,9 +154,13 @@ def cache_path(db: sqlite_utils.Database) -> Path | None:
     return Path(f"{name}.cites-index.sqlite") if name else None
 
 
-def cache_key(sets: list[ListingSetInfo], extra_files: list[Path]) -> str:
-    """A digest of every listing set and shipped file the merged tables depend on."""
+def cache_key(
+    sets: list[ListingSetInfo], extra_files: list[Path], extra: list[str] | None = None
+) -> str:
+    """A digest of every listing set, shipped file and extra value the merged tables
+    depend on."""
     digest = hashlib.sha256(CACHE_VERSION.encode())
+    digest.update(json.dumps(extra or []).encode())
     for info in sets:
         digest.update(
             json.dumps(

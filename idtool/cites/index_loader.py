@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from idtool.cites.annotation_quotas import quota_facts
-from idtool.cites.bundled import AMENDMENTS_PATH, BUNDLED_PATH, TAXONOMY_PATH
+from idtool.cites.bundled import AMENDMENTS_PATH, BUNDLED_PATH, TAXONOMY_PATH, amendment_dates
 from idtool.cites.eu import EuAnnexEntry, EuAnnexIndex
 from idtool.cites.index_cache import (
     cache_key,
@@ -131,7 +132,10 @@ def _ordered_sets(layers: list[Layer]) -> list[ListingSetInfo]:
 
 
 def _key(db: sqlite_utils.Database) -> str:
-    return cache_key(list_sets(db, KIND_LISTINGS), _SHIPPED_FILES)
+    # a delayed listing coming into force changes the merged tables: the dates already
+    # reached are part of the key (the shipped amendments hold the only dated rows)
+    reached = [d for d in amendment_dates() if d <= date.today().isoformat()]
+    return cache_key(list_sets(db, KIND_LISTINGS), _SHIPPED_FILES, extra=reached)
 
 
 def _build(db: sqlite_utils.Database) -> tuple[ListingIndex, list[Layer], dict[str, Any]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import sqlite_utils
@@ -109,19 +110,27 @@ def _keep_descriptions(new: ListingEntry, old: ListingEntry | None) -> ListingEn
     return replace(new, **changes) if changes else new
 
 
-def merge_layers(layers: Iterable[Layer]) -> list[ListingEntry]:
+def merge_layers(layers: Iterable[Layer], today: str | None = None) -> list[ListingEntry]:
     """One entry per name: the newest effective row of any layer.
 
     Args:
         layers: shipped and imported layers in any order.
+        today: ISO date; an amendment row that takes effect after it (a delayed listing)
+            is not in force yet and is left out. Defaults to the current date. An
+            imported file's date is the date of its export, never in the future.
 
     Returns:
         The entries in force, in the order they were applied (oldest first).
     """
+    today = today or date.today().isoformat()
     ordered = list(layers)
     rows: list[tuple[tuple[str, int, int], ListingEntry, Layer]] = []
     for rank, layer in enumerate(ordered):
-        rows += [(_key(e, rank, layer), e, layer) for e in layer.entries]
+        rows += [
+            (_key(e, rank, layer), e, layer)
+            for e in layer.entries
+            if e.amendment is None or e.effective <= today  # a delayed listing waits
+        ]
     rows.sort(key=lambda item: item[0])
     clears = sorted(
         (
@@ -191,6 +200,19 @@ def _apply_newer_higher_listings(entries: list[ListingEntry]) -> list[ListingEnt
                 )
         out.append(entry)
     return out
+
+
+def pending_dates(layers: Iterable[Layer], today: str | None = None) -> list[str]:
+    """The effective dates still to come (delayed listings not in force yet)."""
+    today = today or date.today().isoformat()
+    return sorted(
+        {
+            e.effective
+            for layer in layers
+            for e in layer.entries
+            if e.amendment is not None and e.effective > today
+        }
+    )
 
 
 def current_to(layers: Iterable[Layer]) -> str:

@@ -15,7 +15,7 @@ from idtool.catalog.store import open_catalog_db
 from idtool.cites import list_sets, load_listing_index
 from idtool.cites.guidance import CombinedGuidance, Guidance, guidance_for_label
 from idtool.cites.index_loader import import_layer, listing_layers
-from idtool.cites.layers import LayerChange
+from idtool.cites.layers import LayerChange, pending_dates
 from idtool.cites.listing_index import LATEST_COP, stale_warning
 from idtool.cites.store import KIND_EU, KIND_LISTINGS
 from idtool.cli.common import (
@@ -212,6 +212,8 @@ def register(group: click.Group) -> None:
             )
         _console().print(table)
         click.echo(f"law current to: {index.current_to} (the newest date any layer is current to)")
+        if pending := pending_dates(layers):
+            click.echo(f"delayed listings not in force yet, taking effect on: {', '.join(pending)}")
         if not index.eu.loaded:
             click.echo("EU annex: unknown — no data loaded")
 

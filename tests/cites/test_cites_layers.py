@@ -296,3 +296,12 @@ def test_a_complete_index_replaces_older_listings_but_keeps_not_listed_rows() ->
     assert merged["Loxodonta cyclotis"].appendices == ("I",)  # a nomenclature row stays
     assert "Rhincodon typus" not in merged  # CoP20 row (2026-03-05) older than the index
     assert merged["Triaenodon"].family == "Carcharhinidae"  # taxonomy links stay
+
+
+def test_a_delayed_listing_is_not_in_force_before_its_date() -> None:
+    layers = all_layers(None)
+    before = {e.full_name: e for e in merge_layers(layers, today="2023-11-24")}
+    after = {e.full_name: e for e in merge_layers(layers, today="2023-11-25")}
+    assert "Carcharhinidae" not in before or not before["Carcharhinidae"].appendices
+    assert after["Carcharhinidae"].appendices == ("II",)
+    assert before["Giraffa camelopardalis"].appendices == ("II",)  # in effect since 2019
