@@ -213,7 +213,7 @@ def _not_found_guidance(
     match: ListingMatch, declaration: TradeDeclaration, listings: ListingIndex
 ) -> Guidance:
     info = primary_set(listings)
-    warnings = []
+    warnings = [w for w in [stale_warning(info)] if w] if info else []
     if listings.bundled:
         warnings.append(_(NOT_FOUND_BUNDLED).format(date=listings.current_to))
     step = _(
