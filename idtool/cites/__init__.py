@@ -8,13 +8,14 @@ catalog's SQLite file, but this package owns their migrations and applies them i
 May import: the foundation modules and ``idtool.catalog`` (taxonomy).
 
 Public entry points: :func:`migrate`, :func:`load_listing_index`,
-:func:`import_listing_file`, :class:`ListingIndex`.
+:func:`import_listing_file`, :func:`refresh_index_cache`, :class:`ListingIndex`.
 """
 
 from __future__ import annotations
 
+from idtool.cites.index_loader import load_listing_index, refresh_index_cache
 from idtool.cites.listing_import import ImportResult, import_listing_file
-from idtool.cites.listing_index import ListingIndex, load_listing_index
+from idtool.cites.listing_index import ListingIndex
 from idtool.cites.store import ListingSetInfo, list_sets, migrate
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "list_sets",
     "load_listing_index",
     "migrate",
+    "refresh_index_cache",
 ]

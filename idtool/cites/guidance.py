@@ -153,9 +153,16 @@ def guidance_for_material(
     candidates.sort(key=lambda c: c.guidance.strictness)
     if not table.listed_as_material(material_class):
         # e.g. bone: not listed as a material; the listed taxa are checks, not the default
-        note = table.notes.get(material_class) or f"{material_class} is not CITES-listed as such"
+        written = table.notes.get(material_class)
+        note = (
+            _(written)
+            if written
+            else _("{label} is not CITES-listed as such").format(label=material_class)
+        )
         steps = [
-            f"check whether the item is of {c.label} ({c.part}): {c.how_to_tell_apart}"
+            _("check whether the item is of {taxon} ({part}): {how_to_tell_apart}").format(
+                taxon=c.label, part=c.part, how_to_tell_apart=c.how_to_tell_apart
+            )
             for c in candidates
         ]
         default = _no_guidance(
@@ -167,7 +174,7 @@ def guidance_for_material(
             material_class,
             default,
             tuple(candidates),
-            (*steps, FORENSICS),
+            (*steps, _(FORENSICS)),
         )
     return _combine(
         "material",
