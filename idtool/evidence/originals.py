@@ -13,7 +13,6 @@ it was altered: it is moved to ``altered/`` as found, never overwritten.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import tempfile
@@ -21,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from idtool.atomic import fsync_dir
 from idtool.errors import BadField, NotFound
 from idtool.evidence.custody import now_iso
 from idtool.hashing import sha256_file
@@ -30,32 +30,6 @@ INCOMING = "incoming"
 ALTERED = "altered"
 TEMP_PREFIXES = (".tmp-", ".upload-")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (no-op where directories cannot be opened)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory + rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 @dataclass(frozen=True)

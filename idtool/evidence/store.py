@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from idtool.atomic import write_atomic
 from idtool.errors import Conflict, NotFound
 from idtool.evidence.custody import (
     HEAD_FILE,
@@ -41,7 +42,7 @@ from idtool.evidence.custody import (
     iter_entries,
 )
 from idtool.evidence.migrations import evidence_migrations
-from idtool.evidence.originals import INCOMING, OriginalFiles, write_atomic
+from idtool.evidence.originals import INCOMING, OriginalFiles
 from idtool.evidence.records import (
     MAX_TEXT,
     EvidenceRecord,
@@ -59,7 +60,6 @@ __all__ = [
     "OriginalPhoto",
     "OriginalStatus",
     "check_text",
-    "write_atomic",
 ]
 
 DB_NAME = "evidence.db"

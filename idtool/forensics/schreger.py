@@ -19,8 +19,6 @@ import csv
 import json
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from idtool.atomic import write_atomic
 from idtool.errors import BadField
 from idtool.forensics.schreger_auto import analyse_auto, find_outline
 from idtool.i18n import N_
@@ -545,12 +544,7 @@ def draw_annotations(
     if not ok:
         raise BadField(f"cannot encode the annotated image for {path}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".schreger-", suffix=".png", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.tobytes())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; this is a shareable output
-        os.replace(tmp, path)
+        write_atomic(path, buf.tobytes())
     except OSError as exc:
         raise BadField(f"cannot write the annotated image {path}: {exc}") from exc
     return path
