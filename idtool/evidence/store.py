@@ -170,17 +170,22 @@ class EvidenceStore:
     def store_original(self, data: bytes, actor: str = "idtool") -> str:
         """Store the bytes unchanged under their SHA-256 (see :meth:`adopt_original`)."""
         fd, tmp = self.files.new_temp()
-        try:
-            with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "wb") as handle:  # locked until adopted (see originals.py)
+            try:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
             return self.adopt_original(tmp, hashlib.sha256(data).hexdigest(), actor)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def adopt_original(self, path: Path, sha256: str, actor: str) -> str:
-        """Move the synced file ``path`` (content ``sha256``) into ``originals/``.
+        """Take the synced file ``path`` (content ``sha256``) into ``originals/``.
+
+        The store owns ``path`` from this call on: it is renamed into place, or deleted
+        when the same original is already stored intact (a repeat upload) or when the
+        adoption fails (see :meth:`OriginalFiles.adopt`).
 
         A stored file under this name that no longer hashes to it is never overwritten:
         it is kept in ``altered/`` as found, and an ``original_altered`` custody entry
