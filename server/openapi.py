@@ -369,8 +369,12 @@ def openapi_document() -> dict[str, Any]:
                                         "triples": {
                                             "type": "array",
                                             "description": "[vertex, a, b] per angle, each "
-                                            "point [x, y] in image pixels, inside the photo; "
-                                            "the three points of an angle must differ.",
+                                            "point [x, y] in pixels of the upright photo the "
+                                            "server analysed, inside it; each arm at least "
+                                            "1 px long, the two arm points apart and not on "
+                                            "one line with the vertex (0 or 180 deg). Only "
+                                            "the officer who made the record (403 for a "
+                                            "supervisor).",
                                             "minItems": 1,
                                             "maxItems": MAX_ANGLES,
                                             "items": {
@@ -392,7 +396,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": _json(record, "The updated record"),
-                        **_errors(400, 401, 404),
+                        **_errors(400, 401, 403, 404, 415, 422),
                     },
                 }
             },

@@ -40,6 +40,8 @@ MAMMOTH_BELOW_DEG = 90.0
 ELEPHANT_ABOVE_DEG = 115.0
 OUTER_FROM_FRAC = 0.6  # manual vertices inside this fraction of the radius are "inner"
 MAX_POINTS = 500
+MIN_ARM_PX = 1.0  # a shorter arm (or two arm points closer than this) gives no direction
+MIN_SPREAD_DEG = 1.0  # an angle within this of 0 or 180 deg: both arms on one line
 
 # English, marked for translation; rule_text() / _(DISCLAIMER) give the active language.
 RULE_TEMPLATE = N_(
@@ -160,19 +162,27 @@ def _point(value: Any, what: str) -> Point:
     return float(value[0]), float(value[1])
 
 
-def angles_from_points(triples: Iterable[Sequence[Any]]) -> list[AngleMeasurement]:
+def angles_from_points(
+    triples: Iterable[Sequence[Any]], size_px: tuple[int, int] | None = None
+) -> list[AngleMeasurement]:
     """Compute angles from (vertex, point on line a, point on line b) triples.
 
     Args:
         triples: each item is ``(vertex, a, b)`` with points as ``(x, y)`` in image
             pixels. The angle is the one between the rays vertex->a and vertex->b, so the
             user picks the outer angle (bisected by the radius) by where they tap.
+        size_px: ``(width, height)`` of the photo the points were marked on (upright);
+            every point must lie on it. None: not checked (no photo known).
 
     Returns:
         One :class:`AngleMeasurement` per triple (``source="manual"``).
 
     Raises:
-        BadField: a triple is malformed or an arm point coincides with the vertex.
+        BadField: a triple is malformed, a coordinate is not a finite number, a point is
+            outside the photo, or the triple is degenerate: an arm shorter than
+            :data:`MIN_ARM_PX`, both arm points the same point, or both arms on one line
+            (within :data:`MIN_SPREAD_DEG` of 0 or 180 degrees). Such a triple measures
+            nothing; five of them once gave a mean of 0 degrees, "mammoth".
     """
     out: list[AngleMeasurement] = []
     for i, triple in enumerate(triples, start=1):
@@ -181,14 +191,40 @@ def angles_from_points(triples: Iterable[Sequence[Any]]) -> list[AngleMeasuremen
         v = _point(triple[0], f"angle {i} vertex")
         a = _point(triple[1], f"angle {i} point a")
         b = _point(triple[2], f"angle {i} point b")
-        va = (a[0] - v[0], a[1] - v[1])
-        vb = (b[0] - v[0], b[1] - v[1])
-        na, nb = math.hypot(*va), math.hypot(*vb)
-        if na < 1e-6 or nb < 1e-6:
-            raise BadField(f"angle {i}: each arm point must differ from the vertex")
-        cos = max(-1.0, min(1.0, (va[0] * vb[0] + va[1] * vb[1]) / (na * nb)))
-        out.append(AngleMeasurement(math.degrees(math.acos(cos)), v, (a, b), "manual"))
+        if size_px is not None:
+            _check_on_photo(i, (v, a, b), size_px)
+        out.append(AngleMeasurement(_angle_deg(i, v, a, b), v, (a, b), "manual"))
     return out
+
+
+def _check_on_photo(i: int, points: Sequence[Point], size_px: tuple[int, int]) -> None:
+    width, height = size_px
+    for x, y in points:
+        if not (0 <= x <= width and 0 <= y <= height):
+            raise BadField(f"angle {i}: point ({x:g}, {y:g}) is outside the {width}x{height} photo")
+
+
+def _angle_deg(i: int, v: Point, a: Point, b: Point) -> float:
+    """The angle at ``v`` between the rays to ``a`` and ``b``. Raises: BadField: degenerate."""
+    va = (a[0] - v[0], a[1] - v[1])
+    vb = (b[0] - v[0], b[1] - v[1])
+    na, nb = math.hypot(*va), math.hypot(*vb)
+    if not (math.isfinite(na) and math.isfinite(nb)):
+        raise BadField(f"angle {i}: the points are too far apart to measure")
+    if na < MIN_ARM_PX or nb < MIN_ARM_PX:
+        raise BadField(
+            f"angle {i}: each arm point must differ from the vertex by at least {MIN_ARM_PX:g} px"
+        )
+    if math.hypot(a[0] - b[0], a[1] - b[1]) < MIN_ARM_PX:
+        raise BadField(f"angle {i}: the two arm points are the same point; mark one on each line")
+    cos = max(-1.0, min(1.0, (va[0] * vb[0] + va[1] * vb[1]) / (na * nb)))
+    angle = math.degrees(math.acos(cos))
+    if angle < MIN_SPREAD_DEG or angle > 180.0 - MIN_SPREAD_DEG:
+        raise BadField(
+            f"angle {i}: both arms lie on one line ({angle:.1f} deg); "
+            "mark one point on each of the two crossing lines"
+        )
+    return angle
 
 
 def _triples_from_json(data: Any) -> list[Triple]:
@@ -429,10 +465,12 @@ def measure_schreger(
         A :class:`SchregerResult`.
 
     Raises:
-        BadField: malformed ``triples`` or an unwritable ``annotated_path``.
+        BadField: malformed, degenerate or off-photo ``triples`` (see
+            :func:`angles_from_points`), or an unwritable ``annotated_path``.
     """
     if triples is not None:
-        measurements, warnings = _tag_regions(rgb, angles_from_points(triples))
+        size_px = (int(rgb.shape[1]), int(rgb.shape[0]))
+        measurements, warnings = _tag_regions(rgb, angles_from_points(triples, size_px))
         method = "manual"
         outline = None
     else:
