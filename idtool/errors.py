@@ -119,3 +119,14 @@ class IntegrityError(IdtoolError):
 
     code = "integrity_error"
     http_status = 500
+
+
+class CustodyAnchorError(IntegrityError):
+    """``custody_head.json`` is missing, unreadable or disagrees with the custody log.
+
+    The evidence store refuses every write until an operator has checked the store and
+    re-anchored it (``idtool evidence reanchor --reason ...``).
+    """
+
+    code = "custody_anchor_error"
+    http_status = 503

@@ -31,7 +31,7 @@ TRADE_FIELDS = {
 ERROR_CODES = (
     "bad_field, field_too_large, unauthorized, forbidden, not_found, method_not_allowed, "
     "conflict, image_too_large, unsupported_media_type, invalid_image, rate_limited, "
-    "internal_error"
+    "custody_anchor_error, internal_error"
 )
 
 

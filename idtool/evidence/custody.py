@@ -2,7 +2,7 @@
 
 Every entry records who did what, when, to which record (``upload``, ``identification``,
 ``original`` (a full original attached to a working copy), ``original_altered`` (a stored
-original found altered), ``view``, ``export``, ``export_failed``, ``schreger``,
+original found altered), ``reanchor`` (an operator re-wrote a lost custody anchor), ``view``, ``export``, ``export_failed``, ``schreger``,
 ``token_create``, ``token_revoke``). Its
 ``entry_hash`` is the SHA-256 of a canonical JSON of its fields *including*
 ``prev_hash``, the previous entry's hash, so editing, deleting or re-ordering any entry
@@ -39,6 +39,7 @@ ACTIONS = frozenset(
         "add_photo",
         "token_create",
         "token_revoke",
+        "reanchor",
     }
 )
 
