@@ -54,7 +54,7 @@ from idtool.curation.training import (
 from idtool.decide.identify import DecisionResult, Identifier
 from idtool.decide.texture import choose_texture
 from idtool.decide.thresholds import class_operating_points, selective, worst_class
-from idtool.errors import BadField, IdtoolError, NotFound
+from idtool.errors import BadField, ListingDataError, NotFound
 from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, ModelBundle
 from idtool.model.runtime import EmbeddingEngine
 from idtool.types import Decision
@@ -223,14 +223,15 @@ def evaluate(
         )
         unknown = check_unknown(identifier, files, categories, taxa)
         unknown["folder"] = str(unknown_dir)
+    from idtool.cites import load_listing_index
+
     listing_set = None
     try:
-        from idtool.cites import load_listing_index
-
         sets = load_listing_index(catalog.db).sets
+    except ListingDataError as exc:  # the listing data cannot be read: say so, go on
+        log.warning("evaluation summary without its CITES listing set: %s", exc.message)
+    else:
         listing_set = sets[-1].to_dict() if sets else None
-    except (ImportError, IdtoolError, AttributeError):
-        listing_set = None
     summary = {
         "kind": SUMMARY_KIND,
         "schema": SUMMARY_SCHEMA,
