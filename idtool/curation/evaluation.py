@@ -152,6 +152,21 @@ class Evaluation:
         return self.summary
 
 
+def newest_listing_set(db: Any) -> dict[str, Any] | None:
+    """The newest CITES listing set guidance uses (for the summary); None when unreadable.
+
+    Only unreadable listing data (:class:`ListingDataError`) is caught, and logged.
+    """
+    from idtool.cites import load_listing_index
+
+    try:
+        sets = load_listing_index(db).sets
+    except ListingDataError as exc:
+        log.warning("evaluation summary without its CITES listing set: %s", exc.message)
+        return None
+    return sets[-1].to_dict() if sets else None
+
+
 def evaluate(
     catalog: Catalog,
     bundle: ModelBundle,
@@ -223,15 +238,7 @@ def evaluate(
         )
         unknown = check_unknown(identifier, files, categories, taxa)
         unknown["folder"] = str(unknown_dir)
-    from idtool.cites import load_listing_index
-
-    listing_set = None
-    try:
-        sets = load_listing_index(catalog.db).sets
-    except ListingDataError as exc:  # the listing data cannot be read: say so, go on
-        log.warning("evaluation summary without its CITES listing set: %s", exc.message)
-    else:
-        listing_set = sets[-1].to_dict() if sets else None
+    listing_set = newest_listing_set(catalog.db)
     summary = {
         "kind": SUMMARY_KIND,
         "schema": SUMMARY_SCHEMA,

@@ -49,7 +49,7 @@ def open_incoming(directory: Path, prefix: str = ".tmp-") -> tuple[int, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=directory, prefix=prefix)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits out an in_use() probe (microseconds)
     except BaseException:
         os.close(fd)
         os.unlink(name)

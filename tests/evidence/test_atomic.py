@@ -82,11 +82,10 @@ RENAMES = ("replace", "rename", "mkstemp", "NamedTemporaryFile")
 # Moves of whole folders or of files already written (not temp-file-then-rename writers).
 ALLOWED_RENAMES = {
     "idtool/atomic.py",  # the helper itself
-    "idtool/evidence/originals.py",  # adopts a synced upload into originals/ (one rename)
+    "idtool/evidence/originals.py",  # uploads arrive in incoming/, one rename adopts them
     "idtool/evidence/export.py",  # renames the finished export folder into place
     "idtool/model/bundle.py",  # renames a finished bundle folder into place
     "idtool/model/onnx_export.py",  # moves the validated export out of its temp folder
-    "server/uploads.py",  # the upload being received (adopted by originals.py)
 }
 
 
