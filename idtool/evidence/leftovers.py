@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from idtool.errors import CustodyAnchorError
 from idtool.evidence.originals import in_use
 from idtool.evidence.records import item_photo_hashes
 from idtool.evidence.store import EvidenceStore
@@ -95,7 +96,10 @@ def clean_leftovers(store: EvidenceStore, *, now: float | None = None) -> Leftov
         if referenced is None:
             referenced = referenced_hashes(store)
         if sha256 in referenced and not _stored_intact(store, sha256):
-            store.adopt_original(path, sha256, SYSTEM_ACTOR)
+            try:
+                store.adopt_original(path, sha256, SYSTEM_ACTOR)
+            except CustodyAnchorError as exc:  # put back, but its custody entry is refused
+                log.error("original %s put back without its custody entry: %s", sha256, exc)
             result.restored.append(sha256)
             log.warning(
                 "original %s of records %s was missing: put back from the leftover %s",
