@@ -150,3 +150,14 @@ class ClusterLost(ClusterError):
     """Every Ray worker was lost and the cluster has no free CPU to replace them."""
 
     code = "ray_cluster_lost"
+
+
+class CustodyAnchorError(IntegrityError):
+    """``custody_head.json`` is missing, unreadable or disagrees with the custody log.
+
+    The evidence store refuses every write until an operator has checked the store and
+    re-anchored it (``idtool evidence reanchor --reason ...``).
+    """
+
+    code = "custody_anchor_error"
+    http_status = 503

@@ -164,6 +164,49 @@ def visible_record(state: ServerState, record_id: str) -> EvidenceRecord:
     return record
 
 
+def owned_record(state: ServerState, record_id: str, change: str) -> EvidenceRecord:
+    """The record, if this caller made it: only its officer changes a record.
+
+    One rule for every change (attach the original, add a photo, store a Schreger
+    measurement): a supervisor reads every record but changes none.
+
+    Args:
+        change: what the caller tried, for the message (e.g. ``"add photos to it"``).
+
+    Raises:
+        NotFound: no such record, or another officer's (not revealed to officers).
+        Forbidden: a supervisor's token on another officer's record (403).
+    """
+    record = visible_record(state, record_id)
+    caller: Caller = g.caller
+    if record.officer != caller.name:
+        raise Forbidden(f"only {record.officer}, who made this record, can {change}")
+    return record
+
+
+def photo_size_px(state: ServerState, record: EvidenceRecord) -> tuple[int, int]:
+    """(width, height) of the record's photo, upright: the one Schreger points are on.
+
+    From the identification's ``quality`` where it has one, else (a fused item's answer
+    has none) from the stored photo itself.
+
+    Raises:
+        NotFound: the record's photo is missing from the store.
+        InvalidImage: the stored photo can no longer be read.
+    """
+    quality = record.identification.get("quality") or {}
+    width, height = quality.get("width_px"), quality.get("height_px")
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        return width, height
+    settings = state.settings
+    decoded = decode_image(
+        state.store.read_original(record.sha256),
+        max_bytes=settings.max_image_bytes,
+        max_pixels=settings.max_image_pixels,
+    )
+    return decoded.original_size_px
+
+
 @bp.post("/identifications")
 def create_identification() -> tuple[Response, int, dict[str, str]]:
     """Upload a photo, identify it, attach guidance, store the evidence.
@@ -263,9 +306,7 @@ def put_original(record_id: str) -> tuple[Response, int, dict[str, str]]:
     state = current_state()
     caller: Caller = g.caller
     key = check_text("idempotency_key", request.headers.get("Idempotency-Key"))
-    record = visible_record(state, record_id)
-    if record.officer != caller.name:
-        raise Forbidden(f"only {record.officer}, who made this record, can attach its original")
+    record = owned_record(state, record_id, "attach its original")
     incoming = incoming_file(_image_upload())
     stored = record.original_or_photo()
     if stored.status is OriginalStatus.RECEIVED:
@@ -339,23 +380,14 @@ def list_identifications() -> Response:
 def measure_schreger(record_id: str) -> Response:
     """Schreger angles from tapped points: ``{"triples": [[vertex, a, b], ...]}``."""
     state = current_state()
-    record = visible_record(state, record_id)
+    record = owned_record(state, record_id, "store a Schreger measurement on it")
     payload = _json_body()
     if not isinstance(payload, dict) or not isinstance(payload.get("triples"), list):
         raise BadField('send JSON {"triples": [[[x, y], [x, y], [x, y]], ...]} in image pixels')
     triples = payload["triples"]
     if not 1 <= len(triples) <= MAX_ANGLES:
         raise BadField(f"send between 1 and {MAX_ANGLES} angles")
-    measurements = angles_from_points(triples)
-    quality = record.identification.get("quality") or {}
-    width, height = quality.get("width_px"), quality.get("height_px")
-    if width and height:
-        for i, m in enumerate(measurements, start=1):
-            for x, y in (m.vertex, *m.arms):
-                if not (0 <= x <= width and 0 <= y <= height):
-                    raise BadField(
-                        f"angle {i}: point ({x}, {y}) is outside the {width}x{height} photo"
-                    )
+    measurements = angles_from_points(triples, photo_size_px(state, record))
     result = classify(measurements, method="manual").to_dict()
     updated = state.store.set_schreger(record.id, result, g.officer)
     return jsonify(record_body(updated, state))

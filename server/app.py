@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, send_from_directory
 
 from idtool.config import Settings, load_settings
+from idtool.evidence.leftovers import clean_leftovers
 from idtool.evidence.store import INCOMING, EvidenceStore
 from server.errors import register_error_handlers
 from server.state import ServerState, current_state, load_model_state
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Fla
     app.json.sort_keys = False  # type: ignore[attr-defined]
     model = load_model_state(settings, engine)
     store = EvidenceStore.open(settings.evidence_path)
+    clean_leftovers(store)
     app.extensions["idtool"] = ServerState(settings, model, store)
 
     register_error_handlers(app)

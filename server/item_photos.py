@@ -19,11 +19,11 @@ from werkzeug.utils import secure_filename
 from idtool.cites.guidance import TradeDeclaration
 from idtool.decide.advice import with_advice
 from idtool.decide.items import identify_item_decoded
-from idtool.errors import BadField, Forbidden, IdtoolError
+from idtool.errors import BadField, IdtoolError
 from idtool.evidence.store import check_text, item_photo_hashes
 from idtool.model.preprocess import decode_image
 from idtool.types import Identification
-from server.api import public_identification, record_body, visible_record
+from server.api import owned_record, public_identification, record_body
 from server.auth import require_officer
 from server.state import ServerState, current_state
 from server.uploads import incoming_file
@@ -43,9 +43,7 @@ def add_photo(record_id: str) -> tuple[Response, int]:
     state = current_state()
     officer: str = g.officer
     state.limiter.check(officer)
-    record = visible_record(state, record_id)
-    if record.officer != officer:
-        raise Forbidden(f"only {record.officer}, who made this record, can add photos to it")
+    record = owned_record(state, record_id, "add photos to it")
     upload = request.files.get("image")
     if upload is None:
         raise BadField("send the photo as multipart/form-data with the field 'image'")

@@ -32,7 +32,7 @@ TRADE_FIELDS = {
 ERROR_CODES = (
     "bad_field, field_too_large, unauthorized, forbidden, not_found, method_not_allowed, "
     "conflict, image_too_large, unsupported_media_type, invalid_image, rate_limited, "
-    "internal_error"
+    "custody_anchor_error, internal_error"
 )
 
 
@@ -371,8 +371,12 @@ def openapi_document() -> dict[str, Any]:
                                         "triples": {
                                             "type": "array",
                                             "description": "[vertex, a, b] per angle, each "
-                                            "point [x, y] in image pixels, inside the photo; "
-                                            "the three points of an angle must differ.",
+                                            "point [x, y] in pixels of the upright photo the "
+                                            "server analysed, inside it; each arm at least "
+                                            "1 px long, the two arm points apart and not on "
+                                            "one line with the vertex (0 or 180 deg). Only "
+                                            "the officer who made the record (403 for a "
+                                            "supervisor).",
                                             "minItems": 1,
                                             "maxItems": MAX_ANGLES,
                                             "items": {
@@ -394,7 +398,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": _json(record, "The updated record"),
-                        **_errors(400, 401, 404),
+                        **_errors(400, 401, 403, 404, 415, 422),
                     },
                 }
             },

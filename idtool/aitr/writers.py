@@ -10,31 +10,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from idtool.aitr.sheet import COLUMNS, AitrReport
+from idtool.atomic import atomic_open
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 DATE_FORMAT = "DD/MM/YYYY"
-
-
-@contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``; renamed onto it when the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_xlsx(report: AitrReport, path: Path) -> Path:
@@ -70,8 +53,8 @@ def write_xlsx(report: AitrReport, path: Path) -> Path:
         letter = sheet.cell(row=1, column=col_number).column_letter
         sheet.column_dimensions[letter].width = min(max(12, len(column.header) + 2), 40)
     sheet.freeze_panes = "A2"
-    with _replacing(path) as tmp:
-        book.save(tmp)
+    with atomic_open(path, "wb") as handle:
+        book.save(handle)
     return path
 
 
@@ -91,7 +74,7 @@ def write_csv(report: AitrReport, path: Path) -> Path:
     Returns:
         ``path``.
     """
-    with _replacing(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+    with atomic_open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([c.header for c in COLUMNS])
         for row in report.rows:

@@ -14,12 +14,12 @@ import csv
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from idtool.atomic import write_atomic_text
 from idtool.batch.items import JobOptions
 from idtool.catalog.reference_import import IMAGE_SUFFIXES
 from idtool.config import Settings
@@ -92,17 +92,6 @@ def folder_items(input_dir: Path, exclude: Path | None = None) -> list[tuple[str
     return out
 
 
-def _atomic_write(path: Path, write: Callable[[IO[str]], None]) -> None:
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            write(out)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def identify_items(
     settings: Settings,
     input_dir: Path,
@@ -158,8 +147,8 @@ def identify_items(
         for row in rows:
             writer.writerow(_csv_row(row))
 
-    _atomic_write(jsonl, write_jsonl)
-    _atomic_write(table, write_csv)
+    write_atomic_text(jsonl, write_jsonl)
+    write_atomic_text(table, write_csv)
     identified = sum(1 for row in rows if row.get("decision") == "identified")
     log.info("%d items, %d identified", len(rows), identified)
     return ItemsSummary(len(rows), identified, jsonl, table)

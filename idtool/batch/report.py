@@ -14,14 +14,13 @@ import base64
 import csv
 import html
 import json
-import os
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from idtool.atomic import write_atomic_text
 from idtool.batch.jobs import JobConfig, JobStore, StoredResult
 from idtool.i18n import get_language
 from idtool.i18n import gettext as _
@@ -62,18 +61,6 @@ class ReportPaths:
     succeeded: int
     failed: int
     counts: dict[str, dict[str, int]]
-
-
-def atomic_write(path: Path, write: Callable[[IO[str]], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            write(handle)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def csv_safe(value: Any) -> Any:
@@ -171,9 +158,9 @@ def write_reports(store: JobStore, report_dir: Path, config: JobConfig) -> Repor
     def write_html(handle: IO[str]) -> None:
         handle.write(render_html(results, skipped, duplicates, counts, config, store.runs()))
 
-    atomic_write(paths.csv, write_csv)
-    atomic_write(paths.jsonl, write_jsonl)
-    atomic_write(paths.html, write_html)
+    write_atomic_text(paths.csv, write_csv)
+    write_atomic_text(paths.jsonl, write_jsonl)
+    write_atomic_text(paths.html, write_html)
     return paths
 
 

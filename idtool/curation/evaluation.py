@@ -54,7 +54,7 @@ from idtool.curation.training import (
 from idtool.decide.identify import DecisionResult, Identifier
 from idtool.decide.texture import choose_texture
 from idtool.decide.thresholds import class_operating_points, selective, worst_class
-from idtool.errors import BadField, IdtoolError, NotFound
+from idtool.errors import BadField, ListingDataError, NotFound
 from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, ModelBundle
 from idtool.model.runtime import EmbeddingEngine
 from idtool.types import Decision
@@ -152,6 +152,21 @@ class Evaluation:
         return self.summary
 
 
+def newest_listing_set(db: Any) -> dict[str, Any] | None:
+    """The newest CITES listing set guidance uses (for the summary); None when unreadable.
+
+    Only unreadable listing data (:class:`ListingDataError`) is caught, and logged.
+    """
+    from idtool.cites import load_listing_index
+
+    try:
+        sets = load_listing_index(db).sets
+    except ListingDataError as exc:
+        log.warning("evaluation summary without its CITES listing set: %s", exc.message)
+        return None
+    return sets[-1].to_dict() if sets else None
+
+
 def evaluate(
     catalog: Catalog,
     bundle: ModelBundle,
@@ -223,14 +238,7 @@ def evaluate(
         )
         unknown = check_unknown(identifier, files, categories, taxa)
         unknown["folder"] = str(unknown_dir)
-    listing_set = None
-    try:
-        from idtool.cites import load_listing_index
-
-        sets = load_listing_index(catalog.db).sets
-        listing_set = sets[-1].to_dict() if sets else None
-    except (ImportError, IdtoolError, AttributeError):
-        listing_set = None
+    listing_set = newest_listing_set(catalog.db)
     summary = {
         "kind": SUMMARY_KIND,
         "schema": SUMMARY_SCHEMA,

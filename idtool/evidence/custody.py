@@ -2,7 +2,7 @@
 
 Every entry records who did what, when, to which record (``upload``, ``identification``,
 ``original`` (a full original attached to a working copy), ``original_altered`` (a stored
-original found altered), ``view``, ``export``, ``export_failed``, ``schreger``,
+original found altered), ``reanchor`` (an operator re-wrote a lost custody anchor), ``view``, ``export``, ``export_failed``, ``schreger``,
 ``token_create``, ``token_revoke``, ``case_facts`` (a new version of a case's seizure
 facts: ``details`` = ``{case_ref, version, facts}``, the full facts after the change)). Its
 ``entry_hash`` is the SHA-256 of a canonical JSON of its fields *including*
@@ -41,6 +41,7 @@ ACTIONS = frozenset(
         "token_create",
         "token_revoke",
         "case_facts",
+        "reanchor",
     }
 )
 

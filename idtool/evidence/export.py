@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from idtool.atomic import fsync_dir, write_atomic
 from idtool.errors import BadField, IntegrityError, NotFound
 from idtool.evidence.cases import get_case
 from idtool.evidence.custody import append_entry, now_iso, sha256_text
-from idtool.evidence.originals import fsync_dir, write_atomic
 from idtool.evidence.records import EvidenceRecord, OriginalStatus
 from idtool.evidence.store import EvidenceStore
 

@@ -2,7 +2,8 @@
 
 Problems (``ok`` false) are what evidence must never show: an edited record, an original
 that is missing or no longer matches its hash (with the records that share it), an
-original found altered and kept aside, a broken or shortened custody chain. Notes are
+original found altered and kept aside, a broken or shortened custody chain, a custody
+anchor (``custody_head.json``) that is missing, unreadable or disagrees with the log. Notes are
 harmless findings: originals no record refers to, originals still pending, and
 temporary files left by an upload in progress or by a crash.
 """
@@ -12,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from idtool.evidence.anchor import anchor_problem
 from idtool.evidence.cases import check_case_facts
-from idtool.evidence.custody import HEAD_FILE, iter_entries, verify_chain
+from idtool.evidence.custody import iter_entries, verify_chain
 from idtool.evidence.records import OriginalStatus, item_photo_hashes
 from idtool.evidence.store import EvidenceStore
 from idtool.hashing import sha256_file
@@ -51,20 +53,9 @@ def _sharing(ids: list[str]) -> str:
 
 
 def _check_head(store: EvidenceStore, report: VerifyReport) -> None:
-    anchored = store.anchored_head()
-    if anchored is None:
-        return
-    seq, entry_hash = anchored
-    row = store.db.execute("SELECT entry_hash FROM custody WHERE seq = ?", [seq]).fetchone()
-    if seq < 0:
-        report.problems.append(f"{HEAD_FILE} is unreadable")
-    elif row is None:
-        report.problems.append(
-            f"custody log ends before entry {seq} recorded in {HEAD_FILE}: "
-            "entries were removed from the end"
-        )
-    elif row[0] != entry_hash:
-        report.problems.append(f"custody entry {seq} differs from {HEAD_FILE}")
+    problem = anchor_problem(store.root, store.db)
+    if problem is not None:
+        report.problems.append(problem)
 
 
 def verify_store(store: EvidenceStore) -> VerifyReport:
@@ -78,6 +69,12 @@ def verify_store(store: EvidenceStore) -> VerifyReport:
     latest_hash: dict[str, str] = {}
     logged: dict[str, set[str]] = {}
     for entry in iter_entries(db):
+        if entry.action == "reanchor":
+            report.notes.append(
+                f"custody entry {entry.seq}: the anchor was re-written by {entry.actor} "
+                f"({entry.details.get('reason')}; it was "
+                f"{(entry.details.get('previous_anchor') or {}).get('state')})"
+            )
         if entry.record_id:
             logged.setdefault(entry.record_id, set()).add(entry.action)
             if "record_sha256" in entry.details:

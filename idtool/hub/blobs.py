@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from idtool.atomic import write_atomic
 from idtool.errors import BadField, Conflict, IntegrityError, NotFound
 from idtool.evidence.originals import OriginalFiles, fsync_dir
 from idtool.hashing import sha256_file
@@ -200,10 +201,7 @@ class BlobStore:
         except (UnidentifiedImageError, OSError):
             raise NotFound(f"original {sha256} is not an image the hub can show") from None
         data = out.getvalue()
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f".tmp-{os.getpid()}-{cached.name}")
-        tmp.write_bytes(data)
-        os.replace(tmp, cached)
+        write_atomic(cached, data)
         return data
 
     def leftovers(self) -> list[Path]:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from idtool.atomic import write_atomic, write_atomic_text
 from idtool.batch.jobs import JobConfig
-from idtool.batch.report import atomic_write, csv_safe
+from idtool.batch.report import csv_safe
 from idtool.listings.analysis import AnalysedMarketListing
 from idtool.listings.report_html import render_listings_html
 
@@ -64,17 +63,6 @@ class MarketListingReport:
     html: Path
     listings: int
     counts: dict[str, dict[str, int]]
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def strongest_appendix(item: AnalysedMarketListing) -> str | None:
@@ -147,7 +135,7 @@ def write_listing_reports(
         for sha, data in item.thumbnails:
             path = thumbs / f"{sha}.jpg"
             if not path.is_file():
-                _write_bytes(path, data)
+                write_atomic(path, data)
     counts = count_listings(items)
     report = MarketListingReport(
         jsonl=report_dir / JSONL_NAME,
@@ -170,7 +158,7 @@ def write_listing_reports(
     def write_html(handle: IO[str]) -> None:
         handle.write(render_listings_html(items, counts, config, runs, THUMBS))
 
-    atomic_write(report.jsonl, write_jsonl)
-    atomic_write(report.csv, write_csv)
-    atomic_write(report.html, write_html)
+    write_atomic_text(report.jsonl, write_jsonl)
+    write_atomic_text(report.csv, write_csv)
+    write_atomic_text(report.html, write_html)
     return report

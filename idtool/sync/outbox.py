@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from idtool.atomic import write_atomic
 from idtool.evidence.custody import CustodyEntry
-from idtool.evidence.store import EvidenceRecord, EvidenceStore, write_atomic
+from idtool.evidence.store import EvidenceRecord, EvidenceStore
 
 SYNC_DIR = "sync"
 

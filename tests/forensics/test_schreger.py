@@ -107,10 +107,10 @@ def test_angles_from_points_geometry() -> None:
     triples = [
         ((0, 0), (10, 0), (0, 10)),  # 90
         ((5, 5), (15, 5), (5 + 10 * np.cos(np.radians(124)), 5 + 10 * np.sin(np.radians(124)))),
-        ((0, 0), (1, 0), (-1, 0)),  # 180
+        ((0, 0), (10, 0), (-10, 10)),  # 135
     ]
     angles = [m.angle_deg for m in angles_from_points(triples)]
-    assert angles == pytest.approx([90.0, 124.0, 180.0])
+    assert angles == pytest.approx([90.0, 124.0, 135.0])
 
 
 def test_angles_from_points_rejects_degenerate_arm() -> None:

@@ -155,6 +155,10 @@ def test_rewritten_post_history_is_refused_logged_and_nothing_changes(
             [prev, new_hash, entry.seq],
         )
         prev = new_hash
+    # ... and the anchor outside the database too (the post's own check would refuse it)
+    from idtool.evidence.anchor import write_anchor
+
+    write_anchor(tmp_path / "a", entries[-1].seq, prev)
     add_record(a, small_jpeg(8), case_ref="A-2")
 
     with pytest.raises(HubRefused, match="rewritten"):
