@@ -67,7 +67,7 @@ def material_source_steps(
         if not c.how_to_tell_apart and c.label not in notes:
             continue
         steps.append(
-            _("what tells {taxon}: {how}").format(
+            _("how to recognise {taxon}: {how}").format(
                 taxon=label_name(c.label, listings),
                 how="; ".join(t for t in (c.how_to_tell_apart, notes.get(c.label)) if t),
             )
