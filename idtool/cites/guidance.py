@@ -23,7 +23,7 @@ from idtool.cites.guidance_model import (
     TradeDeclaration,
 )
 from idtool.cites.guidance_taxon import empty_cites, guidance_for_taxon, primary_set
-from idtool.cites.label_names import label_name
+from idtool.cites.label_names import label_name, label_with_name
 from idtool.cites.listing_index import ListingIndex
 from idtool.cites.material_wording import material_source_steps
 from idtool.cites.materials import MaterialTable, load_materials
@@ -167,7 +167,7 @@ def guidance_for_material(
         )
         steps = [
             _("check whether the item is of {taxon} ({part}): {how}").format(
-                taxon=label_name(c.label, listings), part=c.part, how=c.how_to_tell_apart
+                taxon=label_with_name(c.label, listings), part=c.part, how=c.how_to_tell_apart
             )
             for c in candidates
         ]

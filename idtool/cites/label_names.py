@@ -12,7 +12,7 @@ from functools import cache
 
 from idtool.cites.listing_index import ListingIndex
 from idtool.cites.names import names_for, read_common_names
-from idtool.i18n.names import MATERIAL_PREFIX, material_name, name_for_label
+from idtool.i18n.names import MATERIAL_PREFIX, known_name, material_name, name_for_label
 
 
 @cache
@@ -21,6 +21,12 @@ def _shipped_common_names() -> dict[str, dict[str, list[str]]]:
     for taxon, language, name in read_common_names():
         table.setdefault(taxon, {}).setdefault(language, []).append(name)
     return table
+
+
+def _names(label: str, listings: ListingIndex | None) -> dict[str, list[str]]:
+    if listings is not None:
+        return names_for(listings).common_names(label)
+    return _shipped_common_names().get(label, {})
 
 
 def label_name(
@@ -35,11 +41,14 @@ def label_name(
     """
     if material_name(label) is not None:
         return name_for_label(label)
-    if listings is not None:
-        names = names_for(listings).common_names(label)
-    else:
-        names = _shipped_common_names().get(label, {})
-    return name_for_label(label, names, catalog_name)
+    return name_for_label(label, _names(label, listings), catalog_name)
+
+
+def common_name(
+    label: str, listings: ListingIndex | None = None, catalog_name: str | None = None
+) -> str | None:
+    """Like :func:`label_name`, but None when no name is known (the API's ``common_name``)."""
+    return known_name(label, _names(label, listings), catalog_name)
 
 
 def label_with_name(label: str, listings: ListingIndex | None = None) -> str:

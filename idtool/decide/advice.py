@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from idtool.cites.guidance import TradeDeclaration, guidance_for_identification
-from idtool.cites.label_names import label_name
+from idtool.cites.label_names import common_name
 from idtool.cites.listing_index import ListingIndex
 from idtool.decide.lookalike import ModelConfusion, lookalike_triage
 from idtool.forensics.triage import checks_for_material
@@ -20,11 +20,11 @@ def _local_common_names(
 
     Names come from one source (:func:`idtool.cites.label_names.label_name`): the
     translated material names, and the common-name table (plus an imported index's names)
-    for taxa; under French or Spanish a taxon without a name there keeps its scientific
-    name, never an English one.
+    for taxa; under French or Spanish a taxon without a name there gets None (the front
+    ends show its scientific name), never an English one.
     """
     return tuple(
-        dataclasses.replace(c, common_name=label_name(c.label, listings, c.common_name))
+        dataclasses.replace(c, common_name=common_name(c.label, listings, c.common_name))
         for c in candidates
     )
 

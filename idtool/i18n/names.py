@@ -50,12 +50,12 @@ def _plain(label: str) -> str:
     return label
 
 
-def name_for_label(
+def known_name(
     label: str,
     common_names: Mapping[str, Sequence[str]] | None = None,
     catalog_name: str | None = None,
-) -> str:
-    """The name shown for ``label`` in the active language.
+) -> str | None:
+    """The name of ``label`` in the active language, or None when none is known.
 
     Args:
         label: a material label or a scientific name.
@@ -64,8 +64,8 @@ def name_for_label(
 
     Returns:
         The material's translated name; else the taxon's first common name in the active
-        language; else, under English, the catalog's or an English common name; else the
-        label itself (a scientific name, or a material label as words).
+        language; else, under English, the catalog's or an English common name (under
+        French or Spanish an English name is never given: None).
     """
     known = material_name(label)
     if known:
@@ -80,4 +80,14 @@ def name_for_label(
             return translated
     if lang == "en" and names.get("en"):
         return str(names["en"][0])
-    return _plain(label)
+    return None
+
+
+def name_for_label(
+    label: str,
+    common_names: Mapping[str, Sequence[str]] | None = None,
+    catalog_name: str | None = None,
+) -> str:
+    """The name shown for ``label``: :func:`known_name`, else the label itself (a
+    scientific name, or a material label as words)."""
+    return known_name(label, common_names, catalog_name) or _plain(label)
