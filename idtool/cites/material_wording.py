@@ -46,7 +46,7 @@ def material_source_steps(
     best_name = label_with_name(best.label, listings)
     if len(candidates) == 1:
         return [
-            _("{material} comes from {taxon} ({summary})").format(
+            _("{material} comes from {taxon}: {summary}").format(
                 material=material, taxon=best_name, summary=summary(best.guidance)
             ),
             *([notes[best.label]] if best.label in notes else []),
@@ -74,7 +74,7 @@ def material_source_steps(
         )
     steps.append(
         _(
-            "until species and origin are established, treat it as {taxon} ({summary}): ask "
+            "until species and origin are established, treat it as {taxon}, {summary}: ask "
             "for the documents this requires; without them, hold the item and have a "
             "laboratory settle species and origin (DNA, isotope analysis)"
         ).format(taxon=best_name, summary=summary(best.guidance))

@@ -51,9 +51,7 @@ def test_common_name_follows_the_request_language(client, auth):
         body = upload(
             client, {**auth, "Accept-Language": lang}, ivory_photo().read_bytes()
         ).get_json()
-        by_lang[lang] = {
-            c["label"]: c["common_name"] for c in body["identification"]["candidates"]
-        }
+        by_lang[lang] = {c["label"]: c["common_name"] for c in body["identification"]["candidates"]}
     assert by_lang["en"]["material_ivory"] == "elephant ivory"
     assert by_lang["fr"]["material_ivory"] == "ivoire d'éléphant"
     assert by_lang["es"]["material_ivory"] == "marfil de elefante"
