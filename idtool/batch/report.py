@@ -243,15 +243,14 @@ def _appendix_badge(appendix: str | None) -> str:
 def _name(label: str, rec: dict[str, Any]) -> str:
     """The name the phone shows for ``label``, in the report's language.
 
-    From the one translated source; a name only the record knows (a catalog's own class)
-    is used when the record was made in the same language.
+    The record's ``common_name`` when it was made in the report's language (the same
+    source, with the catalog's own names), else the translated source in this language.
     """
-    name = label_name(label)
-    if name == label and (rec.get("guidance") or {}).get("lang") == get_language():
+    if (rec.get("guidance") or {}).get("lang") == get_language():
         for c in rec.get("candidates") or []:
             if c.get("label") == label and c.get("common_name"):
                 return str(c["common_name"])
-    return name
+    return label_name(label)
 
 
 def _label_cell(rec: dict[str, Any]) -> str:

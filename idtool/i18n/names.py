@@ -63,23 +63,22 @@ def known_name(
         catalog_name: the reference set's own (English) name for the class, if any.
 
     Returns:
-        The material's translated name; else the taxon's first common name in the active
-        language; else, under English, the catalog's or an English common name (under
-        French or Spanish an English name is never given: None).
+        The material's translated name; under English, the catalog's name, else the
+        first English common name; under French or Spanish, the first common name in
+        that language, else the catalog's name where the catalogs translate it, else None
+        (an English name is never given there).
     """
     known = material_name(label)
     if known:
         return known
     lang = get_language()
     names = common_names or {}
+    if lang == "en" and catalog_name:
+        return catalog_name  # the reference set's own name, as its curator wrote it
     if names.get(lang):
         return str(names[lang][0])
-    if catalog_name:
-        translated = _(catalog_name)  # a catalog name the catalogs happen to translate
-        if lang == "en" or translated != catalog_name:
-            return translated
-    if lang == "en" and names.get("en"):
-        return str(names["en"][0])
+    if catalog_name and _(catalog_name) != catalog_name:
+        return _(catalog_name)  # a catalog name the catalogs happen to translate
     return None
 
 

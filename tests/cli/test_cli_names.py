@@ -23,7 +23,7 @@ PHOTOS = [str(EXAMPLES / name) for name in ("ivory_1.jpg", "ceramic_1.jpg", "cor
 @pytest.mark.parametrize(
     ("lang", "names"),
     [
-        ("en", ("elephant ivory", "ceramic", "stony coral")),
+        ("en", ("elephant ivory", "ceramic", "stony coral")),  # the catalog's own names
         ("fr", ("ivoire d'éléphant", "céramique", "coraux durs")),
         ("es", ("marfil de elefante", "cerámica", "corales duros")),
     ],
