@@ -534,8 +534,9 @@ function verdict(ident, names) {
   }
   if (ident.decision === "uncertain") {
     const options = ident.candidates.slice(0, 3).map((c) => `${names[c.label] || pretty(c.label)} (${pct(c.score)})`);
+    const or = _(", or "); // not nested in the call below: Babel extracts only the outer one
     return box("uncertain", _("Uncertain"),
-      el("span", {}, _("Could be {candidates}. Treat it as the strictest of these until checked.", { candidates: options.join(_(", or ")) })));
+      el("span", {}, _("Could be {candidates}. Treat it as the strictest of these until checked.", { candidates: options.join(or) })));
   }
   return box("not_in_reference", _("Not in the reference set"),
     el("span", {}, _("The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist.")));

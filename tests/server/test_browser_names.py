@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from english_names import english_names_in
 from phone_photos import phone_jpeg_of
-from server_support import ivory_photo, make_app, server_home  # noqa: F401
+from server_support import make_app, server_home  # noqa: F401
 from test_browser import CHROMIUM, CHROMIUM_ARGS, _sign_in, live  # noqa: F401
+
+from idtool.config import SHIPPED_REFERENCE_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +51,9 @@ def test_result_in_french_and_spanish_names_badge_and_gps(live, local_phone, tmp
     page, lang = local_phone
     base, token, _app = live
     photo = tmp_path / "IMG_0042.jpg"
-    photo.write_bytes(phone_jpeg_of(ivory_photo(), 6))  # with GPS in its EXIF
+    # a porcelain figure: the test catalog hesitates between it and the ivories
+    ceramic = sorted((SHIPPED_REFERENCE_DIR / "material_ceramic").glob("*.jpg"))[6]
+    photo.write_bytes(phone_jpeg_of(ceramic, 6))  # with GPS in its EXIF
     _sign_in(page, base, token)
     page.wait_for_selector("#net:text-is('en ligne')" if lang == "fr" else "#net")
     assert page.evaluate(BADGE_LINES) == 1
@@ -60,6 +64,7 @@ def test_result_in_french_and_spanish_names_badge_and_gps(live, local_phone, tmp
     text = page.inner_text("#result")
     assert english_names_in(text) == [], text
     assert "material_" not in text
+    assert ", or " not in text and " or " not in text  # the verdict's list of candidates
     assert "ivoire d'éléphant" in text if lang == "fr" else "marfil de elefante" in text
     gps = re.findall(r"GPS (-?\d+\.\d+), (-?\d+\.\d+)", page.inner_text("#exif-line"))
     assert gps and all(len(v.split(".")[1]) == 5 for pair in gps for v in pair), gps
