@@ -1,8 +1,9 @@
 """Triage for "listed material or look-alike?" while an identification is uncertain.
 
-When the candidates mix a listed material (elephant ivory, walrus ivory, coral...) and a
-look-alike that needs no CITES document (ceramic, resin) or is not listed as such (bone),
-the strictest candidate stays the default, but the officer is told that a look-alike is
+When the candidates mix a listed hard material (elephant ivory, walrus ivory, coral...:
+the ``listed`` labels of ``material_checks.json``'s ``lookalike_triage``) and a look-alike
+that needs no CITES document (ceramic, resin) or is not listed as such (bone), the
+strictest candidate stays the default, but the officer is told that a look-alike is
 possible, how often this model confuses the two (measured by the grouped cross-validation
 recorded in the bundle's ``model.json["metrics"]["confusion"]``; no figure without it),
 and the quick checks that settle it on the spot, cheapest first.
@@ -18,7 +19,12 @@ from typing import Any
 from idtool.cites.guidance_model import CombinedGuidance, Guidance
 from idtool.cites.label_names import label_name
 from idtool.cites.listing_index import ListingIndex
-from idtool.forensics.triage import LookalikeCheck, lookalike_checks, lookalike_title
+from idtool.forensics.triage import (
+    LookalikeCheck,
+    lookalike_checks,
+    lookalike_listed,
+    lookalike_title,
+)
 from idtool.i18n import gettext as _
 from idtool.types import Decision, Identification
 
@@ -147,7 +153,12 @@ def lookalike_triage(
     if identification.decision != Decision.UNCERTAIN or not isinstance(guidance, CombinedGuidance):
         return None
     scores = {c.label: c.score for c in identification.candidates}
-    listed = [c.label for c in guidance.candidates if _status(c.guidance) in LISTED_STATUSES]
+    materials = lookalike_listed()  # the checks are written for ivories, corals, shell
+    listed = [
+        c.label
+        for c in guidance.candidates
+        if c.label in materials and _status(c.guidance) in LISTED_STATUSES
+    ]
     lookalikes = [
         c.label
         for c in guidance.candidates

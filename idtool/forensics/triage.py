@@ -162,6 +162,12 @@ def lookalike_checks(labels: Iterable[str]) -> tuple[LookalikeCheck, ...]:
     return tuple(out)
 
 
+def lookalike_listed() -> frozenset[str]:
+    """The listed hard materials the look-alike checks are written for (ivories, corals,
+    tortoiseshell): a candidate among them, beside a look-alike, gets the triage."""
+    return frozenset(_table()["lookalike_triage"]["listed"])
+
+
 def lookalike_title() -> str:
     """The heading of the look-alike checks, in the active language."""
     return _(_table()["lookalike_triage"]["title"])

@@ -181,3 +181,10 @@ def test_the_triage_in_french_and_spanish(
     texts = [triage["summary"], triage["title"], *(c["text"] for c in triage["checks"])]
     assert english_names_in("\n".join(texts)) == []
     assert "Listed material or look-alike" not in triage["title"]
+
+
+def test_a_listed_animal_beside_a_lookalike_is_not_a_material_triage(
+    bundled: ListingIndex,
+) -> None:
+    ident = _uncertain(("Python regius", 0.6), ("material_ceramic", 0.4))
+    assert "lookalike_triage" not in with_advice(ident, TradeDeclaration(), bundled).extra
