@@ -91,3 +91,17 @@ def test_uncertain_answers_keep_the_strictest_candidate_text_with_names(
     assert "ivoire d'éléphant" in guidance.next_steps[0]
     assert "os (sculpté) (60%)" in guidance.next_steps[1]
     assert "material_" not in " ".join(guidance.next_steps)
+
+
+def test_bone_checks_are_translated(bundled: ListingIndex) -> None:
+    from idtool.cites.guidance import guidance_for_label
+
+    english = guidance_for_label("material_bone", TradeDeclaration(), bundled)
+    with use_language("fr"):
+        french = guidance_for_label("material_bone", TradeDeclaration(), bundled)
+    assert len(french.next_steps) == len(english.next_steps) >= 4
+    for en, fr in zip(english.next_steps, french.next_steps, strict=True):
+        assert en != fr  # the forensic step was English before
+    assert french.next_steps[0].startswith("vérifier si l'objet provient de tigre")
+    assert "(Panthera tigris)" in french.next_steps[0]
+    assert english_names_in("\n".join(french.next_steps)) == []
