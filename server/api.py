@@ -20,6 +20,7 @@ from idtool.cites.countries import countries, country_name
 from idtool.cites.guidance import TradeDeclaration
 from idtool.cites.seizure_codes import SEIZURE_VOCABULARIES
 from idtool.decide.advice import with_advice
+from idtool.decide.lookalike import ModelConfusion
 from idtool.errors import BadField, Conflict, Forbidden, NotFound, UnsupportedMediaType
 from idtool.evidence.custody import now_iso
 from idtool.evidence.records import OriginalPhoto, OriginalStatus, submission_of
@@ -241,7 +242,12 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
         max_pixels=settings.max_image_pixels,
         fit=model.identifier.decode_config,
     )
-    identification = with_advice(model.identify(decoded, filename), declaration, model.listings)
+    identification = with_advice(
+        model.identify(decoded, filename),
+        declaration,
+        model.listings,
+        ModelConfusion.from_meta(model.identifier.bundle.meta),
+    )
     guidance = identification.extra["guidance"]
     state.store.adopt_original(incoming.hand_over(), sha256, officer)
     created_at = now_iso()

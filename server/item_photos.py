@@ -19,6 +19,7 @@ from werkzeug.utils import secure_filename
 from idtool.cites.guidance import TradeDeclaration
 from idtool.decide.advice import with_advice
 from idtool.decide.items import identify_item_decoded
+from idtool.decide.lookalike import ModelConfusion
 from idtool.errors import BadField, IdtoolError
 from idtool.evidence.store import check_text, item_photo_hashes
 from idtool.model.preprocess import decode_image
@@ -81,7 +82,9 @@ def add_photo(record_id: str) -> tuple[Response, int]:
             model.identifier, images, photo_names, failed, name=record.filename or record.id
         )
     declaration = TradeDeclaration(**{k: record.declaration.get(k) for k in TRADE_KEYS})
-    fused = with_advice(fused, declaration, model.listings)
+    fused = with_advice(
+        fused, declaration, model.listings, ModelConfusion.from_meta(model.identifier.bundle.meta)
+    )
     updated = state.store.set_item_identification(
         record.id,
         _public(fused, state),

@@ -25,6 +25,7 @@ from idtool.catalog.reference_import import IMAGE_SUFFIXES
 from idtool.config import Settings
 from idtool.decide.advice import with_advice
 from idtool.decide.items import identify_item_paths
+from idtool.decide.lookalike import ModelConfusion
 from idtool.decide.service import Runtime
 from idtool.errors import BadField, NotFound
 
@@ -126,7 +127,9 @@ def identify_items(
                 top_k=options.top_k,
                 name=folder,
             )
-            result = with_advice(result, options.declaration, listings)
+            result = with_advice(
+                result, options.declaration, listings, ModelConfusion.from_meta(runtime.bundle.meta)
+            )
             rows.append(result.to_dict())
             if progress:
                 progress(

@@ -23,6 +23,7 @@ from idtool.cites import ListingIndex
 from idtool.cites.guidance import TradeDeclaration
 from idtool.decide.advice import with_advice
 from idtool.decide.identify import Identifier
+from idtool.decide.lookalike import ModelConfusion
 from idtool.errors import IdtoolError, InvalidImage
 from idtool.forensics.quality import QualityReport, assess_decoded
 from idtool.i18n import default_language, use_language
@@ -131,12 +132,15 @@ def prepare(
 
 
 def cites_guidance(
-    identification: Identification, declaration: TradeDeclaration, listings: ListingIndex
+    identification: Identification,
+    declaration: TradeDeclaration,
+    listings: ListingIndex,
+    confusion: ModelConfusion | None = None,
 ) -> tuple[dict[str, Any], str | None, str]:
     """The glue to the CITES guidance: the per-image JSON with guidance (as ``identify``
     gives it), the CITES appendix (the strictest over the candidates) and guidance status.
     """
-    record = with_advice(identification, declaration, listings).to_dict()
+    record = with_advice(identification, declaration, listings, confusion).to_dict()
     guidance = record.get("guidance") or {}
     appendix = (guidance.get("cites") or {}).get("appendix")
     record["cites_appendix"] = appendix
@@ -148,9 +152,12 @@ def _result(
     identification: Identification,
     options: JobOptions,
     listings: ListingIndex,
+    confusion: ModelConfusion | None = None,
 ) -> ItemResult:
     with use_language(options.lang or default_language()):  # Ray workers run elsewhere
-        record, appendix, status = cites_guidance(identification, options.declaration, listings)
+        record, appendix, status = cites_guidance(
+            identification, options.declaration, listings, confusion
+        )
     return ItemResult(
         rel_path=prepared.item.rel_path,
         sha256=prepared.item.sha256,
@@ -186,6 +193,7 @@ def finish(
         qualities=qualities if len(qualities) == len(good) else None,
     )
     by_sha = {p.item.sha256: r for p, r in zip(good, identified, strict=True)}
+    confusion = ModelConfusion.from_meta(identifier.bundle.meta)
     results = []
     for prepared in batch:
         if prepared.error is not None:
@@ -194,5 +202,5 @@ def finish(
             )
         else:
             identification = by_sha[prepared.item.sha256]
-        results.append(_result(prepared, identification, options, listings))
+        results.append(_result(prepared, identification, options, listings, confusion))
     return results

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from idtool.atomic import write_atomic_text
 from idtool.batch.jobs import JobConfig, JobStore, StoredResult
+from idtool.cites.label_names import label_name
 from idtool.i18n import get_language
 from idtool.i18n import gettext as _
 from idtool.i18n.vocabulary import decision_text, quality_text, rank_name
@@ -226,14 +227,40 @@ def _appendix_badge(appendix: str | None) -> str:
     return f'<span class="app app-{css}">{_e(appendix)}</span>'
 
 
+def _name(label: str, rec: dict[str, Any]) -> str:
+    """The name the phone shows for ``label``, in the report's language.
+
+    The record's ``common_name`` when it was made in the report's language (the same
+    source, with the catalog's own names), else the translated source in this language.
+    """
+    if (rec.get("guidance") or {}).get("lang") == get_language():
+        for c in rec.get("candidates") or []:
+            if c.get("label") == label and c.get("common_name"):
+                return str(c["common_name"])
+    return label_name(label)
+
+
+def _label_cell(rec: dict[str, Any]) -> str:
+    """``elephant ivory``; a taxon: ``stony corals (Scleractinia, order)``."""
+    label = rec.get("label")
+    if not label:
+        return "–"
+    name = _name(label, rec)
+    if label.startswith("material_"):
+        return name
+    if name == label:
+        return f"{label} ({rank_name(rec.get('rank'))})"
+    return f"{name} ({label}, {rank_name(rec.get('rank'))})"
+
+
 def _row(result: StoredResult, why: bool) -> str:
     rec = result.record
     decision = result.decision or ERROR
-    label = f"{rec.get('label')} ({rank_name(rec.get('rank'))})" if rec.get("label") else "–"
+    label = _label_cell(rec)
     if result.error_code:
         label = f"{result.error_code}: {(rec.get('error') or {}).get('message', '')}"
     candidates = "<br>".join(
-        f"{_e(c['label'])} {c['score']:.2f}" for c in rec.get("candidates") or []
+        f"{_e(_name(c['label'], rec))} {c['score']:.2f}" for c in rec.get("candidates") or []
     )
     confidence = rec.get("confidence")
     conf_text = "" if confidence is None else f"{confidence:.2f}"
@@ -275,9 +302,9 @@ def _count_label(key: str) -> str:
         return _("not listed / n.a.")
     if key.startswith("(") and key.endswith(")"):
         return f"({decision_text(key[1:-1])})"
-    return (
-        decision_text(key) if key in ("identified", "uncertain", "not_in_reference", ERROR) else key
-    )
+    if key in ("identified", "uncertain", "not_in_reference", ERROR):
+        return decision_text(key)
+    return label_name(key)  # a class label: its name
 
 
 def _card(title: str, counts: dict[str, int], *, codes: bool = True) -> str:

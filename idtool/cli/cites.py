@@ -15,6 +15,7 @@ from idtool.catalog.store import open_catalog_db
 from idtool.cites import list_sets, load_listing_index
 from idtool.cites.guidance import CombinedGuidance, Guidance, guidance_for_label
 from idtool.cites.index_loader import import_layer, listing_layers
+from idtool.cites.label_names import label_with_name
 from idtool.cites.layers import LayerChange, pending_dates
 from idtool.cites.listing_index import LATEST_COP, stale_warning
 from idtool.cites.store import KIND_EU, KIND_LISTINGS
@@ -271,12 +272,12 @@ def _print_guidance(result: Guidance | CombinedGuidance) -> None:
         table.add_row(
             _("candidates"),
             "\n".join(
-                f"{c.label}: {_short(c.guidance)}"
+                f"{label_with_name(c.label)}: {_short(c.guidance)}"
                 + (f" — {c.how_to_tell_apart}" if c.how_to_tell_apart else "")
                 for c in result.candidates
             ),
         )
-        table.add_row(_("default"), result.default_label)
+        table.add_row(_("default"), label_with_name(result.default_label))
     if g.name_match and g.name_match.note:
         table.add_row(_("name"), g.name_match.note)
     table.add_row(_("match"), g.match_note or match_kind_text(g.listing_match))

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.catalog.store import Catalog
+from idtool.cites.label_names import label_name
 from idtool.cli.common import (
     balance_option,
     catalog_option,
@@ -33,6 +34,7 @@ from idtool.curation.model_card import render_model_card
 from idtool.curation.training import embed_training_set, train_head
 from idtool.decide.advice import with_advice
 from idtool.decide.items import identify_item_paths
+from idtool.decide.lookalike import ModelConfusion
 from idtool.decide.service import Runtime
 from idtool.decide.texture import choose_texture
 from idtool.errors import BadField
@@ -46,7 +48,7 @@ from idtool.model.bundle import (
     write_trained_bundle,
 )
 from idtool.model.discovery import resolve_bundle_dir
-from idtool.types import Identification
+from idtool.types import Identification, is_material_label
 
 engine_option = runtime_option("engine")
 
@@ -147,8 +149,30 @@ def _percent(score: float) -> str:
     return f"{math.floor(score * 100)}%"
 
 
+def _candidate_name(label: str, result: Identification) -> str:
+    """The name the phone shows for a label (``common_name``, set in the active language)."""
+    for c in result.candidates:
+        if c.label == label and c.common_name:
+            return c.common_name
+    return label_name(label)
+
+
 def _format_candidates(result: Identification) -> str:
-    return ", ".join(f"{c.label} {_percent(c.score)}" for c in result.candidates)
+    return ", ".join(
+        f"{_candidate_name(c.label, result)} {_percent(c.score)}" for c in result.candidates
+    )
+
+
+def _format_label(result: Identification) -> str:
+    """``elephant ivory``; a taxon: ``stony corals (Scleractinia, order)``."""
+    if not result.label:
+        return "-"
+    name = _candidate_name(result.label, result)
+    if is_material_label(result.label):
+        return name
+    if name == result.label:
+        return f"{result.label} ({rank_name(result.rank)})"
+    return f"{name} ({result.label}, {rank_name(result.rank)})"
 
 
 def print_result_warnings(results: list[Identification]) -> None:
@@ -190,7 +214,7 @@ def print_identifications(results: list[Identification], output_format: str) -> 
                 "",
             )
             continue
-        label = f"{r.label} ({rank_name(r.rank)})" if r.label else "-"
+        label = _format_label(r)
         quality = quality_text((r.quality or {}).get("verdict"))
         item = r.extra.get("item")
         name = Path(r.image).name
@@ -278,6 +302,7 @@ def identify(
     try:
         identifier = runtime.identifier()
         listings = runtime.listings()
+        confusion = ModelConfusion.from_meta(runtime.bundle.meta)
         if as_item:
             item = identify_item_paths(
                 identifier,
@@ -286,7 +311,7 @@ def identify(
                 max_pixels=settings.max_image_pixels,
                 top_k=top_k,
             )
-            results.append(with_advice(item, declaration, listings))
+            results.append(with_advice(item, declaration, listings, confusion))
             if output_format == "json":
                 echo_json({**results[0].to_dict(), "lang": get_language()})
         else:
@@ -298,7 +323,7 @@ def identify(
                     max_pixels=settings.max_image_pixels,
                     top_k=top_k,
                 ):
-                    result = with_advice(result, declaration, listings)
+                    result = with_advice(result, declaration, listings, confusion)
                     if output_format == "json":
                         if not results:
                             print_result_warnings([result])

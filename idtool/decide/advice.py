@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 from idtool.cites.guidance import TradeDeclaration, guidance_for_identification
+from idtool.cites.label_names import common_name
 from idtool.cites.listing_index import ListingIndex
-from idtool.cites.names import names_for
+from idtool.decide.lookalike import ModelConfusion, lookalike_triage
 from idtool.forensics.triage import checks_for_material
 from idtool.i18n import get_language
 from idtool.types import Candidate, Identification
@@ -15,35 +16,44 @@ from idtool.types import Candidate, Identification
 def _local_common_names(
     candidates: tuple[Candidate, ...], listings: ListingIndex
 ) -> tuple[Candidate, ...]:
-    """Candidates with their common name in the active language where one is known.
+    """Candidates named in the active language (``common_name``), materials included.
 
-    The shipped common-name table (and an imported index's names) gives French and Spanish
-    names; without one the catalog's own name is kept.
+    Names come from one source (:func:`idtool.cites.label_names.label_name`): the
+    translated material names, and the common-name table (plus an imported index's names)
+    for taxa; under French or Spanish a taxon without a name there gets None (the front
+    ends show its scientific name), never an English one.
     """
-    lang = get_language()
-    names = names_for(listings)
-    out = []
-    for candidate in candidates:
-        local = names.common_names(candidate.label).get(lang)
-        if local and lang != "en":
-            candidate = dataclasses.replace(candidate, common_name=local[0])
-        out.append(candidate)
-    return tuple(out)
+    return tuple(
+        dataclasses.replace(c, common_name=common_name(c.label, listings, c.common_name))
+        for c in candidates
+    )
 
 
 def with_advice(
-    identification: Identification, declaration: TradeDeclaration, listings: ListingIndex
+    identification: Identification,
+    declaration: TradeDeclaration,
+    listings: ListingIndex,
+    confusion: ModelConfusion | None = None,
 ) -> Identification:
     """Return ``identification`` with ``guidance`` and, for material results, ``material_checks``.
 
     Material checks are given for the identified material, or for every material among
-    the candidates when the answer is uncertain. Texts are in the active language, and so
-    are the candidates' common names where the common-name table knows one.
+    the candidates when the answer is uncertain. When an uncertain answer mixes a listed
+    material and a look-alike, ``lookalike_triage`` says so, with the quick checks and
+    (given ``confusion``, the model's measured counts) how often the model mixes them up;
+    its summary is also the second next step. Texts are in the active language, and so
+    are the candidates' names (``common_name``).
     """
     if identification.error is not None:
         return identification
     extra = dict(identification.extra)
-    guidance = guidance_for_identification(identification, declaration, listings).to_dict()
+    combined = guidance_for_identification(identification, declaration, listings)
+    guidance = combined.to_dict()
+    triage = lookalike_triage(identification, combined, listings, confusion)
+    if triage is not None:
+        steps = list(guidance.get("next_steps") or [])
+        guidance["next_steps"] = [*steps[:1], triage.summary, *steps[1:]]
+        extra["lookalike_triage"] = triage.to_dict()
     extra["guidance"] = {**guidance, "lang": get_language()}  # the language of its texts
     labels = (
         [identification.label]

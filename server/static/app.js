@@ -534,8 +534,9 @@ function verdict(ident, names) {
   }
   if (ident.decision === "uncertain") {
     const options = ident.candidates.slice(0, 3).map((c) => `${names[c.label] || pretty(c.label)} (${pct(c.score)})`);
+    const or = _(", or "); // not nested in the call below: Babel extracts only the outer one
     return box("uncertain", _("Uncertain"),
-      el("span", {}, _("Could be {candidates}. Treat it as the strictest of these until checked.", { candidates: options.join(_(", or ")) })));
+      el("span", {}, _("Could be {candidates}. Treat it as the strictest of these until checked.", { candidates: options.join(or) })));
   }
   return box("not_in_reference", _("Not in the reference set"),
     el("span", {}, _("The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist.")));
@@ -600,7 +601,7 @@ function exifLine(record) {
   const recorded = [];
   if (exif.datetime_original) recorded.push(_("taken {when}", { when: exif.datetime_original.replace("T", " ") }));
   if (exif.make || exif.model) recorded.push(_("camera {camera}", { camera: [exif.make, exif.model].filter(Boolean).join(" ") }));
-  if (exif.gps_latitude != null) recorded.push(`GPS ${exif.gps_latitude}, ${exif.gps_longitude}`);
+  if (exif.gps_latitude != null) recorded.push(`GPS ${gpsText(exif.gps_latitude, exif.gps_longitude)}`);
   const pending = record.original && record.original.status === "pending";
   return el("p", { class: "meta", id: "exif-line" }, recorded.length
     ? _("The photo recorded: {what}.", { what: recorded.join("; ") })
@@ -651,6 +652,7 @@ async function render(record, blob, original, focus = true) {
     listBlock(_("Permits needed"), g.permits, null, names),
     listBlock(_("Check"), g.officer_checks, null, names),
     listBlock(_("Next steps"), g.next_steps, null, names),
+    ident.lookalike_triage ? listBlock(ident.lookalike_triage.title, ident.lookalike_triage.checks.map((c) => c.text), "warnbox", names) : null,
     listBlock(_("Warnings"), g.warnings, "warnbox", names),
     schreger && schreger.applicable
       ? el("button", { type: "button", id: "open-schreger" }, _("Measure Schreger angles (ivory)")) : null,

@@ -11,6 +11,12 @@
 
 function pct(x) { return Math.round((x || 0) * 100) + "\u00a0%"; }
 
+/* One precision for GPS wherever it is shown: 5 decimals (about 1 m). */
+const GPS_DECIMALS = 5;
+function gpsText(lat, lon) {
+  return `${Number(lat).toFixed(GPS_DECIMALS)}, ${Number(lon).toFixed(GPS_DECIMALS)}`;
+}
+
 function likelihood(conf) {
   if (conf >= 0.9) return _("very likely");
   if (conf >= 0.7) return _("likely");

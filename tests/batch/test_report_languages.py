@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
+from english_names import english_names_in
 from test_batch_pipeline import _env_vars, env, photo_dir, pytestmark  # noqa: F401
 
 from idtool.cli import main
@@ -26,6 +29,11 @@ def test_batch_report_in_french(env: Settings, photo_dir: Path, tmp_path: Path) 
     assert "<th>confiance</th>" in page and "<th>fichier</th>" in page
     assert "Annexe I" in page and "Appendix I" not in page
     assert "Visual identification is probable cause" not in page
+    # names as the phone shows them, in French: no internal label, no English name
+    cells = re.findall(r'<td class="(?:lbl|small cands)">(.*?)</td>', page)
+    assert cells and not [c for c in cells if "material_" in c]  # (file paths may have one)
+    assert english_names_in(html.unescape(re.sub(r"<[^>]+>", " ", page))) == []
+    assert "ivoire" in page or "coraux durs" in page or "céramique" in page
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     listed = [r for r in records if not r["error"] and r.get("guidance")]
     assert listed and all(r["guidance"]["lang"] == "fr" for r in listed)

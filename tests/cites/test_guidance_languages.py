@@ -123,7 +123,7 @@ def test_common_names_in_the_officers_language(bundled: ListingIndex) -> None:
     with use_language("es"):
         spanish = with_advice(identification, declaration, bundled)
     assert spanish.candidates[0].common_name == "elefante africano"
-    assert spanish.candidates[1].common_name is None  # nothing known: nothing invented
+    assert spanish.candidates[1].common_name == "imitación de resina o plástico"  # materials too
     assert spanish.extra["guidance"]["lang"] == "es"
     with use_language("fr"):
         parrot = guidance_for_label("loro gris", declaration, bundled)
