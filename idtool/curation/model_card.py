@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from idtool.curation.training import TrainingSet, TrainResult
 from idtool.model.bundle import ModelBundle
@@ -49,6 +50,11 @@ per class {t.per_class or "none"}; never called: {", ".join(t.abstain) or "none"
 |---|---|---|
 {curve}
 
+Out-of-fold confusion matrix (top-1; rows: the true class, columns: the top candidate;
+`metrics.confusion` in `model.json`):
+
+{_confusion_table(m.get("confusion"))}
+
 ## Known failure cases
 
 - Look-alike species (the three *Naja* cobras, the two *Phelsuma* geckos) are confused; the
@@ -61,6 +67,19 @@ per class {t.per_class or "none"}; never called: {", ".join(t.abstain) or "none"
   leather, powders): expect far lower accuracy on those. Visual identification is probable
   cause, not proof.
 """
+
+
+def _confusion_table(confusion: dict[str, Any] | None) -> str:
+    if not confusion:
+        return "(not recorded)"
+    labels = confusion["labels"]
+    head = "| true \\ top-1 | " + " | ".join(labels) + " |"
+    rule = "|---" * (len(labels) + 1) + "|"
+    rows = [
+        f"| {label} | " + " | ".join(str(n) for n in row) + " |"
+        for label, row in zip(labels, confusion["matrix"], strict=True)
+    ]
+    return "\n".join([head, rule, *rows])
 
 
 def _texture_line(data: TrainingSet) -> str:
