@@ -244,14 +244,53 @@ def run_recipes(
         result = train_head(data, taxa, seed=split["seed"], balanced=weighting == "balanced")
         scorer = Scorer(result.head, result.thresholds, embed.texture, data.plain, taxa)
         outcomes, top1 = scorer.decide(test_photos)
+        n = len(test)
         report[recipe] = {
             "cv_top1": result.metrics["top1_accuracy"],
             "abstain": list(result.thresholds.abstain),
             "per_class_thresholds": result.thresholds.per_class,
-            "held_out": figures(outcomes, top1, truths),
+            "fold0": figures(outcomes[:n], top1[:n], truths[:n]),
+            "held_out_ceramics": figures(outcomes[n:], top1[n:], truths[n:])[CERAMIC],
         }
-        print(recipe, json.dumps(report[recipe]["held_out"]), flush=True)
+        print(recipe, json.dumps(report[recipe]), flush=True)
     return report
+
+
+def run_cv_base(
+    embed: Embedder, split: dict[str, Any], taxa: dict[str, TaxonRecord]
+) -> dict[str, Any]:
+    """``idtool train``'s grouped CV of the 1.1.0 recipe (no class weights) on the set 1.1.0
+    was trained on: per-class top-1 from its confusion matrix, to compare with the new
+    bundle's ``metrics.confusion``."""
+    base = base_set(split)
+    data = training_set_of(
+        embed([p for p, _ in base]),
+        labels=tuple(label for _, label in base),
+        image_ids=tuple(range(len(base))),
+        paths=tuple(str(p) for p, _ in base),
+        reference_version="base",
+        texture=embed.texture,
+    )
+    result = train_head(data, taxa, seed=split["seed"])
+    return cv_summary(result.metrics)
+
+
+def cv_summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Top-1, per-class top-1 (confusion diagonal) and operating points of a CV run."""
+    confusion = metrics["confusion"]
+    matrix = np.array(confusion["matrix"])
+    return {
+        "top1": metrics["top1_accuracy"],
+        "coverage": metrics["coverage"],
+        "selective_accuracy": metrics["selective_accuracy"],
+        "class_top1": {
+            label: round(float(matrix[i, i] / matrix[i].sum()), 4)
+            for i, label in enumerate(confusion["labels"])
+        },
+        "confusion": confusion,
+        "per_class": metrics["per_class"],
+        "lookalike_margin": metrics.get("lookalike_margin"),
+    }
 
 
 def shipped_set() -> list[tuple[Path, str]]:
@@ -307,6 +346,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None, help="embedding cache root")
     parser.add_argument("--make-split", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--cv-base", action="store_true", help="grouped CV of the 1.1.0 recipe on its set"
+    )
     parser.add_argument("--recipes", default="", help="e.g. 0:none,300:balanced")
     parser.add_argument(
         "--bundle", type=Path, action="append", default=[], help="trained on reference_images"
@@ -336,6 +378,11 @@ def main() -> None:
     report: dict[str, Any] = {"split": split["how"], "loadavg_1min": os.getloadavg()[0]}
     if args.recipes:
         report["recipes"] = run_recipes(embed, split, taxa, args.recipes.split(","))
+    if args.cv_base:
+        report["cv_base_recipe_1.1.0"] = run_cv_base(embed, split, taxa)
+    for path in args.bundle:
+        meta = json.loads((path / "model.json").read_text())
+        report[f"cv_{path.name}"] = cv_summary(meta["metrics"])
     bundles = [(p, True) for p in args.base_bundle] + [(p, False) for p in args.bundle]
     if bundles:
         report["bundles"] = run_bundles(embed, split, taxa, bundles)

@@ -27,6 +27,7 @@ from idtool.catalog.store import Catalog
 from idtool.catalog.taxonomy import TaxonRecord
 from idtool.curation.embedding_cache import CachedPhoto, EmbeddingCache
 from idtool.curation.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
+from idtool.curation.lookalike_margin import apply_margin, fit_margin, lookalike_mask
 from idtool.decide.calibration import fit_temperature, softmax
 from idtool.decide.texture import TextureView, embed_tiles, pool_tiles, texture_features
 from idtool.decide.thresholds import (
@@ -380,11 +381,18 @@ def train_head(
     balanced: bool = False,
 ) -> TrainResult:
     """Cross-validate, calibrate, choose thresholds, and fit the final head on everything
-    (``balanced``: class weights inversely proportional to class size, see :func:`fit_linear`)."""
+    (``balanced``: class weights inversely proportional to class size, see :func:`fit_linear`).
+
+    With look-alike classes beside others, the out-of-fold logits also fit the look-alike
+    margin (:mod:`idtool.curation.lookalike_margin`), subtracted from the look-alike
+    classes' bias before calibration; ``metrics["lookalike_margin"]`` records it."""
     oof = out_of_fold(data, folds=folds, c=c, seed=seed, balanced=balanced)
     y = data.y
-    temperature = fit_temperature(oof.logits, y)
-    probs = softmax(oof.logits, temperature)
+    mask = lookalike_mask(data.classes, taxa)
+    margin = fit_margin(oof.logits, y, mask)
+    logits = apply_margin(oof.logits, mask, margin)
+    temperature = fit_temperature(logits, y)
+    probs = softmax(logits, temperature)
     thresholds = fit_thresholds(
         probs,
         oof.nearest_similarity,
@@ -410,7 +418,7 @@ def train_head(
         "top1_accuracy": round(float((top[:, 0] == y).mean()), 4),
         "top3_accuracy": round(float((top[:, :3] == y[:, None]).any(axis=1).mean()), 4),
         "ece": round(expected_calibration_error(probs, y), 4),
-        "ece_uncalibrated": round(expected_calibration_error(softmax(oof.logits, 1.0), y), 4),
+        "ece_uncalibrated": round(expected_calibration_error(softmax(logits, 1.0), y), 4),
         "coverage_global_rule": round(chosen["coverage"], 4),
         "selective_accuracy_global_rule": round(chosen["selective_accuracy"], 4),
         "coverage": round(identified / len(y), 4),
@@ -422,9 +430,11 @@ def train_head(
         "c": c,
         "class_weight": "balanced" if balanced else "none",
         "confusion": confusion_counts(y, top[:, 0], data.classes),
+        "lookalike_margin": margin,
     }
     x_all, y_all = data.samples(np.arange(len(y)))
     weight, bias = fit_linear(x_all, y_all, len(data.classes), c, seed, balanced)
+    bias = (bias - np.float32(margin) * mask).astype(np.float32)
     head = Head(
         classes=data.classes,
         weight=weight,

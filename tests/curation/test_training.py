@@ -12,6 +12,7 @@ import numpy as np
 from conftest import EXAMPLES
 
 from idtool.curation.embedding_cache import EmbeddingCache
+from idtool.curation.lookalike_margin import apply_margin, fit_margin
 from idtool.curation.training import confusion_counts, embed_photos, fit_linear
 from idtool.decide.texture import choose_texture
 from idtool.model.preprocess import PreprocessConfig
@@ -116,3 +117,21 @@ def test_embedding_cache_embeds_each_photo_once_per_recipe(tmp_path: Path) -> No
     entry = next(cache.folder.rglob("*.npz"))
     entry.write_bytes(b"not an npz")
     assert cache.get(entry.stem) is None
+
+
+def test_lookalike_margin_stops_listed_photos_going_to_the_lookalike() -> None:
+    # 3 classes: ivory (0), bone (1), ceramic look-alike (2); ivory photos whose ceramic
+    # logit is a little higher than their ivory logit
+    mask = np.array([False, False, True])
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 100 + [1] * 100 + [2] * 100)
+    logits = np.eye(3)[y] * 3.0 + rng.normal(0, 0.1, (300, 3))
+    logits[:10, 2] += 3.5  # 10 % of the ivory photos lead on ceramic by about 0.5
+    assert fit_margin(logits, y, mask) == 0.75  # the first grid step that recovers them
+    top = apply_margin(logits, mask, 0.75).argmax(axis=1)
+    assert (top[:100] == 0).all() and (top[200:] == 2).all()
+    # never so far that the look-alike loses its own photos
+    logits[200:290, 0] += 3.0  # most ceramics lead by a hair only
+    assert fit_margin(logits, y, mask) == 0.0
+    # no look-alike class: no margin
+    assert fit_margin(logits, y, np.zeros(3, dtype=bool)) == 0.0
