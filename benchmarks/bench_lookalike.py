@@ -327,7 +327,7 @@ def run_bundles(
             bundle.head, bundle.thresholds, TextureView.from_bundle(bundle.meta), vectors, taxa
         )
         outcomes, top1 = scorer.decide(photos)
-        report[f"{bundle.name}-{bundle.version}"] = {
+        report[bundle.version] = {
             "reference_photos": len(reference),
             "held_out": figures(outcomes, top1, truths),
             "uncertain_ceramics_with_ivory_or_bone_candidate": sum(
@@ -337,7 +337,7 @@ def run_bundles(
                 if t == CERAMIC
             ),
         }
-        print(path.name, json.dumps(report[f"{bundle.name}-{bundle.version}"]), flush=True)
+        print(path.name, json.dumps(report[bundle.version]), flush=True)
     return report
 
 
