@@ -23,8 +23,13 @@ the cache ``idtool train`` uses), with the shipped backbone:
    6 held-out ivory and bone photos; the reference set of a bundle is the set it was
    trained on (for 1.1.0, ``reference_images`` without the newly shipped ceramics).
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_lookalike.py --recipes 0:none,300:balanced \\
-        --base-bundle OLD/idtool-lite0-1.1.0 --bundle models/idtool-lite0-1.2.0
+    mkdir -p OLD && git archive 0a3a686 models/idtool-lite0-1.1.0 | tar x -C OLD --strip-components=1
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_lookalike.py --cv-base \\
+        --recipes 0:none,300:balanced --base-bundle OLD/idtool-lite0-1.1.0 \\
+        --bundle models/idtool-lite0-1.2.0 [--shared ../shared/data] [--out report.json]
+
+(1.1.0 left ``models/`` with 1.2.0; ``git archive`` brings it back from the commit before.
+``--make-split`` rewrites the split; the shipped ceramics were drawn from this one.)
 """
 
 from __future__ import annotations
