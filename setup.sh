@@ -52,5 +52,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # ONNX Runtime fast path for the shipped model (written into the bundle's onnx/ folder).
-.venv/bin/idtool export onnx --model models/idtool-lite0-1.1.0 >/dev/null
+.venv/bin/idtool export onnx --model models/idtool-lite0-1.2.0 >/dev/null
 echo "idtool is ready: .venv/bin/idtool --help"

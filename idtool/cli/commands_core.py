@@ -30,6 +30,7 @@ from idtool.cli.common import (
     tiles_option,
     trade_options,
 )
+from idtool.curation.embedding_cache import training_cache_root
 from idtool.curation.model_card import render_model_card
 from idtool.curation.training import embed_training_set, train_head
 from idtool.decide.advice import with_advice
@@ -406,7 +407,12 @@ def train(
         classes = sorted({img.label for img in runtime.catalog.active_images()})
         texture = choose_texture(classes, tiles)
         data = embed_training_set(
-            runtime.catalog, runtime.bundle, runtime.engine, seed=seed, texture=texture
+            runtime.catalog,
+            runtime.bundle,
+            runtime.engine,
+            seed=seed,
+            texture=texture,
+            cache_root=training_cache_root(settings.home),
         )
         result = train_head(
             data,

@@ -23,6 +23,7 @@ from idtool.cli.common import (
 )
 from idtool.curation.audit import DEFAULT_MIN_IMAGES, SEVERITIES, audit_reference
 from idtool.curation.audit_report import write_audit_html
+from idtool.curation.embedding_cache import training_cache_root
 from idtool.curation.evaluation import evaluate
 from idtool.curation.evaluation_report import (
     Tolerance,
@@ -259,6 +260,7 @@ def evaluate_command(
             unknown_dir=unknown_dir,
             tiles=tiles,
             balanced=balanced,
+            cache_root=training_cache_root(settings.home),
         )
         summary = evaluation.summary
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")

@@ -45,7 +45,7 @@ def register(group: click.Group) -> None:
 
         Example:
 
-            idtool export onnx --model models/idtool-lite0-1.1.0
+            idtool export onnx --model models/idtool-lite0-1.2.0
         """
         from idtool.errors import BadField
         from idtool.model.bundle import load_bundle

@@ -182,8 +182,11 @@ def evaluate(
     method: str = HEAD_METHOD,
     tiles: bool | None = None,
     balanced: bool = False,
+    cache_root: Path | None = None,
 ) -> Evaluation:
     """Cross-validate the reference set with the ``idtool train`` recipe (see the module doc).
+
+    ``cache_root``: where photo embeddings are cached (see :mod:`idtool.curation.embedding_cache`).
 
     Raises:
         CatalogError: fewer than two classes, or a class with fewer than 3 photos.
@@ -193,7 +196,14 @@ def evaluate(
     taxa = catalog.taxa()
     texture = choose_texture(sorted({img.label for img in catalog.active_images()}), tiles)
     data = embed_training_set(
-        catalog, bundle, engine, crops=crops, seed=seed, progress=progress, texture=texture
+        catalog,
+        bundle,
+        engine,
+        crops=crops,
+        seed=seed,
+        progress=progress,
+        texture=texture,
+        cache_root=cache_root,
     )
     groups = near_duplicate_group_ids(data.paths, data.plain)
     # the idtool train recipe, for the cross-validation and for the final head alike

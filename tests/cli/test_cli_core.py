@@ -53,7 +53,7 @@ def test_identify_json_schema_and_bad_images(core_home_copy: Path, tmp_path: Pat
     assert set(good) >= REQUIRED_KEYS
     assert good["decision"] == "identified" and good["label"] == "Scleractinia"
     assert good["rank"] == "order" and 0.0 <= good["confidence"] <= 1.0
-    assert good["error"] is None and good["model_version"] == "idtool-lite0-1.1.0"
+    assert good["error"] is None and good["model_version"] == "idtool-lite0-1.2.0"
     assert all(set(c) >= {"label", "score"} for c in good["candidates"])
     assert good["guidance"]["cites"]["appendix"] == "II"
     assert good["guidance"]["disclaimer"]
