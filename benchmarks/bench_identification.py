@@ -52,7 +52,7 @@ def main() -> None:
     )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--engine", default="auto")
+    parser.add_argument("--runtime", default="auto")
     parser.add_argument(
         "--target",
         type=float,
@@ -67,7 +67,7 @@ def main() -> None:
         raise SystemExit(f"no reference set at {args.reference}")
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(home=Path(tmp) / "home")
-        runtime = Runtime.open(settings, args.engine)
+        runtime = Runtime.open(settings, args.runtime)
         try:
             started = time.perf_counter()
             report = import_reference_dir(runtime.catalog, runtime.embedder(), args.reference)

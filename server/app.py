@@ -92,13 +92,13 @@ def _configure_logging() -> None:
         )
 
 
-def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Flask:
+def create_app(settings: Settings | None = None, *, runtime: str = "auto") -> Flask:
     """Build the field server.
 
     Args:
         settings: resolved settings (tests pass them explicitly); default
             :func:`load_settings`.
-        engine: embedding runtime (``auto``, ``onnx``, ``onnx-int8``, ``torch``).
+        runtime: embedding runtime (``auto``, ``onnx``, ``onnx-int8``, ``torch``).
 
     Returns:
         The Flask app, with the model loaded and the evidence store open.
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Fla
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    model = load_model_state(settings, engine)
+    model = load_model_state(settings, runtime)
     store = EvidenceStore.open(settings.evidence_path)
     app.extensions["idtool"] = ServerState(settings, model, store)
 

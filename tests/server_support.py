@@ -138,7 +138,7 @@ def make_app(server_home: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
 
     def build(**overrides: object) -> Flask:
         settings = settings_for(server_home, tmp_path / f"evidence{len(apps)}", **overrides)
-        app = create_app(settings, engine="torch")
+        app = create_app(settings, runtime="torch")
         app.config["TESTING"] = True
         apps.append(app)
         return app

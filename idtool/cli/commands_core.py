@@ -24,7 +24,7 @@ from idtool.cli.common import (
     format_option,
     lang_option,
     model_option,
-    runtime_option,
+    runtime_option_with_engine_alias,
     settings_from,
     tiles_option,
     trade_options,
@@ -47,8 +47,6 @@ from idtool.model.bundle import (
 )
 from idtool.model.discovery import resolve_bundle_dir
 from idtool.types import Identification
-
-engine_option = runtime_option("engine")
 
 
 def _stdout() -> Console:
@@ -229,7 +227,7 @@ def _cites_summary(result: Identification) -> str:
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @catalog_option
 @model_option
-@engine_option
+@runtime_option_with_engine_alias
 @format_option
 @click.option(
     "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="Candidates to list."
@@ -249,7 +247,7 @@ def identify(
     images: tuple[Path, ...],
     catalog_path: Path | None,
     model_dir: Path | None,
-    engine: str,
+    runtime: str,
     output_format: str,
     top_k: int,
     as_item: bool,
@@ -273,11 +271,11 @@ def identify(
     """
     declaration = declaration_from(trade)
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
-    runtime = Runtime.open(settings, engine)
+    service = Runtime.open(settings, runtime)
     results: list[Identification] = []
     try:
-        identifier = runtime.identifier()
-        listings = runtime.listings()
+        identifier = service.identifier()
+        listings = service.listings()
         if as_item:
             item = identify_item_paths(
                 identifier,
@@ -306,7 +304,7 @@ def identify(
                         sys.stdout.flush()
                     results.append(result)
     finally:
-        runtime.close()
+        service.close()
     if output_format != "json":
         print_identifications(results, output_format)
     elif as_item:

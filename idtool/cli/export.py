@@ -41,7 +41,7 @@ def register(group: click.Group) -> None:
         written. The int8 model is written only if every held-out photo's embedding
         stays within cosine 0.99 of fp32. Each file gets a JSON sidecar with the
         bundle's model.json, its SHA-256 and the figures measured here; identify and
-        serve then use ONNX Runtime automatically (--engine torch to opt out).
+        serve then use ONNX Runtime automatically (--runtime torch to opt out).
 
         Example:
 

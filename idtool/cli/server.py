@@ -12,7 +12,7 @@ from idtool.cli.common import (
     echo_err,
     echo_json,
     format_option,
-    runtime_option,
+    runtime_option_with_engine_alias,
     settings_from,
 )
 from idtool.evidence.store import EvidenceStore
@@ -32,7 +32,7 @@ def register(group: click.Group) -> None:
         default=None,
         help="Request threads (default: server_workers setting, 4).",
     )
-    @runtime_option("engine")
+    @runtime_option_with_engine_alias
     @click.pass_context
     def serve(
         ctx: click.Context,
@@ -40,7 +40,7 @@ def register(group: click.Group) -> None:
         port: int,
         catalog_path: Path | None,
         threads: int | None,
-        engine: str,
+        runtime: str,
     ) -> None:
         """Run the field server (API + phone page) on waitress, a production WSGI server.
 
@@ -57,7 +57,7 @@ def register(group: click.Group) -> None:
         from server.app import create_app, waitress_options
 
         settings = settings_from(ctx, catalog_path=catalog_path, server_workers=threads)
-        app = create_app(settings, engine=engine)
+        app = create_app(settings, runtime=runtime)
         echo_err(
             f"idtool field server on http://{host}:{port}/ "
             f"({settings.server_workers} threads, evidence in {settings.evidence_path})"

@@ -103,7 +103,7 @@ def test_identify_item_fuses_readable_photos_and_lists_the_bad_one(
             "--item",
             "--format",
             "json",
-            "--engine",
+            "--runtime",
             "torch",
             str(EXAMPLES / "coral_1.jpg"),
             str(second),
@@ -132,7 +132,7 @@ def test_identify_item_fuses_readable_photos_and_lists_the_bad_one(
     assert item["confidence"] >= single
     table = CliRunner().invoke(
         main,
-        ["identify", "--item", "--engine", "torch", str(EXAMPLES / "coral_1.jpg"), str(second)],
+        ["identify", "--item", "--runtime", "torch", str(EXAMPLES / "coral_1.jpg"), str(second)],
     )
     assert table.exit_code == 0 and "2/2 photos agree" in table.stdout
 
@@ -143,7 +143,7 @@ def test_identify_item_with_no_readable_photo_is_an_error(
     bad = tmp_path / "note.jpg"
     bad.write_text("not an image")
     result = CliRunner().invoke(
-        main, ["identify", "--item", "--format", "json", "--engine", "torch", str(bad)]
+        main, ["identify", "--item", "--format", "json", "--runtime", "torch", str(bad)]
     )
     assert result.exit_code == 1
     item = json.loads(result.stdout)

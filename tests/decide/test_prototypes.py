@@ -91,7 +91,7 @@ def test_new_class_without_training_warns_everywhere(
 ) -> None:
     held_out = sorted((SHARED_DEMO / NEW_CLASS).glob("*.jpg"))[IMPORTED]
     result = CliRunner().invoke(
-        main, ["identify", "--format", "json", "--engine", "torch", str(held_out)]
+        main, ["identify", "--format", "json", "--runtime", "torch", str(held_out)]
     )
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
@@ -102,7 +102,7 @@ def test_new_class_without_training_warns_everywhere(
     assert answer["decision_source"].startswith("prototype")
     assert "warning [head_mismatch]" in result.stderr and "idtool train" in result.stderr
     # the table output warns on stderr too
-    table = CliRunner().invoke(main, ["identify", "--engine", "torch", str(held_out)])
+    table = CliRunner().invoke(main, ["identify", "--runtime", "torch", str(held_out)])
     assert "warning [head_mismatch]" in table.stderr
 
 

@@ -82,7 +82,7 @@ def test_startup_says_when_the_newest_bundle_has_no_onnx_export(server_home, tmp
     from server.app import create_app
 
     caplog.set_level(logging.INFO, logger="server")
-    app = create_app(settings_for(server_home, tmp_path / "ev"), engine="auto")
+    app = create_app(settings_for(server_home, tmp_path / "ev"), runtime="auto")
     try:
         messages = [r.getMessage() for r in caplog.records if r.name == "server.state"]
         engine = app.extensions["idtool"].model.identifier.engine.name
