@@ -22,7 +22,7 @@ from idtool import __version__
 from idtool.cites import ListingIndex, load_listing_index
 from idtool.config import Settings
 from idtool.decide.identify import Identifier
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.errors import NotFound
 from idtool.evidence.store import EvidenceStore
 from idtool.model.discovery import resolve_bundle_dir
@@ -52,7 +52,7 @@ class ReferencePhoto:
 class LoadedModel:
     """The read-only, shareable part: loaded once per process."""
 
-    runtime: Runtime
+    service: IdentificationService
     identifier: Identifier
     listings: ListingIndex
     references: dict[int, ReferencePhoto]
@@ -71,7 +71,7 @@ class LoadedModel:
             return self.identifier.identify_decoded([image], [name])[0]
 
     def versions(self) -> dict[str, Any]:
-        bundle = self.runtime.bundle
+        bundle = self.service.bundle
         return {
             "idtool_version": __version__,
             "model_version": bundle.version,
@@ -98,7 +98,7 @@ def load_model_state(settings: Settings, runtime: str = "auto") -> LoadedModel:
     key = (str(resolve_bundle_dir(settings)), str(settings.catalog_path), runtime)
     with _MODELS_LOCK:
         if key not in _MODELS:
-            service = Runtime.open(settings, runtime)
+            service = IdentificationService.open(settings, runtime)
             identifier = service.identifier()
             listings = load_listing_index(service.catalog.db)
             references = {

@@ -14,7 +14,7 @@ from phone_photos import PhonePhotos, make_phone_photos
 
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.config import PROJECT_ROOT, SHIPPED_MODELS_DIR, SHIPPED_REFERENCE_DIR, load_settings
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.i18n import set_default_language
 from idtool.model.bundle import ModelBundle, load_bundle
 from idtool.model.discovery import SHIPPED_BUNDLE
@@ -50,11 +50,11 @@ def core_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     reference = small_reference(tmp_path_factory.mktemp("core_reference"), per_class=10)
     for table in ("TAXONOMY.csv", "MATERIALS.csv"):
         shutil.copy(SHIPPED_REFERENCE_DIR / table, reference / table)
-    runtime = Runtime.open(load_settings(home=home), "torch")
+    service = IdentificationService.open(load_settings(home=home), "torch")
     try:
-        import_reference_dir(runtime.catalog, runtime.embedder(), reference)
+        import_reference_dir(service.catalog, service.embedder(), reference)
     finally:
-        runtime.close()
+        service.close()
     return home
 
 

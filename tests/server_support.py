@@ -19,7 +19,7 @@ from phone_photos import phone_jpeg_of
 
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.config import PROJECT_ROOT, Settings, load_settings
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.model.bundle import build_base_bundle
 
 REFERENCE = PROJECT_ROOT / "reference_images"
@@ -64,11 +64,11 @@ def shared_home(root: Path) -> Path:
             if (REFERENCE / csv).is_file():
                 shutil.copy(REFERENCE / csv, subset / csv)
         settings = load_settings(home=home, model_dir=bundle)
-        runtime = Runtime.open(settings, "torch")
+        service = IdentificationService.open(settings, "torch")
         try:
-            import_reference_dir(runtime.catalog, runtime.embedder(), subset)
+            import_reference_dir(service.catalog, service.embedder(), subset)
         finally:
-            runtime.close()
+            service.close()
         _home.append(home)
         return home
 

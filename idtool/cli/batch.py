@@ -152,7 +152,7 @@ def register(group: click.Group) -> None:
                 report_dir,
                 options,
                 items_by=items_by,
-                engine=runtime,
+                runtime=runtime,
                 progress=echo_err,
             )
         if output_format == "json":

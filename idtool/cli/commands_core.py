@@ -33,7 +33,7 @@ from idtool.curation.model_card import render_model_card
 from idtool.curation.training import embed_training_set, train_head
 from idtool.decide.advice import with_advice
 from idtool.decide.items import identify_item_paths
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.decide.texture import choose_texture
 from idtool.errors import BadField
 from idtool.i18n import get_language
@@ -83,18 +83,18 @@ def reference_import(
         idtool reference import reference_images
     """
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
-    runtime = Runtime.open(settings)
+    service = IdentificationService.open(settings)
     try:
         report = import_reference_dir(
-            runtime.catalog,
-            runtime.embedder(),
+            service.catalog,
+            service.embedder(),
             directory,
             max_bytes=settings.max_image_bytes,
             max_pixels=settings.max_image_pixels,
             progress=echo_err,
         )
     finally:
-        runtime.close()
+        service.close()
     if output_format == "json":
         echo_json(report.to_dict())
         return
@@ -271,7 +271,7 @@ def identify(
     """
     declaration = declaration_from(trade)
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
-    service = Runtime.open(settings, runtime)
+    service = IdentificationService.open(settings, runtime)
     results: list[Identification] = []
     try:
         identifier = service.identifier()
@@ -371,31 +371,31 @@ def train(
         idtool train --seed 0
     """
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
-    runtime = Runtime.open(settings)
+    service = IdentificationService.open(settings)
     try:
         echo_err(
-            f"embedding the reference set with {runtime.bundle.version} ({runtime.engine.name})..."
+            f"embedding the reference set with {service.bundle.version} ({service.engine.name})..."
         )
-        classes = sorted({img.label for img in runtime.catalog.active_images()})
+        classes = sorted({img.label for img in service.catalog.active_images()})
         texture = choose_texture(classes, tiles)
         data = embed_training_set(
-            runtime.catalog, runtime.bundle, runtime.engine, seed=seed, texture=texture
+            service.catalog, service.bundle, service.engine, seed=seed, texture=texture
         )
         result = train_head(
             data,
-            runtime.catalog.taxa(),
+            service.catalog.taxa(),
             folds=folds,
             seed=seed,
             target_selective_accuracy=target_accuracy,
             balanced=balanced,
         )
     finally:
-        runtime.close()
+        service.close()
     version = version or dt.datetime.now(dt.UTC).strftime("1.%Y%m%d.%H%M%S")
-    target = out or settings.trained_models_dir / f"{runtime.bundle.name}-{version}"
-    card = render_model_card(runtime.bundle, version, result, data)
+    target = out or settings.trained_models_dir / f"{service.bundle.name}-{version}"
+    card = render_model_card(service.bundle, version, result, data)
     write_trained_bundle(
-        runtime.bundle,
+        service.bundle,
         target,
         version=version,
         head=result.head,

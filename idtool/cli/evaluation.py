@@ -27,11 +27,11 @@ from idtool.curation.evaluation import evaluate
 from idtool.curation.evaluation_report import (
     Tolerance,
     compare_evaluations,
-    load_summary,
+    read_summary,
     store_evaluation,
     write_evaluation,
 )
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.errors import ModelBundleError
 from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, load_bundle
 from idtool.model.discovery import resolve_bundle_dir
@@ -243,16 +243,16 @@ def evaluate_command(
         idtool evaluate --unknown not_in_set/ --out eval/ --against eval-prev/summary.json
     """
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
-    previous = load_summary(against) if against is not None else None
-    runtime = Runtime.open(settings)
+    previous = read_summary(against) if against is not None else None
+    service = IdentificationService.open(settings)
     try:
         echo_err(
-            f"embedding the reference set with {runtime.bundle.version} ({runtime.engine.name})..."
+            f"embedding the reference set with {service.bundle.version} ({service.engine.name})..."
         )
         evaluation = evaluate(
-            runtime.catalog,
-            runtime.bundle,
-            runtime.engine,
+            service.catalog,
+            service.bundle,
+            service.engine,
             folds=folds,
             seed=seed,
             target_selective_accuracy=target_accuracy,
@@ -264,9 +264,9 @@ def evaluate_command(
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         target = out or settings.home / "evaluations" / f"{stamp}-{summary['reference_version']}"
         write_evaluation(evaluation, target)
-        evaluation_id = store_evaluation(runtime.catalog, summary)
+        evaluation_id = store_evaluation(service.catalog, summary)
     finally:
-        runtime.close()
+        service.close()
     gate = None
     if previous is not None:
         gate = compare_evaluations(

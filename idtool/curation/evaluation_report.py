@@ -118,7 +118,7 @@ def stored_evaluations(catalog: Catalog, limit: int = 20) -> list[dict[str, Any]
     ]
 
 
-def load_summary(path: Path) -> dict[str, Any]:
+def read_summary(path: Path) -> dict[str, Any]:
     """Read a summary.json written by :func:`write_evaluation`.
 
     Raises:

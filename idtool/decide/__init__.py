@@ -2,7 +2,7 @@
 
 Owns the identification decision (calibrated head or k-NN fallback, open set, roll-up,
 quality downgrade), the advice attached to each result (CITES guidance, material checks)
-and the runtime that ties a bundle, a catalog and a listing index together.
+and the identification service that ties a bundle, a catalog and a listing index together.
 
 May import: the foundation modules, ``idtool.model``, ``idtool.catalog``, ``idtool.cites``
 and ``idtool.forensics``.

@@ -7,7 +7,7 @@ separates the two (Espinoza & Mann 1993): a mean outer angle under 90 degrees po
 mammoth, over 115 degrees to elephant, and between is indeterminate.
 
 Two ways in: manual (the user marks vertex + one point on each line, see
-:func:`angles_from_points` and :func:`load_points`) and automatic (:func:`measure_auto`,
+:func:`angles_from_points` and :func:`read_points`) and automatic (:func:`measure_auto`,
 implemented in :mod:`idtool.forensics.schreger_auto`). :func:`classify` applies the rule;
 :func:`measure_schreger` is the one call a front end needs. The result is an indication
 for a laboratory, never a verdict.
@@ -231,7 +231,7 @@ def _triples_from_csv(text: str) -> list[Triple]:
     return triples
 
 
-def load_points(path: Path) -> list[Triple]:
+def read_points(path: Path) -> list[Triple]:
     """Read manual angle measurements from a JSON or CSV file.
 
     JSON: ``[{"vertex": [x, y], "a": [x, y], "b": [x, y]}, ...]`` (or that list under

@@ -24,7 +24,7 @@ from idtool.catalog.reference_import import import_reference_dir
 from idtool.cites.guidance import TradeDeclaration
 from idtool.cli import main
 from idtool.config import SHIPPED_REFERENCE_DIR, Settings, load_settings
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.errors import BadField, Conflict, NotFound
 from idtool.model.bundle import build_base_bundle
 
@@ -52,11 +52,11 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         for photo in _photos(cls)[:REFERENCE_PER_CLASS]:
             shutil.copy(photo, ref / cls / photo.name)
     settings = load_settings(home=root / "home", model_dir=bundle, catalog_path=root / "cat.db")
-    runtime = Runtime.open(settings, "torch")
+    service = IdentificationService.open(settings, "torch")
     try:
-        import_reference_dir(runtime.catalog, runtime.embedder(), ref)
+        import_reference_dir(service.catalog, service.embedder(), ref)
     finally:
-        runtime.close()
+        service.close()
     return settings
 
 
@@ -157,14 +157,14 @@ def test_batch_writes_parseable_reports_matching_identify(
     assert [r["duplicates"] for r in dup_holder] == [["zz_copy.jpg"]]
 
     # the same per-image JSON as `idtool identify`
-    runtime = Runtime.open(env, "torch")
+    service = IdentificationService.open(env, "torch")
     try:
         name = "material_ceramic/" + _photos("material_ceramic")[REFERENCE_PER_CLASS].name
-        (expected,) = runtime.identifier().identify_paths(
+        (expected,) = service.identifier().identify_paths(
             [photo_dir / name], max_bytes=40_000_000, max_pixels=60_000_000
         )
     finally:
-        runtime.close()
+        service.close()
     want = expected.to_dict()
     got = by_image[name]
     assert set(want) - {"image"} <= set(got)

@@ -99,7 +99,7 @@ def _record_runtime(monkeypatch, seen: list[str]) -> None:
         seen.append(runtime)
         raise _OpenCalled
 
-    monkeypatch.setattr(core.Runtime, "open", staticmethod(fake_open))
+    monkeypatch.setattr(core.IdentificationService, "open", staticmethod(fake_open))
 
 
 def test_identify_runtime_flag_and_deprecated_engine_alias(monkeypatch, tmp_path) -> None:

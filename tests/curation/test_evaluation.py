@@ -23,7 +23,7 @@ from idtool.curation.evaluation_metrics import error_counts
 from idtool.curation.evaluation_report import (
     Tolerance,
     compare_evaluations,
-    load_summary,
+    read_summary,
     store_evaluation,
     stored_evaluations,
 )
@@ -163,7 +163,7 @@ def test_unknown_photos_are_checked(baseline) -> None:
 
 def test_summary_json_round_trip_and_storage(baseline, tmp_path: Path) -> None:
     _, evaluation, out = baseline
-    summary = load_summary(out / "summary.json")
+    summary = read_summary(out / "summary.json")
     assert summary["reference_version"] == evaluation.summary["reference_version"]
     assert set(summary["files"]) >= {"confusion_png", "reliability_png", "coverage_risk_png"}
     catalog = Catalog.open(tmp_path / "catalog.db")
@@ -179,9 +179,9 @@ def test_summary_json_round_trip_and_storage(baseline, tmp_path: Path) -> None:
         catalog.close()
     (tmp_path / "other.json").write_text('{"kind": "something else"}', encoding="utf-8")
     with pytest.raises(BadField):
-        load_summary(tmp_path / "other.json")
+        read_summary(tmp_path / "other.json")
     with pytest.raises(NotFound):
-        load_summary(tmp_path / "missing.json")
+        read_summary(tmp_path / "missing.json")
 
 
 def test_gate_passes_on_identical_and_small_changes(baseline) -> None:

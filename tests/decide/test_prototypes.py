@@ -16,7 +16,7 @@ from idtool.catalog.taxonomy import infer_taxon
 from idtool.cli import main
 from idtool.config import load_settings
 from idtool.decide.prototypes import class_means, cosine_group_ids, fit_prototypes
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.model.bundle import Thresholds
 from idtool.types import Decision
 
@@ -120,9 +120,9 @@ def test_answers_without_training_are_no_worse_than_a_plain_prototype_classifier
         photos = sorted((SHARED_DEMO / class_dir).glob("*.jpg"))
         start = IMPORTED if class_dir == NEW_CLASS else len(photos) - 6
         held_out += [(p, label) for p in photos[start:]]
-    runtime = Runtime.open(load_settings(), "torch")
+    service = IdentificationService.open(load_settings(), "torch")
     try:
-        identifier = runtime.identifier()
+        identifier = service.identifier()
         shipped = set(identifier.reference.paths)
         held_out = [(p, t) for p, t in held_out if str(p) not in shipped]
         results = identifier.identify_paths(
@@ -135,7 +135,7 @@ def test_answers_without_training_are_no_worse_than_a_plain_prototype_classifier
 
         embeddings = identifier.embed([decode_image(p) for p, _ in held_out])
     finally:
-        runtime.close()
+        service.close()
     truths = [t for _, t in held_out]
     plain = [reference.classes[k] for k in (embeddings @ means.T).argmax(axis=1)]
     plain_accuracy = np.mean([p == t for p, t in zip(plain, truths, strict=True)])
