@@ -88,7 +88,7 @@ def main() -> None:
             print(f"cross-validation took {time.perf_counter() - started:.1f} s")
         finally:
             service.close()
-    summary = evaluation.summary
+    summary = evaluation.summary.to_dict()
     m = summary["metrics"]
     unknown = summary["unknown"] or {}
     n = summary["images"]

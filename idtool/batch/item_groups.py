@@ -137,8 +137,8 @@ def identify_items(
                 top_k=options.top_k,
                 name=folder,
             )
-            result = with_advice(result, options.declaration, listings)
-            rows.append(result.to_dict())
+            advised = with_advice(result, options.declaration, listings)
+            rows.append(advised.to_dict())
             if progress:
                 progress(
                     f"item {number}/{len(groups)}: {folder}: {result.label or result.decision}"

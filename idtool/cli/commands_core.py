@@ -30,8 +30,9 @@ from idtool.cli.common import (
     trade_options,
 )
 from idtool.curation.model_card import render_model_card
+from idtool.curation.recipe import TrainingRecipe
 from idtool.curation.training import embed_training_set, train_head
-from idtool.decide.advice import with_advice
+from idtool.decide.advice import AdvisedIdentification, with_advice
 from idtool.decide.items import identify_item_paths
 from idtool.decide.service import IdentificationService
 from idtool.decide.texture import choose_texture
@@ -149,17 +150,17 @@ def _format_candidates(result: Identification) -> str:
     return ", ".join(f"{c.label} {_percent(c.score)}" for c in result.candidates)
 
 
-def print_result_warnings(results: list[Identification]) -> None:
+def print_result_warnings(results: list[AdvisedIdentification]) -> None:
     """One stderr line per distinct warning of the results (e.g. the head is stale)."""
     seen: set[tuple[str, str]] = set()
     for result in results:
-        for warning in result.warnings:
+        for warning in result.identification.warnings:
             if (warning.code, warning.message) not in seen:
                 seen.add((warning.code, warning.message))
                 echo_err(f"warning [{warning.code}]: {warning.message}")
 
 
-def print_identifications(results: list[Identification], output_format: str) -> None:
+def print_identifications(results: list[AdvisedIdentification], output_format: str) -> None:
     """Print results as JSON Lines or a table (shared by identify and its extensions)."""
     print_result_warnings(results)
     if output_format == "json":
@@ -177,7 +178,8 @@ def print_identifications(results: list[Identification], output_format: str) -> 
         _("quality"),
     ):
         table.add_column(column, overflow="fold")
-    for r in results:
+    for advised in results:
+        r = advised.identification
         if r.error:
             table.add_row(
                 Path(r.image).name,
@@ -190,11 +192,10 @@ def print_identifications(results: list[Identification], output_format: str) -> 
             continue
         label = f"{r.label} ({rank_name(r.rank)})" if r.label else "-"
         quality = quality_text((r.quality or {}).get("verdict"))
-        item = r.extra.get("item")
         name = Path(r.image).name
-        if item:
+        if r.item:
             name = f"{name} " + _("(item: {agreeing}/{photos} photos agree)").format(
-                agreeing=item["agreeing"], photos=item["photos"]
+                agreeing=r.item.agreeing, photos=r.item.photos
             )
         table.add_row(
             name,
@@ -202,24 +203,22 @@ def print_identifications(results: list[Identification], output_format: str) -> 
             label,
             _percent(r.confidence) if r.confidence is not None else "",
             _format_candidates(r),
-            _cites_summary(r),
+            _cites_summary(advised),
             quality,
         )
     _stdout().print(table)
-    for r in results:
-        guidance = r.extra.get("guidance") or {}
-        steps = guidance.get("next_steps") or []
+    for advised in results:
+        steps = advised.next_steps
         if steps:
             click.echo(
                 _("{image}: next: {steps}").format(
-                    image=Path(r.image).name, steps="; ".join(steps[:3])
+                    image=Path(advised.identification.image).name, steps="; ".join(steps[:3])
                 )
             )
 
 
-def _cites_summary(result: Identification) -> str:
-    cites = (result.extra.get("guidance") or {}).get("cites") or {}
-    appendix = cites.get("appendix")
+def _cites_summary(result: AdvisedIdentification) -> str:
+    appendix = result.appendix
     return _("App. {appendix}").format(appendix=appendix) if appendix else "-"
 
 
@@ -272,7 +271,7 @@ def identify(
     declaration = declaration_from(trade)
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
     service = IdentificationService.open(settings, runtime)
-    results: list[Identification] = []
+    results: list[AdvisedIdentification] = []
     try:
         identifier = service.identifier()
         listings = service.listings()
@@ -296,20 +295,20 @@ def identify(
                     max_pixels=settings.max_image_pixels,
                     top_k=top_k,
                 ):
-                    result = with_advice(result, declaration, listings)
+                    advised = with_advice(result, declaration, listings)
                     if output_format == "json":
                         if not results:
-                            print_result_warnings([result])
-                        echo_json({**result.to_dict(), "lang": get_language()})
+                            print_result_warnings([advised])
+                        echo_json({**advised.to_dict(), "lang": get_language()})
                         sys.stdout.flush()
-                    results.append(result)
+                    results.append(advised)
     finally:
         service.close()
     if output_format != "json":
         print_identifications(results, output_format)
     elif as_item:
         print_result_warnings(results)
-    if all(r.error for r in results):
+    if all(r.identification.error for r in results):
         ctx.exit(1)
 
 
@@ -381,14 +380,10 @@ def train(
         data = embed_training_set(
             service.catalog, service.bundle, service.engine, seed=seed, texture=texture
         )
-        result = train_head(
-            data,
-            service.catalog.taxa(),
-            folds=folds,
-            seed=seed,
-            target_selective_accuracy=target_accuracy,
-            balanced=balanced,
+        recipe = TrainingRecipe(
+            folds=folds, seed=seed, target_selective_accuracy=target_accuracy, balanced=balanced
         )
+        result = train_head(data, service.catalog.taxa(), **recipe.kwargs())
     finally:
         service.close()
     version = version or dt.datetime.now(dt.UTC).strftime("1.%Y%m%d.%H%M%S")

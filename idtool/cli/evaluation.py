@@ -260,11 +260,12 @@ def evaluate_command(
             tiles=tiles,
             balanced=balanced,
         )
-        summary = evaluation.summary
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-        target = out or settings.home / "evaluations" / f"{stamp}-{summary['reference_version']}"
+        reference_version = evaluation.summary.reference_version
+        target = out or settings.home / "evaluations" / f"{stamp}-{reference_version}"
         write_evaluation(evaluation, target)
-        evaluation_id = store_evaluation(service.catalog, summary)
+        evaluation_id = store_evaluation(service.catalog, evaluation.summary)
+        summary = evaluation.summary.to_dict()
     finally:
         service.close()
     gate = None
