@@ -77,148 +77,155 @@ def _import(
         echo_err(f"warning: {warning}")
 
 
+@click.group("cites")
+def cites() -> None:
+    """CITES listing data: import Species+ exports, see what is loaded.
+
+    Example:
+
+        idtool cites import Index_of_CITES_Species_2017-04-21.csv.gz
+    """
+
+
+@cites.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--snapshot-date", help="Export date YYYY-MM-DD if the file name lacks it.")
+@catalog_option
+@format_option
+@click.pass_context
+def import_cmd(
+    ctx: click.Context,
+    file: Path,
+    snapshot_date: str | None,
+    catalog_path: Path | None,
+    output_format: str,
+) -> None:
+    """Import a listings file as a new versioned listing set.
+
+    Accepts a Species+ "Index of CITES species" or "CITES listings" export, an
+    idtool listings table, or the SAPI quota / reservation tables (CSV or CSV.gz).
+    Re-importing the same file changes nothing.
+
+    Example:
+
+        idtool cites import cites_listings_reptilia_2023-07.csv
+    """
+    _import(ctx, file, snapshot_date, catalog_path, output_format, None)
+
+
+@cites.command("eu-import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--snapshot-date", help="Date of the annex table YYYY-MM-DD.")
+@catalog_option
+@format_option
+@click.pass_context
+def eu_import_cmd(
+    ctx: click.Context,
+    file: Path,
+    snapshot_date: str | None,
+    catalog_path: Path | None,
+    output_format: str,
+) -> None:
+    """Import an EU Wildlife Trade Regulation annex table (columns taxon, annex, ...).
+
+    See idtool/cites/eu.py for the file format.
+
+    Example:
+
+        idtool cites eu-import eu_annexes_2023-05-05.csv
+    """
+    _import(ctx, file, snapshot_date, catalog_path, output_format, KIND_EU)
+
+
+@cites.command("status")
+@catalog_option
+@format_option
+@click.pass_context
+def status_cmd(ctx: click.Context, catalog_path: Path | None, output_format: str) -> None:
+    """List the imported listing sets and which data guidance uses now.
+
+    Example:
+
+        idtool cites status --format json
+    """
+    settings = settings_from(ctx, catalog_path=catalog_path)
+    db = open_cites_db(settings)
+    sets = list_sets(db)
+    index = load_listing_index(db)
+    in_use = {(s.name, s.sha256) for s in index.sets}
+    if not sets:
+        _, sets = load_bundled_rows()
+    rows: list[dict[str, Any]] = []
+    for info in sets:
+        row = info.to_dict()
+        row["in_use"] = (info.name, info.sha256) in in_use or info.kind != "cites_listings"
+        row["stale_warning"] = stale_warning(info)
+        rows.append(row)
+    if output_format == "json":
+        for row in rows:
+            echo_json(row)
+        return
+    table = Table(
+        title=f"listing sets (latest CoP known: {LATEST_COP.name}, {LATEST_COP.last_day})"
+    )
+    for column in ("kind", "name", "snapshot", "rows", "in use", "sha256"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["kind"],
+            row["name"] + (" (bundled)" if row["bundled"] else ""),
+            row["snapshot_date"],
+            str(row["row_count"]),
+            "yes" if row["in_use"] else "no",
+            row["sha256"][:12],
+        )
+    _console().print(table)
+    if not index.eu.loaded:
+        click.echo("EU annex: unknown — no data loaded")
+
+
+@click.command("guidance")
+@click.argument("name", nargs=-1, required=True)
+@trade_options
+@catalog_option
+@format_option
+@lang_option
+@click.pass_context
+def guidance_cmd(
+    ctx: click.Context,
+    name: tuple[str, ...],
+    catalog_path: Path | None,
+    output_format: str,
+    **trade: str | None,
+) -> None:
+    """What CITES requires for a taxon or material and a declared trade.
+
+    NAME is a scientific name of any rank, a synonym, or a common name in English,
+    French or Spanish, quoted or not; a misspelt or partial name is read as the
+    clearly closest known name, or answered with ranked suggestions.
+
+    Texts follow --lang (en, fr, es); JSON keys and codes stay English.
+
+    Example:
+
+        idtool guidance Loxodonta africana --origin BW --purpose T --source W
+
+        idtool guidance perroquet gris --origin CM --source W --lang fr
+    """
+    declaration = declaration_from(trade)
+    settings = settings_from(ctx, catalog_path=catalog_path)
+    index = load_listing_index(open_cites_db(settings))
+    result = guidance_for_label(" ".join(name), declaration, index)
+    if output_format == "json":
+        echo_json({**result.to_dict(), "lang": get_language()})
+        return
+    _print_guidance(result)
+
+
 def register(group: click.Group) -> None:
     """Attach ``cites`` (import, eu-import, status) and ``guidance`` to the root group."""
-
-    @group.group("cites")
-    def cites() -> None:
-        """CITES listing data: import Species+ exports, see what is loaded.
-
-        Example:
-
-            idtool cites import Index_of_CITES_Species_2017-04-21.csv.gz
-        """
-
-    @cites.command("import")
-    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-    @click.option("--snapshot-date", help="Export date YYYY-MM-DD if the file name lacks it.")
-    @catalog_option
-    @format_option
-    @click.pass_context
-    def import_cmd(
-        ctx: click.Context,
-        file: Path,
-        snapshot_date: str | None,
-        catalog_path: Path | None,
-        output_format: str,
-    ) -> None:
-        """Import a listings file as a new versioned listing set.
-
-        Accepts a Species+ "Index of CITES species" or "CITES listings" export, an
-        idtool listings table, or the SAPI quota / reservation tables (CSV or CSV.gz).
-        Re-importing the same file changes nothing.
-
-        Example:
-
-            idtool cites import cites_listings_reptilia_2023-07.csv
-        """
-        _import(ctx, file, snapshot_date, catalog_path, output_format, None)
-
-    @cites.command("eu-import")
-    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-    @click.option("--snapshot-date", help="Date of the annex table YYYY-MM-DD.")
-    @catalog_option
-    @format_option
-    @click.pass_context
-    def eu_import_cmd(
-        ctx: click.Context,
-        file: Path,
-        snapshot_date: str | None,
-        catalog_path: Path | None,
-        output_format: str,
-    ) -> None:
-        """Import an EU Wildlife Trade Regulation annex table (columns taxon, annex, ...).
-
-        See idtool/cites/eu.py for the file format.
-
-        Example:
-
-            idtool cites eu-import eu_annexes_2023-05-05.csv
-        """
-        _import(ctx, file, snapshot_date, catalog_path, output_format, KIND_EU)
-
-    @cites.command("status")
-    @catalog_option
-    @format_option
-    @click.pass_context
-    def status_cmd(ctx: click.Context, catalog_path: Path | None, output_format: str) -> None:
-        """List the imported listing sets and which data guidance uses now.
-
-        Example:
-
-            idtool cites status --format json
-        """
-        settings = settings_from(ctx, catalog_path=catalog_path)
-        db = open_cites_db(settings)
-        sets = list_sets(db)
-        index = load_listing_index(db)
-        in_use = {(s.name, s.sha256) for s in index.sets}
-        if not sets:
-            _, sets = load_bundled_rows()
-        rows: list[dict[str, Any]] = []
-        for info in sets:
-            row = info.to_dict()
-            row["in_use"] = (info.name, info.sha256) in in_use or info.kind != "cites_listings"
-            row["stale_warning"] = stale_warning(info)
-            rows.append(row)
-        if output_format == "json":
-            for row in rows:
-                echo_json(row)
-            return
-        table = Table(
-            title=f"listing sets (latest CoP known: {LATEST_COP.name}, {LATEST_COP.last_day})"
-        )
-        for column in ("kind", "name", "snapshot", "rows", "in use", "sha256"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(
-                row["kind"],
-                row["name"] + (" (bundled)" if row["bundled"] else ""),
-                row["snapshot_date"],
-                str(row["row_count"]),
-                "yes" if row["in_use"] else "no",
-                row["sha256"][:12],
-            )
-        _console().print(table)
-        if not index.eu.loaded:
-            click.echo("EU annex: unknown — no data loaded")
-
-    @group.command("guidance")
-    @click.argument("name", nargs=-1, required=True)
-    @trade_options
-    @catalog_option
-    @format_option
-    @lang_option
-    @click.pass_context
-    def guidance_cmd(
-        ctx: click.Context,
-        name: tuple[str, ...],
-        catalog_path: Path | None,
-        output_format: str,
-        **trade: str | None,
-    ) -> None:
-        """What CITES requires for a taxon or material and a declared trade.
-
-        NAME is a scientific name of any rank, a synonym, or a common name in English,
-        French or Spanish, quoted or not; a misspelt or partial name is read as the
-        clearly closest known name, or answered with ranked suggestions.
-
-        Texts follow --lang (en, fr, es); JSON keys and codes stay English.
-
-        Example:
-
-            idtool guidance Loxodonta africana --origin BW --purpose T --source W
-
-            idtool guidance perroquet gris --origin CM --source W --lang fr
-        """
-        declaration = declaration_from(trade)
-        settings = settings_from(ctx, catalog_path=catalog_path)
-        index = load_listing_index(open_cites_db(settings))
-        result = guidance_for_label(" ".join(name), declaration, index)
-        if output_format == "json":
-            echo_json({**result.to_dict(), "lang": get_language()})
-            return
-        _print_guidance(result)
+    group.add_command(cites)
+    group.add_command(guidance_cmd)
 
 
 def _print_guidance(result: Guidance | CombinedGuidance) -> None:

@@ -24,6 +24,7 @@ from idtool.cli.common import (
     format_option,
     lang_option,
     model_option,
+    recipe_options,
     runtime_option_with_engine_alias,
     settings_from,
     tiles_option,
@@ -41,7 +42,6 @@ from idtool.i18n import get_language
 from idtool.i18n import gettext as _
 from idtool.i18n.vocabulary import decision_text, quality_text, rank_name
 from idtool.model.bundle import (
-    TARGET_SELECTIVE_ACCURACY,
     build_base_bundle,
     load_bundle,
     write_trained_bundle,
@@ -324,23 +324,7 @@ def identify(
 @click.option(
     "--version", "version", default=None, help="Version of the new bundle (default: date-based)."
 )
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Random seed (training is reproducible)."
-)
-@click.option(
-    "--folds",
-    type=click.IntRange(2, 20),
-    default=5,
-    show_default=True,
-    help="Cross-validation folds.",
-)
-@click.option(
-    "--target-accuracy",
-    type=click.FloatRange(0.5, 1.0),
-    default=TARGET_SELECTIVE_ACCURACY,
-    show_default=True,
-    help="Selective accuracy the confidence threshold must reach.",
-)
+@recipe_options
 @tiles_option
 @balance_option
 @format_option

@@ -169,6 +169,40 @@ def format_option(func: F) -> F:
     )(func)
 
 
+def recipe_options(func: F) -> F:
+    """The training recipe flags shared by ``train`` and ``evaluate``: ``--seed``,
+    ``--folds``, ``--target-accuracy``."""
+    # imported here: only the commands that fit a head pay for the model imports
+    from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY
+
+    options = [
+        click.option(
+            "--seed",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Random seed (training is reproducible).",
+        ),
+        click.option(
+            "--folds",
+            type=click.IntRange(2, 20),
+            default=5,
+            show_default=True,
+            help="Cross-validation folds.",
+        ),
+        click.option(
+            "--target-accuracy",
+            type=click.FloatRange(0.5, 1.0),
+            default=TARGET_SELECTIVE_ACCURACY,
+            show_default=True,
+            help="Selective accuracy the confidence threshold must reach.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def tiles_option(func: F) -> F:
     """``--tiles/--no-tiles`` for the commands that fit a head (train, evaluate)."""
     return click.option(

@@ -18,6 +18,7 @@ from idtool.cli.common import (
     echo_json,
     format_option,
     model_option,
+    recipe_options,
     settings_from,
     tiles_option,
 )
@@ -33,7 +34,7 @@ from idtool.curation.evaluation_report import (
 )
 from idtool.decide.service import IdentificationService
 from idtool.errors import ModelBundleError
-from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, load_bundle
+from idtool.model.bundle import load_bundle
 from idtool.model.discovery import resolve_bundle_dir
 
 GATE_FAILED_EXIT = 3
@@ -145,14 +146,7 @@ def reference_audit(
 @click.command("evaluate")
 @catalog_option
 @model_option
-@click.option(
-    "--folds",
-    type=click.IntRange(2, 20),
-    default=5,
-    show_default=True,
-    help="Cross-validation folds.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (reproducible).")
+@recipe_options
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -199,13 +193,6 @@ def reference_audit(
     default=Tolerance.unknown_rate,
     show_default=True,
     help="Allowed rise in false identifications of --unknown photos.",
-)
-@click.option(
-    "--target-accuracy",
-    type=click.FloatRange(0.5, 1.0),
-    default=TARGET_SELECTIVE_ACCURACY,
-    show_default=True,
-    help="Selective accuracy the confidence threshold must reach (as idtool train).",
 )
 @tiles_option
 @balance_option
