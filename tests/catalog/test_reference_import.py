@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import small_reference
+from support import small_reference
 
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.catalog.store import Catalog

@@ -14,12 +14,6 @@ from idtool.cli import main
 CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("IDTOOL_HOME", str(tmp_path))
-    return CliRunner()
-
-
 def _json_lines(output: str) -> list[dict]:  # type: ignore[type-arg]
     return [json.loads(line) for line in output.splitlines() if line.strip()]
 

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 from idtool.cli import main
 

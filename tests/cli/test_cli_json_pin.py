@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 from idtool.cli import main
 

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import EXAMPLES, small_reference
+from support import EXAMPLES, small_reference
 
 from idtool.cli import main
 from idtool.model.bundle import load_bundle

@@ -11,14 +11,11 @@ import pytest
 from curation_fixtures import (
     CORAL_RESIZED,
     TIGER_COPY,
-    ReferenceFixture,
-    baseline_evaluation,
 )
 
 from idtool.catalog.store import Catalog
 from idtool.catalog.taxonomy import TaxonRecord, infer_taxon
 from idtool.curation.cross_validation import fold_assignment
-from idtool.curation.evaluation import Evaluation
 from idtool.curation.evaluation_metrics import error_counts
 from idtool.curation.evaluation_report import (
     Tolerance,
@@ -87,13 +84,6 @@ METRIC_KEYS = [
     "called_not_wildlife",
     "lower_protection",
 ]
-
-
-@pytest.fixture(scope="session")
-def baseline(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[ReferenceFixture, Evaluation, Path]:
-    return baseline_evaluation(tmp_path_factory)
 
 
 def test_summary_carries_versions_and_sane_metrics(baseline) -> None:

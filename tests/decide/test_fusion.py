@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 from idtool.cli import main
 from idtool.decide.decision import ClassScores

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import SHARED_DEMO
+from support import SHARED_DEMO
 
 from idtool.catalog.store import ReferenceEmbeddings
 from idtool.catalog.taxonomy import infer_taxon

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 from idtool.config import load_settings
 from idtool.decide import identify
