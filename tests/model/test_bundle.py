@@ -80,12 +80,12 @@ def test_tiny_bundle_loads_embeds_and_identifies_without_real_weights(
 ) -> None:
     """The tiny random-init bundle goes through the same code as a real one, in seconds."""
     import numpy as np
+    from support import small_reference
 
     from idtool.catalog.reference_import import import_reference_dir
     from idtool.config import load_settings
     from idtool.decide.service import IdentificationService
     from idtool.types import Decision
-    from support import small_reference
 
     assert tiny_bundle.architecture == "test_efficientnet" and tiny_bundle.head is None
     settings = load_settings(home=tmp_path / "home", model_dir=tiny_bundle.path)
