@@ -92,7 +92,7 @@ def link_materials(target: Path, count: int) -> list[Path]:
 def prepare(work: Path, medium: int, phones: int, materials: int, phone_materials: int) -> None:
     from idtool.catalog.reference_import import import_reference_dir
     from idtool.config import SHIPPED_REFERENCE_DIR
-    from idtool.decide.service import Runtime
+    from idtool.decide.service import IdentificationService
 
     stamp = work / "prepared.json"
     wanted = {
@@ -126,11 +126,11 @@ def prepare(work: Path, medium: int, phones: int, materials: int, phone_material
         from idtool.model.onnx_export import export_onnx
 
         export_onnx(load_bundle(work / "bundle"), int8=False)
-    runtime = Runtime.open(_settings(work))
+    service = IdentificationService.open(_settings(work))
     try:
-        import_reference_dir(runtime.catalog, runtime.embedder(), SHIPPED_REFERENCE_DIR)
+        import_reference_dir(service.catalog, service.embedder(), SHIPPED_REFERENCE_DIR)
     finally:
-        runtime.close()
+        service.close()
     stamp.write_text(json.dumps(wanted))
 
 

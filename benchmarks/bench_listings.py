@@ -110,7 +110,7 @@ def main() -> None:
     from idtool.catalog.reference_import import import_reference_dir
     from idtool.cites.guidance import TradeDeclaration
     from idtool.config import SHIPPED_MODELS_DIR, load_settings
-    from idtool.decide.service import Runtime
+    from idtool.decide.service import IdentificationService
     from idtool.listings import MarketListingsRequest, run_listings
     from idtool.model.discovery import SHIPPED_BUNDLE
 
@@ -126,11 +126,11 @@ def main() -> None:
     home = work / "home"
     settings = load_settings(home=home, model_dir=bundle_dir)
     if not (home / "catalog.db").is_file():
-        runtime = Runtime.open(settings, args.runtime)
+        service = IdentificationService.open(settings, args.runtime)
         try:
-            import_reference_dir(runtime.catalog, runtime.embedder(), ROOT / "reference_images")
+            import_reference_dir(service.catalog, service.embedder(), ROOT / "reference_images")
         finally:
-            runtime.close()
+            service.close()
     options = JobOptions(TradeDeclaration(), top_k=3, max_bytes=60_000_000, max_pixels=60_000_000)
     rates: list[float] = []
     cpu_per_listing: list[float] = []

@@ -19,7 +19,7 @@ from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES, purpose_meaning, sou
 from idtool.cites.countries import countries, country_name
 from idtool.cites.guidance import TradeDeclaration
 from idtool.cites.seizure_codes import SEIZURE_VOCABULARIES
-from idtool.decide.advice import with_advice
+from idtool.decide.advice import AdvisedIdentification, with_advice
 from idtool.decide.lookalike import ModelConfusion
 from idtool.errors import BadField, Conflict, Forbidden, NotFound, UnsupportedMediaType
 from idtool.evidence.custody import now_iso
@@ -30,7 +30,6 @@ from idtool.forensics.schreger import angles_from_points, classify
 from idtool.i18n import get_language
 from idtool.model.exif import extract_exif
 from idtool.model.preprocess import decode_image
-from idtool.types import Identification
 from server.auth import require_officer
 from server.state import ServerState, current_state
 from server.uploads import incoming_file
@@ -55,8 +54,10 @@ def declaration_from_form(form: Any) -> TradeDeclaration:
     return TradeDeclaration.from_values(**values)
 
 
-def public_identification(identification: Identification, state: ServerState) -> dict[str, Any]:
-    """``Identification.to_dict()`` with server file paths replaced by reference ids.
+def public_identification(
+    identification: AdvisedIdentification, state: ServerState
+) -> dict[str, Any]:
+    """``AdvisedIdentification.to_dict()`` with server file paths replaced by reference ids.
 
     The guidance is returned beside it (the record's ``guidance``), not inside it.
     """
@@ -248,7 +249,7 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
         model.listings,
         ModelConfusion.from_meta(model.identifier.bundle.meta),
     )
-    guidance = identification.extra["guidance"]
+    guidance = identification.guidance_dict() or {}
     state.store.adopt_original(incoming.hand_over(), sha256, officer)
     created_at = now_iso()
     exif = extract_exif(data)
@@ -276,8 +277,8 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
         declaration=declaration.to_dict(),
         identification=public_identification(identification, state),
         guidance=guidance,
-        model_version=identification.model_version,
-        reference_version=identification.reference_version,
+        model_version=identification.identification.model_version,
+        reference_version=identification.identification.reference_version,
         listing_set=model.listing_set,
         case_ref=case_ref,
         notes=notes,
@@ -294,7 +295,7 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
             "record %s created by %s: %s (%s, %d bytes%s)",
             record.id,
             officer,
-            identification.decision,
+            identification.identification.decision,
             decoded.media_format,
             len(data),
             ", working copy" if original_pending else "",

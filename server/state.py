@@ -1,6 +1,6 @@
 """What a worker process loads once: model, reference set, listings, evidence store.
 
-:func:`load_model_state` caches by (model, catalog, engine) so every app built in one
+:func:`load_model_state` caches by (model, catalog, runtime) so every app built in one
 process shares one loaded model; requests never open the catalog again (its SQLite
 connection belongs to the loading thread), they use what was read here.
 """
@@ -22,7 +22,7 @@ from idtool import __version__
 from idtool.cites import ListingIndex, load_listing_index
 from idtool.config import Settings
 from idtool.decide.identify import Identifier
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.errors import NotFound
 from idtool.evidence.store import EvidenceStore
 from idtool.model.discovery import resolve_bundle_dir
@@ -52,7 +52,7 @@ class ReferencePhoto:
 class LoadedModel:
     """The read-only, shareable part: loaded once per process."""
 
-    runtime: Runtime
+    service: IdentificationService
     identifier: Identifier
     listings: ListingIndex
     references: dict[int, ReferencePhoto]
@@ -71,7 +71,7 @@ class LoadedModel:
             return self.identifier.identify_decoded([image], [name])[0]
 
     def versions(self) -> dict[str, Any]:
-        bundle = self.runtime.bundle
+        bundle = self.service.bundle
         return {
             "idtool_version": __version__,
             "model_version": bundle.version,
@@ -88,42 +88,42 @@ _MODELS: dict[tuple[str, str, str], LoadedModel] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def load_model_state(settings: Settings, engine: str = "auto") -> LoadedModel:
+def load_model_state(settings: Settings, runtime: str = "auto") -> LoadedModel:
     """Load (or reuse) the model, reference embeddings and listing index for ``settings``.
 
     Raises:
         ModelBundleError: no usable model bundle.
         EmptyReference: the catalog has no reference embeddings for this model.
     """
-    key = (str(resolve_bundle_dir(settings)), str(settings.catalog_path), engine)
+    key = (str(resolve_bundle_dir(settings)), str(settings.catalog_path), runtime)
     with _MODELS_LOCK:
         if key not in _MODELS:
-            runtime = Runtime.open(settings, engine)
-            identifier = runtime.identifier()
-            listings = load_listing_index(runtime.catalog.db)
+            service = IdentificationService.open(settings, runtime)
+            identifier = service.identifier()
+            listings = load_listing_index(service.catalog.db)
             references = {
                 img.id: ReferencePhoto(img.id, img.label, Path(img.path), img.licence, img.source)
-                for img in runtime.catalog.active_images()
+                for img in service.catalog.active_images()
                 if img.id in set(identifier.reference.image_ids)
             }
             engine_name = identifier.engine.name
             log.info(
                 "loaded model %s with engine %s, reference %s (%d images), listings %s",
-                runtime.bundle.version,
+                service.bundle.version,
                 engine_name,
                 identifier.reference.reference_version,
                 len(references),
                 [s.name for s in listings.sets],
             )
-            if engine == "auto" and engine_name == "torch":
+            if runtime == "auto" and engine_name == "torch":
                 log.warning(
                     "model %s has no valid ONNX export in %s: identifying with torch, "
                     "several times slower; run `idtool export onnx --model %s` and restart",
-                    runtime.bundle.version,
-                    runtime.bundle.path / ONNX_DIR,
-                    runtime.bundle.path,
+                    service.bundle.version,
+                    service.bundle.path / ONNX_DIR,
+                    service.bundle.path,
                 )
-            _MODELS[key] = LoadedModel(runtime, identifier, listings, references)
+            _MODELS[key] = LoadedModel(service, identifier, listings, references)
         return _MODELS[key]
 
 

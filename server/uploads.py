@@ -110,6 +110,27 @@ class IncomingFile:
         return getattr(self._file, name)
 
 
+def _receive(decoder: MultipartDecoder, data: bytes) -> None:
+    """Feed one read to the decoder (an empty read ends the body)."""
+    try:
+        decoder.receive_data(data or None)
+    except RequestEntityTooLarge:
+        raise FieldTooLarge("a form part's headers are too long") from None
+
+
+def _field_data(part: Field, event: Data, chunks: list[bytes], size: int, max_bytes: int) -> int:
+    """Keep one chunk of a text field; returns the field's size so far.
+
+    Raises:
+        FieldTooLarge: the field is over ``max_bytes``.
+    """
+    size += len(event.data)
+    if size > max_bytes:
+        raise FieldTooLarge(f"the form field {part.name!r} is longer than {max_bytes:,} bytes")
+    chunks.append(event.data)
+    return size
+
+
 def parse_multipart(
     stream: IO[bytes],
     boundary: bytes,
@@ -139,10 +160,7 @@ def parse_multipart(
     try:
         while True:
             data = stream.read(CHUNK_BYTES)
-            try:
-                decoder.receive_data(data or None)
-            except RequestEntityTooLarge:
-                raise FieldTooLarge("a form part's headers are too long") from None
+            _receive(decoder, data)
             event = decoder.next_event()
             while not isinstance(event, (Epilogue, NeedData)):
                 if isinstance(event, (Field, File)):
@@ -153,12 +171,7 @@ def parse_multipart(
                     if isinstance(event, File):
                         sink = new_file(event)
                 elif isinstance(event, Data) and isinstance(part, Field):
-                    field_bytes += len(event.data)
-                    if field_bytes > max_field_bytes:
-                        raise FieldTooLarge(
-                            f"the form field {part.name!r} is longer than {max_field_bytes:,} bytes"
-                        )
-                    chunks.append(event.data)
+                    field_bytes = _field_data(part, event, chunks, field_bytes, max_field_bytes)
                     if not event.more_data:
                         fields.append((part.name, b"".join(chunks).decode("utf-8", "replace")))
                 elif isinstance(event, Data) and isinstance(part, File) and sink is not None:

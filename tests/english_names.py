@@ -22,7 +22,8 @@ from idtool.i18n.names import MATERIAL_NAMES
 # listing's annotation, which quotes the CITES legal text as published (its translation
 # belongs with the listing data). Codes are English in every language (a card's
 # ``material`` key, a check's ``key``), like the JSON keys.
-SKIPPED_KEYS = {"common_names", "references", "annotation", "material", "key"}
+# ``annotation_en`` is the English annotation kept on purpose beside the translated one.
+SKIPPED_KEYS = {"common_names", "references", "annotation", "annotation_en", "material", "key"}
 
 
 def shipped_english_names() -> set[str]:

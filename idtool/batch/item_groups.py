@@ -26,7 +26,7 @@ from idtool.config import Settings
 from idtool.decide.advice import with_advice
 from idtool.decide.items import identify_item_paths
 from idtool.decide.lookalike import ModelConfusion
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.errors import BadField, NotFound
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def identify_items(
     options: JobOptions,
     *,
     items_by: str = "folder",
-    engine: str = "auto",
+    runtime: str = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> ItemsSummary:
     """Identify each item under ``input_dir`` and write ``items.jsonl`` / ``items.csv``.
@@ -113,11 +113,11 @@ def identify_items(
     if items_by not in ITEMS_BY:
         raise BadField(f"--items-by {items_by!r}: use {' or '.join(ITEMS_BY)}")
     groups = folder_items(input_dir, exclude=report_dir)
-    runtime = Runtime.open(settings, engine)
+    service = IdentificationService.open(settings, runtime)
     rows: list[dict[str, Any]] = []
     try:
-        identifier = runtime.identifier()
-        listings = runtime.listings()
+        identifier = service.identifier()
+        listings = service.listings()
         for number, (folder, photos) in enumerate(groups, start=1):
             result = identify_item_paths(
                 identifier,
@@ -127,16 +127,16 @@ def identify_items(
                 top_k=options.top_k,
                 name=folder,
             )
-            result = with_advice(
-                result, options.declaration, listings, ModelConfusion.from_meta(runtime.bundle.meta)
+            advised = with_advice(
+                result, options.declaration, listings, ModelConfusion.from_meta(service.bundle.meta)
             )
-            rows.append(result.to_dict())
+            rows.append(advised.to_dict())
             if progress:
                 progress(
                     f"item {number}/{len(groups)}: {folder}: {result.label or result.decision}"
                 )
     finally:
-        runtime.close()
+        service.close()
     report_dir.mkdir(parents=True, exist_ok=True)
     jsonl, table = report_dir / ITEMS_JSONL, report_dir / ITEMS_CSV
 

@@ -140,11 +140,10 @@ def cites_guidance(
     """The glue to the CITES guidance: the per-image JSON with guidance (as ``identify``
     gives it), the CITES appendix (the strictest over the candidates) and guidance status.
     """
-    record = with_advice(identification, declaration, listings, confusion).to_dict()
-    guidance = record.get("guidance") or {}
-    appendix = (guidance.get("cites") or {}).get("appendix")
-    record["cites_appendix"] = appendix
-    return record, appendix, str(guidance.get("status") or "no_guidance")
+    advised = with_advice(identification, declaration, listings, confusion)
+    record = advised.to_dict()
+    record["cites_appendix"] = advised.appendix
+    return record, advised.appendix, advised.guidance_status
 
 
 def _result(
@@ -168,7 +167,7 @@ def _result(
         appendix=appendix,
         guidance_status=status,
         error_code=identification.error.code if identification.error else None,
-        engine=str(identification.extra.get("engine", "")),
+        engine=identification.engine or "",
         thumbnail=prepared.thumbnail,
     )
 

@@ -50,15 +50,15 @@ class BatchWorker:
 
     def __init__(self, settings: Settings, runtime: str, options: JobOptions) -> None:
         from idtool.cites import load_listing_index
-        from idtool.decide.service import Runtime
+        from idtool.decide.service import IdentificationService
 
-        self._runtime = Runtime.open(settings, runtime)
-        self._identifier = self._runtime.identifier()
-        self._listings = load_listing_index(self._runtime.catalog.db)
+        self._service = IdentificationService.open(settings, runtime)
+        self._identifier = self._service.identifier()
+        self._listings = load_listing_index(self._service.catalog.db)
         self._options = options
 
     def runtime_name(self) -> str:
-        return self._runtime.engine.name
+        return self._service.engine.name
 
     def process(self, payload: Payload) -> list[ItemResult]:
         prepared = [

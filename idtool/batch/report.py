@@ -157,7 +157,7 @@ def write_reports(store: JobStore, report_dir: Path, config: JobConfig) -> Repor
             handle.write(json.dumps(r.record, ensure_ascii=False, default=str) + "\n")
 
     def write_html(handle: IO[str]) -> None:
-        handle.write(render_html(results, skipped, duplicates, counts, config, store.runs()))
+        handle.write(render_batch_html(results, skipped, duplicates, counts, config, store.runs()))
 
     write_atomic_text(paths.csv, write_csv)
     write_atomic_text(paths.jsonl, write_jsonl)
@@ -316,7 +316,7 @@ def _card(title: str, counts: dict[str, int], *, codes: bool = True) -> str:
     return f'<div class="card"><h3>{_e(title)}</h3><table>{rows or empty}</table></div>'
 
 
-def render_html(
+def render_batch_html(
     results: list[StoredResult],
     skipped: list[tuple[str, str]],
     duplicates: dict[str, list[str]],

@@ -63,128 +63,6 @@ def _echo_case(case: CaseFile) -> None:
         )
 
 
-def register(group: click.Group) -> None:
-    """Attach the ``case`` group to the root group."""
-
-    @group.group("case")
-    def case_group() -> None:
-        """Seizure facts of a case, and the CITES annual illegal trade report."""
-
-    @case_group.command("set")
-    @click.argument("case_ref")
-    @_field_options
-    @click.option(
-        "--clear",
-        "clear",
-        multiple=True,
-        type=click.Choice(FIELD_NAMES),
-        help="Empty this field (repeat for several).",
-    )
-    @click.option(
-        "--expect-version",
-        type=click.IntRange(0),
-        default=None,
-        help="Refuse the change if the case is no longer at this version (0: new case).",
-    )
-    @format_option
-    @click.pass_context
-    def set_command(
-        ctx: click.Context,
-        case_ref: str,
-        clear: tuple[str, ...],
-        expect_version: int | None,
-        output_format: str,
-        **values: str | None,
-    ) -> None:
-        """Set seizure facts of CASE_REF: only the fields given change (a new version).
-
-        Every change is a new version, logged in the custody chain; nothing is
-        overwritten. Countries are ISO codes or names; codes are checked.
-
-        Example:
-
-            idtool case set JKIA-2026-0042 --seizure-date 2026-03-14 --quantity 12 --unit pieces --specimen IVC --country-origin CM --countries-transit NG,FR
-        """
-        changes: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
-        changes.update({name: None for name in clear})
-        if not changes:
-            raise click.UsageError("give at least one field to set (see --help) or --clear")
-        settings = settings_from(ctx)
-        store = EvidenceStore.open(settings.evidence_path)
-        try:
-            case, changed = set_case_facts(store, case_ref, changes, current_user(), expect_version)
-        finally:
-            store.close()
-        if output_format == "json":
-            echo_json({**case.to_dict(), "changed": changed})
-            return
-        if not changed:
-            echo_err(f"nothing changed: case {case.case_ref} already holds these facts")
-        _echo_case(case)
-
-    @case_group.command("show")
-    @click.argument("case_ref")
-    @format_option
-    @click.pass_context
-    def show_command(ctx: click.Context, case_ref: str, output_format: str) -> None:
-        """Show the seizure facts of CASE_REF, their versions, records and identifications.
-
-        Example:
-
-            idtool case show JKIA-2026-0042
-        """
-        settings = settings_from(ctx)
-        store = EvidenceStore.open(settings.evidence_path)
-        try:
-            case = get_case(store, case_ref)
-        finally:
-            store.close()
-        if output_format == "json":
-            body = case.to_dict()
-            body["records"] = [
-                {
-                    "id": r.id,
-                    "created_at": r.created_at,
-                    "officer": r.officer,
-                    "identification": r.identification,
-                }
-                for r in case.records
-            ]
-            echo_json(body)
-        else:
-            _echo_case(case)
-
-    @case_group.group("export")
-    def export_group() -> None:
-        """Write reports from the post's cases."""
-
-    @export_group.command("aitr")
-    @with_options(aitr_options)
-    @click.pass_context
-    def export_aitr(
-        ctx: click.Context, year: int, out: Path, file_format: str | None, agency: str | None
-    ) -> None:
-        """Write the CITES annual illegal trade report seizure sheet for --year.
-
-        One row per seizure and taxon from this post's cases, the report's columns in
-        order. Cases of the year missing a required field (date, species, specimen,
-        quantity, unit) are not written: each is listed on stderr with what is missing.
-
-        Example:
-
-            idtool case export aitr --year 2026 --out aitr-2026.xlsx
-        """
-        from idtool.aitr.sheet import report_from_store
-
-        settings = settings_from(ctx)
-        store = EvidenceStore.open(settings.evidence_path)
-        try:
-            report = report_from_store(store, year, agency=agency)
-        finally:
-            store.close()
-        write_aitr_report(report, out, file_format)
-
-
 aitr_options = [
     click.option("--year", type=click.IntRange(1975, 9999), required=True, help="Year reported."),
     click.option(
@@ -228,3 +106,131 @@ def with_options(options: list[Any]) -> Any:
         return command
 
     return decorate
+
+
+@click.group("case")
+def case_group() -> None:
+    """Seizure facts of a case, and the CITES annual illegal trade report."""
+
+
+@case_group.command("set")
+@click.argument("case_ref")
+@_field_options
+@click.option(
+    "--clear",
+    "clear",
+    multiple=True,
+    type=click.Choice(FIELD_NAMES),
+    help="Empty this field (repeat for several).",
+)
+@click.option(
+    "--expect-version",
+    type=click.IntRange(0),
+    default=None,
+    help="Refuse the change if the case is no longer at this version (0: new case).",
+)
+@format_option
+@click.pass_context
+def set_command(
+    ctx: click.Context,
+    case_ref: str,
+    clear: tuple[str, ...],
+    expect_version: int | None,
+    output_format: str,
+    **values: str | None,
+) -> None:
+    """Set seizure facts of CASE_REF: only the fields given change (a new version).
+
+    Every change is a new version, logged in the custody chain; nothing is
+    overwritten. Countries are ISO codes or names; codes are checked.
+
+    Example:
+
+        idtool case set JKIA-2026-0042 --seizure-date 2026-03-14 --quantity 12 --unit pieces --specimen IVC --country-origin CM --countries-transit NG,FR
+    """
+    changes: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
+    changes.update({name: None for name in clear})
+    if not changes:
+        raise click.UsageError("give at least one field to set (see --help) or --clear")
+    settings = settings_from(ctx)
+    store = EvidenceStore.open(settings.evidence_path)
+    try:
+        case, changed = set_case_facts(store, case_ref, changes, current_user(), expect_version)
+    finally:
+        store.close()
+    if output_format == "json":
+        echo_json({**case.to_dict(), "changed": changed})
+        return
+    if not changed:
+        echo_err(f"nothing changed: case {case.case_ref} already holds these facts")
+    _echo_case(case)
+
+
+@case_group.command("show")
+@click.argument("case_ref")
+@format_option
+@click.pass_context
+def show_command(ctx: click.Context, case_ref: str, output_format: str) -> None:
+    """Show the seizure facts of CASE_REF, their versions, records and identifications.
+
+    Example:
+
+        idtool case show JKIA-2026-0042
+    """
+    settings = settings_from(ctx)
+    store = EvidenceStore.open(settings.evidence_path)
+    try:
+        case = get_case(store, case_ref)
+    finally:
+        store.close()
+    if output_format == "json":
+        body = case.to_dict()
+        body["records"] = [
+            {
+                "id": r.id,
+                "created_at": r.created_at,
+                "officer": r.officer,
+                "identification": r.identification,
+            }
+            for r in case.records
+        ]
+        echo_json(body)
+    else:
+        _echo_case(case)
+
+
+@case_group.group("export")
+def export_group() -> None:
+    """Write reports from the post's cases."""
+
+
+@export_group.command("aitr")
+@with_options(aitr_options)
+@click.pass_context
+def export_aitr(
+    ctx: click.Context, year: int, out: Path, file_format: str | None, agency: str | None
+) -> None:
+    """Write the CITES annual illegal trade report seizure sheet for --year.
+
+    One row per seizure and taxon from this post's cases, the report's columns in
+    order. Cases of the year missing a required field (date, species, specimen,
+    quantity, unit) are not written: each is listed on stderr with what is missing.
+
+    Example:
+
+        idtool case export aitr --year 2026 --out aitr-2026.xlsx
+    """
+    from idtool.aitr.sheet import report_from_store
+
+    settings = settings_from(ctx)
+    store = EvidenceStore.open(settings.evidence_path)
+    try:
+        report = report_from_store(store, year, agency=agency)
+    finally:
+        store.close()
+    write_aitr_report(report, out, file_format)
+
+
+def register(group: click.Group) -> None:
+    """Attach the ``case`` group to the root group."""
+    group.add_command(case_group)

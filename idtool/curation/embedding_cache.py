@@ -15,13 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from idtool.atomic import atomic_open
 from idtool.decide.texture import TextureView
 
 log = logging.getLogger(__name__)
@@ -85,13 +84,5 @@ class EmbeddingCache:
 
     def put(self, sha256: str, photo: CachedPhoto) -> None:
         """Store a photo's embeddings (temporary file, then rename)."""
-        path = self._path(sha256)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                np.savez(out, views=photo.views, tiles=photo.tiles)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        with atomic_open(self._path(sha256), "wb") as out:
+            np.savez(out, views=photo.views, tiles=photo.tiles)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -39,7 +38,7 @@ from idtool.model.bundle import Head, ModelBundle, Thresholds
 from idtool.model.knn_index import KnnIndex
 from idtool.model.preprocess import DecodedImage, decode_image
 from idtool.model.runtime import EmbeddingEngine, embed_decoded
-from idtool.types import Identification, ItemError, ResultWarning
+from idtool.types import Identification, ItemError, NearestReference, ResultWarning
 
 KNN_TEMPERATURE = 0.05
 NEAREST_REFERENCES = 3
@@ -230,15 +229,15 @@ class Identifier:
 
     def nearest(
         self, embedding: np.ndarray, count: int = NEAREST_REFERENCES
-    ) -> list[dict[str, Any]]:
+    ) -> list[NearestReference]:
         top, sims = self.index.search(embedding, count)
         return [
-            {
-                "label": self.reference.labels[i],
-                "similarity": round(float(sim), 4),
-                "image_id": self.reference.image_ids[i],
-                "path": self.reference.paths[i],
-            }
+            NearestReference(
+                label=self.reference.labels[i],
+                similarity=round(float(sim), 4),
+                image_id=self.reference.image_ids[i],
+                path=self.reference.paths[i],
+            )
             for i, sim in zip(top.tolist(), sims.tolist(), strict=True)
         ]
 
@@ -269,7 +268,7 @@ class Identifier:
         embeddings = self.embed(images)
         nearest_of = [self.nearest(embedding) for embedding in embeddings]
         scored = self.score_batch(
-            embeddings, images, [nearest[0]["similarity"] for nearest in nearest_of]
+            embeddings, images, [nearest[0].similarity for nearest in nearest_of]
         )
         results = []
         for i, (image, name, nearest, scores) in enumerate(
@@ -278,7 +277,7 @@ class Identifier:
             quality = qualities[i] if qualities is not None else assess_decoded(image)
             outcome = decide(
                 scores,
-                nearest[0]["similarity"],
+                nearest[0].similarity,
                 self.taxa,
                 self.thresholds,
                 top_k=top_k,
@@ -297,13 +296,11 @@ class Identifier:
                         decision_source=outcome.decision_source,
                         model_version=self.model_version,
                         reference_version=self.reference.reference_version,
-                        nearest_similarity=nearest[0]["similarity"],
+                        nearest_similarity=nearest[0].similarity,
                         quality=quality.to_dict(),
                         warnings=self.warnings,
-                        extra={
-                            "engine": self.engine.name,
-                            "nearest_references": nearest,
-                        },
+                        engine=self.engine.name,
+                        nearest_references=tuple(nearest),
                     ),
                     scores,
                 )

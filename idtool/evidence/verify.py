@@ -16,7 +16,7 @@ from typing import Any
 from idtool.evidence.anchor import anchor_problem
 from idtool.evidence.cases import check_case_facts
 from idtool.evidence.custody import iter_entries, verify_chain
-from idtool.evidence.records import OriginalStatus, item_photo_hashes
+from idtool.evidence.records import EvidenceRecord, OriginalStatus, item_photo_hashes
 from idtool.evidence.store import EvidenceStore
 from idtool.hashing import sha256_file
 
@@ -58,6 +58,35 @@ def _check_head(store: EvidenceStore, report: VerifyReport) -> None:
         report.problems.append(problem)
 
 
+def _check_record(
+    store: EvidenceStore,
+    record: EvidenceRecord,
+    report: VerifyReport,
+    logged: dict[str, set[str]],
+    latest_hash: dict[str, str],
+    sharing: dict[str, list[str]],
+) -> None:
+    """Check one record against the custody log and the stored originals."""
+    report.records += 1
+    sharing.setdefault(record.sha256, []).append(record.id)
+    original = record.original_or_photo()
+    if original.sha256 and original.sha256 != record.sha256:
+        sharing.setdefault(original.sha256, []).append(record.id)
+    if not {"upload", "identification"} <= logged.get(record.id, set()):
+        report.problems.append(f"record {record.id}: no upload/identification in the log")
+    if latest_hash.get(record.id) != record.content_hash():
+        report.problems.append(f"record {record.id}: stored record differs from the one logged")
+    for sha256 in item_photo_hashes(record):
+        if sha256 != record.sha256:
+            sharing.setdefault(sha256, []).append(record.id)
+        if not store.original_path(sha256).is_file():
+            report.problems.append(f"record {record.id}: photo {sha256} is missing")
+    if original.status is OriginalStatus.PENDING:
+        report.notes.append(f"record {record.id}: original still pending (working copy only)")
+    elif original.sha256 and not store.original_path(original.sha256).is_file():
+        report.problems.append(f"record {record.id}: original {original.sha256} is missing")
+
+
 def verify_store(store: EvidenceStore) -> VerifyReport:
     """Check everything in ``store``; see the module docstring for what is reported."""
     report = VerifyReport()
@@ -81,24 +110,7 @@ def verify_store(store: EvidenceStore) -> VerifyReport:
                 latest_hash[entry.record_id] = entry.details["record_sha256"]
     sharing: dict[str, list[str]] = {}
     for record in store.all_records():
-        report.records += 1
-        sharing.setdefault(record.sha256, []).append(record.id)
-        original = record.original_or_photo()
-        if original.sha256 and original.sha256 != record.sha256:
-            sharing.setdefault(original.sha256, []).append(record.id)
-        if not {"upload", "identification"} <= logged.get(record.id, set()):
-            report.problems.append(f"record {record.id}: no upload/identification in the log")
-        if latest_hash.get(record.id) != record.content_hash():
-            report.problems.append(f"record {record.id}: stored record differs from the one logged")
-        for sha256 in item_photo_hashes(record):
-            if sha256 != record.sha256:
-                sharing.setdefault(sha256, []).append(record.id)
-            if not store.original_path(sha256).is_file():
-                report.problems.append(f"record {record.id}: photo {sha256} is missing")
-        if original.status is OriginalStatus.PENDING:
-            report.notes.append(f"record {record.id}: original still pending (working copy only)")
-        elif original.sha256 and not store.original_path(original.sha256).is_file():
-            report.problems.append(f"record {record.id}: original {original.sha256} is missing")
+        _check_record(store, record, report, logged, latest_hash, sharing)
     for path in store.files.stored():
         report.files += 1
         actual = sha256_file(path)

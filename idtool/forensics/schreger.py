@@ -7,7 +7,7 @@ separates the two (Espinoza & Mann 1993): a mean outer angle under 90 degrees po
 mammoth, over 115 degrees to elephant, and between is indeterminate.
 
 Two ways in: manual (the user marks vertex + one point on each line, see
-:func:`angles_from_points` and :func:`load_points`) and automatic (:func:`measure_auto`,
+:func:`angles_from_points` and :func:`read_points`) and automatic (:func:`measure_auto`,
 implemented in :mod:`idtool.forensics.schreger_auto`). :func:`classify` applies the rule;
 :func:`measure_schreger` is the one call a front end needs. The result is an indication
 for a laboratory, never a verdict.
@@ -29,7 +29,7 @@ from idtool.atomic import write_atomic
 from idtool.errors import BadField
 from idtool.forensics.schreger_auto import analyse_auto, find_outline
 from idtool.forensics.schreger_points import AngleMeasurement, angles_from_points
-from idtool.forensics.schreger_points import load_points as load_points  # re-exported
+from idtool.forensics.schreger_points import read_points as read_points  # re-exported
 from idtool.i18n import N_
 from idtool.i18n import gettext as _
 

@@ -3,7 +3,7 @@
 An angle is marked by three points: the vertex where two Schreger lines cross and one
 point on each line. :func:`angles_from_points` refuses what measures nothing (an arm
 shorter than :data:`MIN_ARM_PX`, both arm points the same, both arms on one line) and,
-given the photo's size, any point off the photo; :func:`load_points` reads the same
+given the photo's size, any point off the photo; :func:`read_points` reads the same
 triples from a JSON or CSV file. :mod:`idtool.forensics.schreger` classifies them.
 """
 
@@ -173,7 +173,7 @@ def _triples_from_csv(text: str) -> list[Triple]:
     return triples
 
 
-def load_points(path: Path) -> list[Triple]:
+def read_points(path: Path) -> list[Triple]:
     """Read manual angle measurements from a JSON or CSV file.
 
     JSON: ``[{"vertex": [x, y], "a": [x, y], "b": [x, y]}, ...]`` (or that list under

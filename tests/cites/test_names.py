@@ -156,12 +156,6 @@ def test_shared_common_names_ask_the_officer_to_check() -> None:
     assert "also used for Pterocarpus erinaceus" in shared.note
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("IDTOOL_HOME", str(tmp_path))
-    return CliRunner()
-
-
 @pytest.mark.parametrize(
     ("words", "kind", "matched_name"),
     [

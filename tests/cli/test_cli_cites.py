@@ -21,12 +21,6 @@ CITES_DATA = (
 )
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("IDTOOL_HOME", str(tmp_path))
-    return CliRunner()
-
-
 def _json_lines(output: str) -> list[dict]:  # type: ignore[type-arg]
     return [json.loads(line) for line in output.splitlines() if line.strip()]
 

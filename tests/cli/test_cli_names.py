@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 import idtool.cli.commands_core as commands_core
 from idtool.cli import main

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, small_reference
+from support import EXAMPLES, small_reference
 
 from idtool.cli import main
 from idtool.model.bundle import load_bundle

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 from idtool.curation.embedding_cache import EmbeddingCache
 from idtool.curation.lookalike_margin import apply_margin, fit_margin

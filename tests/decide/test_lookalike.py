@@ -98,7 +98,7 @@ def test_ivory_or_ceramic_gets_the_triage_with_measured_figures(
     confusion = ModelConfusion.from_meta(load_bundle(confusion_bundle).meta)
     ident = _uncertain(("material_ivory", 0.7), ("material_ceramic", 0.25), ("material_bone", 0.03))
     result = with_advice(ident, TradeDeclaration(), bundled, confusion)
-    triage = result.extra["lookalike_triage"]
+    triage = result.to_dict()["lookalike_triage"]
     assert triage["listed"] == ["material_ivory"] and triage["lookalikes"] == ["material_ceramic"]
     assert [c["key"] for c in triage["checks"]] == ORDER  # cheapest first, lab last
     assert triage["checks"][4]["tool"] == "idtool schreger"
@@ -107,14 +107,14 @@ def test_ivory_or_ceramic_gets_the_triage_with_measured_figures(
         ("material_ceramic", "material_ivory"): (7, 19),
         ("material_ivory", "material_ceramic"): (3, 207),
     }
-    steps = result.extra["guidance"]["next_steps"]
+    steps = result.to_dict()["guidance"]["next_steps"]
     assert steps[0].startswith("the candidates differ")  # the strictest rule stays
     assert steps[1] == triage["summary"]
     assert "a look-alike is likely: ceramic (25%)" in steps[1]
     assert "elephant ivory first for 7 of 19 ceramic photos (37%)" in steps[1]
     assert "ceramic first for 3 of 207 elephant ivory photos (1%)" in steps[1]
     assert "cheapest first: weight and temperature in the hand; glaze; crazing" in steps[1]
-    assert result.extra["guidance"]["cites"]["appendix"] == "I"
+    assert result.to_dict()["guidance"]["cites"]["appendix"] == "I"
 
 
 def test_without_a_measured_confusion_no_figure_is_given(bundled: ListingIndex) -> None:
@@ -124,7 +124,7 @@ def test_without_a_measured_confusion_no_figure_is_given(bundled: ListingIndex) 
         pytest.skip("the shipped bundle now records its confusion; covered above")
     ident = _uncertain(("material_ivory", 0.9), ("material_ceramic", 0.08))
     result = with_advice(ident, TradeDeclaration(), bundled, confusion)
-    triage = result.extra["lookalike_triage"]
+    triage = result.to_dict()["lookalike_triage"]
     assert triage["confusion"] == [] and triage["confusion_source"] is None
     assert "cross-validation" not in triage["summary"]
     assert not re.search(r"\d+ of \d+", triage["summary"])
@@ -143,19 +143,19 @@ def test_no_triage_without_a_listed_material_and_a_lookalike(
     bundled: ListingIndex, cands: tuple[tuple[str, float], ...]
 ) -> None:
     result = with_advice(_uncertain(*cands), TradeDeclaration(), bundled)
-    assert "lookalike_triage" not in result.extra
+    assert result.lookalike is None
 
 
 def test_an_identified_answer_gets_no_triage(bundled: ListingIndex) -> None:
     ident = _uncertain(("material_ivory", 0.96), ("material_ceramic", 0.04))
     ident = Identification(**{**ident.__dict__, "decision": Decision.IDENTIFIED,
                               "label": "material_ivory"})  # fmt: skip
-    assert "lookalike_triage" not in with_advice(ident, TradeDeclaration(), bundled).extra
+    assert with_advice(ident, TradeDeclaration(), bundled).lookalike is None
 
 
 def test_coral_or_ceramic_skips_the_schreger_check(bundled: ListingIndex) -> None:
     ident = _uncertain(("Scleractinia", 0.6), ("material_ceramic", 0.4))
-    triage = with_advice(ident, TradeDeclaration(), bundled).extra["lookalike_triage"]
+    triage = with_advice(ident, TradeDeclaration(), bundled).to_dict()["lookalike_triage"]
     assert triage["listed"] == ["Scleractinia"]
     assert "schreger_angles" not in [c["key"] for c in triage["checks"]]
 
@@ -176,7 +176,7 @@ def test_the_triage_in_french_and_spanish(
     ident = _uncertain(("material_ivory", 0.7), ("material_ceramic", 0.25))
     with use_language(lang):
         result = with_advice(ident, TradeDeclaration(), bundled, confusion)
-    triage = result.extra["lookalike_triage"]
+    triage = result.to_dict()["lookalike_triage"]
     assert triage["summary"].startswith(opening) and figure in triage["summary"]
     texts = [triage["summary"], triage["title"], *(c["text"] for c in triage["checks"])]
     assert english_names_in("\n".join(texts)) == []
@@ -187,4 +187,4 @@ def test_a_listed_animal_beside_a_lookalike_is_not_a_material_triage(
     bundled: ListingIndex,
 ) -> None:
     ident = _uncertain(("Python regius", 0.6), ("material_ceramic", 0.4))
-    assert "lookalike_triage" not in with_advice(ident, TradeDeclaration(), bundled).extra
+    assert with_advice(ident, TradeDeclaration(), bundled).lookalike is None

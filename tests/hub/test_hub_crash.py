@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """Two field servers with 12 MP phone photos sync to a hub through kill -9 of the sync
 client and of the hub: every custody entry, record and original arrives exactly once,
 the hub verifies every chain, and an analyst sees the links between the posts."""
@@ -18,14 +17,7 @@ from hub_support import (
     wait_for,
 )
 from phone_photos import phone_jpeg_of, working_copy
-from server_support import (  # noqa: F401
-    coral_photo,
-    make_app,
-    phone_coral,
-    phone_ivory,
-    server_home,
-    upload,
-)
+from server_support import coral_photo, phone_coral, phone_ivory, upload
 
 from idtool.evidence.store import EvidenceStore
 from idtool.evidence.tokens import create_token

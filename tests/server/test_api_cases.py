@@ -1,19 +1,8 @@
-# ruff: noqa: F811
 """PUT/GET /api/v1/cases/<case_ref>: seizure facts, versions, If-Match, records, roles."""
 
 from __future__ import annotations
 
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
-    make_app,
-    phone_coral,
-    server_home,
-    store,
-    token,
-    upload,
-)
+from server_support import phone_coral, upload
 
 from idtool.evidence.cases import version_facts
 from idtool.evidence.tokens import Role, create_token

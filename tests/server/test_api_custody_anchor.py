@@ -1,19 +1,8 @@
-# ruff: noqa: F811
 """A damaged custody anchor stops the field server's writes with 503 (issue 27)."""
 
 from __future__ import annotations
 
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
-    make_app,
-    phone_coral,
-    server_home,
-    store,
-    token,
-    upload,
-)
+from server_support import phone_coral, upload
 
 from idtool.evidence.custody import HEAD_FILE
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """Schreger input on every record kind, one rule for who changes a record, HEIC orientation.
 
 Issue 21: after a photo was added (the fused answer has no ``quality``) the in-photo
@@ -12,19 +11,7 @@ from __future__ import annotations
 
 import pytest
 from phone_photos import PHONE_SIZE_PX, PhonePhotos, working_copy
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
-    make_app,
-    multipart,
-    phone_coral,
-    phone_ivory,
-    server_home,
-    store,
-    token,
-    upload,
-)
+from server_support import multipart, phone_coral, phone_ivory, upload
 
 from idtool.evidence.tokens import Role, create_token
 from idtool.evidence.verify import verify_store

@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """Names in the officer's language: no English name of a shipped class in a French or
 Spanish answer, and ``common_name`` follows the request language."""
 
@@ -6,18 +5,7 @@ from __future__ import annotations
 
 import pytest
 from english_names import english_names_in, shipped_english_names, texts
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
-    coral_photo,
-    ivory_photo,
-    make_app,
-    server_home,
-    store,
-    token,
-    upload,
-)
+from server_support import coral_photo, ivory_photo, upload
 
 from idtool.config import SHIPPED_REFERENCE_DIR
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """Repeat uploads leave no temporary file; crash leftovers are cleaned at start-up (issue 21).
 
 Every upload of a photo already stored (the same photo again, a retried PUT of an
@@ -16,16 +15,7 @@ import time
 
 import pytest
 from phone_photos import working_copy
-from server_support import (  # noqa: F401
-    auth,
-    client,
-    make_app,
-    multipart,
-    phone_coral,
-    phone_ivory,
-    server_home,
-    upload,
-)
+from server_support import multipart, phone_coral, phone_ivory, upload
 
 from idtool.evidence.leftovers import UNLOCKED_MIN_AGE_S, clean_leftovers
 from idtool.evidence.tokens import create_token
@@ -183,7 +173,7 @@ def test_create_app_cleans_leftovers(make_app, server_home, tmp_path):
 
     from server.app import create_app
 
-    again = create_app(settings_for(server_home, store.root), engine="torch")
+    again = create_app(settings_for(server_home, store.root), runtime="torch")
     try:
         assert incoming(again.extensions["idtool"].store) == []
     finally:

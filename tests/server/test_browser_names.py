@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """The phone page in French and Spanish at 390 px: names in the officer's language, the
 network badge on one line, GPS at one precision (headless Chromium, live server)."""
 
@@ -9,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS
+from browser_support import sign_in as _sign_in
 from english_names import english_names_in
 from phone_photos import phone_jpeg_of
-from server_support import make_app, server_home  # noqa: F401
-from test_browser import CHROMIUM, CHROMIUM_ARGS, _sign_in, live  # noqa: F401
 
 from idtool.config import SHIPPED_REFERENCE_DIR
 

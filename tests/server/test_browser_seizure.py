@@ -1,11 +1,9 @@
-# ruff: noqa: F811
 """The "Seizure details" form of the phone page (headless Chromium, live server)."""
 
 from __future__ import annotations
 
 import pytest
-from server_support import make_app, server_home  # noqa: F401
-from test_browser import _sign_in, live, page  # noqa: F401
+from browser_support import sign_in as _sign_in
 
 from idtool.evidence.cases import get_case, set_case_facts
 from idtool.evidence.verify import verify_store
