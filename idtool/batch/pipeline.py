@@ -183,7 +183,8 @@ class LocalExecutor:
         self._listings = load_listing_index(runtime.catalog.db)
         self._options = options
         self._workers = workers
-        self._batch_size = batch_size
+        # a GPU engine is fed larger batches (idtool.model.runtime.GPU_BATCH_SIZE)
+        self._batch_size = max(batch_size, getattr(runtime.engine, "batch_size", 0))
         self.runtime_name = runtime.engine.name
 
     def process(self, items: Sequence[BatchItem]) -> Iterator[list[ItemResult]]:

@@ -26,6 +26,7 @@ from idtool.catalog.taxonomy import TaxonRecord
 from idtool.decide.decision import ClassScores, DecisionResult, decide
 from idtool.decide.prototypes import PROTOTYPE_SOURCE, PrototypeClassifier, fit_prototypes
 from idtool.decide.texture import (
+    TILE_BATCH,
     TILE_GATE_MASS,
     TextureView,
     decode_config,
@@ -228,6 +229,7 @@ class Identifier:
                 self.texture,
                 self.bundle.preprocess,
                 self.engine,
+                max(TILE_BATCH, getattr(self.engine, "batch_size", 0)),  # larger on a GPU
             )
             pooled = np.stack(
                 [pool_tiles(found, embeddings[i]) for i, found in zip(need, tiles, strict=True)]
