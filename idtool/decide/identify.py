@@ -197,10 +197,11 @@ class Identifier:
         together. Tiles are skipped (``head+whole_only``: the head reads the whole photo in
         both views, as for a photo where no tile is found) where they cannot matter or
         cannot help: no decoded image, or one decoded without the tile working image
-        (:meth:`refit_for_tiles` decodes it again where needed); a nearest-reference similarity (``similarities``)
-        below the open-set threshold, so the answer is ``not_in_reference`` whatever the
-        scores; or, from the whole photo alone, less than :data:`TILE_GATE_MASS` of the
-        probability on the materials the tiles were measured on (:func:`texture_classes`).
+        (:meth:`refit_for_tiles` decodes it again where needed); a nearest-reference
+        similarity (``similarities``) below the open-set threshold, so the answer is
+        ``not_in_reference`` whatever the scores; or, from the whole photo alone, less
+        than :data:`TILE_GATE_MASS` of the probability on the materials the tiles were
+        measured on (:func:`texture_classes`).
         """
         head = self.bundle.head
         if not (self.use_head and head is not None):
