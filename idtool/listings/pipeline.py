@@ -204,7 +204,7 @@ def run_listings(
             engine=request.engine,
             runtime=summary.runtime,
             workers=request.workers,
-            batch_size=request.batch_size,
+            batch_size=executor.batch_size if executor else request.batch_size,
         )
         store.record_files(found)
         store.set_to_process(len(todo))
