@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -60,12 +60,15 @@ class Prepared:
 
     @property
     def footprint_bytes(self) -> int:
-        """Memory this prepared file holds (pixels, model input, thumbnail), for decode-ahead."""
+        """Memory this prepared file holds (pixels, model input, thumbnail, source bytes
+        kept for a second decode), for decode-ahead."""
         held = len(self.thumbnail or b"")
         if self.decoded is not None:
             held += self.decoded.rgb.nbytes
             if self.decoded.model_input is not None:
                 held += self.decoded.model_input.nbytes
+            if isinstance(self.decoded.source, bytes):
+                held += len(self.decoded.source)
         return held
 
 
@@ -107,7 +110,10 @@ def prepare(
     """Decode one file (from ``data`` if given, else from its path) for the model ``fit``
     describes, measure its quality and thumbnail it.
 
-    Never raises for a bad file: the error is returned in :attr:`Prepared.error`.
+    Never raises for a bad file: the error is returned in :attr:`Prepared.error`. A file
+    decoded from ``data`` keeps its path, not its bytes, for a second decode
+    (:meth:`idtool.decide.identify.Identifier.refit_for_tiles`) when the path is readable
+    here; otherwise (a Ray worker on another machine) it keeps the bytes.
     """
     try:
         decoded = decode_image(
@@ -122,6 +128,8 @@ def prepare(
         log.exception("unexpected error decoding %s", item.rel_path)
         error = InvalidImage(f"cannot decode ({type(exc).__name__}: {exc})")
         return Prepared(item, None, error, None)
+    if data is not None and decoded.source is not None and item.path.is_file():
+        decoded = replace(decoded, source=item.path)
     return Prepared(
         item,
         decoded,

@@ -95,6 +95,7 @@ class Executor(Protocol):
     """Turns items into results, batch by batch, in order."""
 
     runtime_name: str
+    batch_size: int  # images per embedding call (larger on a GPU)
 
     def process(self, items: Sequence[BatchItem]) -> Iterator[list[ItemResult]]: ...
 
@@ -185,11 +186,12 @@ class LocalExecutor:
         self._listings = load_listing_index(service.catalog.db)
         self._options = options
         self._workers = workers
-        self._batch_size = batch_size
+        # a GPU engine is fed larger batches (idtool.model.runtime.GPU_BATCH_SIZE)
+        self.batch_size = max(batch_size, getattr(service.engine, "batch_size", 0))
         self.runtime_name = service.engine.name
 
     def process(self, items: Sequence[BatchItem]) -> Iterator[list[ItemResult]]:
-        for batch in decode_ahead(items, self._options, self._fit, self._workers, self._batch_size):
+        for batch in decode_ahead(items, self._options, self._fit, self._workers, self.batch_size):
             yield finish(self._identifier, batch, self._options, self._listings)
 
     def close(self) -> None:
@@ -316,7 +318,7 @@ def run_batch(
             engine=request.engine,
             runtime=summary.runtime,
             workers=request.workers,
-            batch_size=request.batch_size,
+            batch_size=executor.batch_size if executor else request.batch_size,
         )
         store.record_files(found)
         store.set_to_process(len(todo))

@@ -97,7 +97,7 @@ class RayExecutor:
         ray = self._ray = self._session.ray
         self._lost_errors = lost_worker_errors(ray)
         self._wanted = self._session.workers
-        self._batch_size = request.batch_size
+        self._batch_size = self.batch_size = request.batch_size
         self._max_bytes = request.options.max_bytes
         actor_settings = replace(settings, inference_threads=1)
         self._actor_class = ray.remote(num_cpus=1)(BatchWorker)

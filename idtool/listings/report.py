@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -122,13 +123,31 @@ def count_listings(items: list[AnalysedMarketListing]) -> dict[str, dict[str, in
     }
 
 
+def _full_photos(
+    photos: list[dict[str, Any]], full_record: Callable[[str], dict[str, Any] | None]
+) -> list[dict[str, Any]]:
+    """Each photo entry with its full per-image record (entries hold a slim one)."""
+    out = []
+    for photo in photos:
+        sha256 = photo.get("sha256")
+        full = None if photo.get("error") or not sha256 else full_record(str(sha256))
+        out.append(photo if full is None else {**full, "image": photo.get("image")})
+    return out
+
+
 def write_listing_reports(
     items: list[AnalysedMarketListing],
     report_dir: Path,
     config: JobConfig,
     runs: list[dict[str, Any]],
+    full_record: Callable[[str], dict[str, Any] | None] | None = None,
 ) -> MarketListingReport:
-    """Write the three report files and the thumbnails of ``items`` (already ranked)."""
+    """Write the three report files and the thumbnails of ``items`` (already ranked).
+
+    ``full_record`` gives a photo's full per-image record by SHA-256 for the JSON Lines
+    report, read one listing at a time (the items hold slim records,
+    :func:`idtool.listings.analysis.slim_record`); None writes the items' records as held.
+    """
     thumbs = report_dir / THUMBS
     thumbs.mkdir(parents=True, exist_ok=True)
     for item in items:
@@ -147,7 +166,10 @@ def write_listing_reports(
 
     def write_jsonl(handle: IO[str]) -> None:
         for item in items:
-            handle.write(json.dumps(item.to_dict(), ensure_ascii=False, default=str) + "\n")
+            record = item.to_dict()
+            if full_record is not None:
+                record["photos"] = _full_photos(record["photos"], full_record)
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
     def write_csv(handle: IO[str]) -> None:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
