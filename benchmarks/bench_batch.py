@@ -17,13 +17,20 @@ times; min and median per image are printed with the 1-minute load average of ea
   the same eager decode and network, the whole photo and its surface tiles (idtool's
   tile finder on a 640 px working image) embedded in one eager call per photo.
 * ``batch``: ``idtool batch`` as the CLI runs it (``run_batch``: walk, hash, decode
-  threads, ONNX Runtime, quality, thumbnails, CITES guidance, job table, reports), wall
+  threads, ONNX IdentificationService, quality, thumbnails, CITES guidance, job table, reports), wall
   time of the whole call divided by the number of photos; ``batch-loop`` is the same run
   without its fixed start-up and report (the processing loop only).
 * ``onnx``: the runtime batch uses (int8 where validated, else fp32) alone at the batch
   size, on ready inputs.
-* ``decode``: ``decode_image(fit=...)`` alone with the settings batch uses (reduced
-  decoding to the working image: 640 px on the short side for a texture bundle).
+* ``decode``: ``decode_image(fit=...)`` alone with the settings batch's decode threads
+  use (reduced decoding to the model's working image; a texture head decodes again, at
+  640 px on the short side, only the photos whose tiles it may read).
+
+``--parity`` checks instead of timing: every photo of the shipped reference set, the
+shared demo set (when present) and the generated folders is identified both ways, decoded
+at the model's size first (decoding again for tiles where needed) and decoded at the tile
+size from the start; it prints the largest score differences and exits 1 if a decision
+differs or a score of a photo whose tiles were read differs by more than 1e-5.
 
 Ratios (``eager / batch``, ``batch / (onnx + decode)``) are printed only when the machine
 was quiet: if any run saw a 1-minute load average above ``--max-load`` (default: the number
@@ -36,7 +43,7 @@ time) to choose the default. ``--identify`` times ``idtool identify`` on one 12 
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_batch.py [--medium 96] [--phones 16]
         [--materials 48] [--phone-materials 8]
-        [--rounds 3] [--sweep] [--identify] [--force] [--work /tmp/bench_batch]
+        [--rounds 3] [--sweep] [--identify] [--parity] [--force] [--work /tmp/bench_batch]
 """
 
 from __future__ import annotations
@@ -92,7 +99,7 @@ def link_materials(target: Path, count: int) -> list[Path]:
 def prepare(work: Path, medium: int, phones: int, materials: int, phone_materials: int) -> None:
     from idtool.catalog.reference_import import import_reference_dir
     from idtool.config import SHIPPED_REFERENCE_DIR
-    from idtool.decide.service import Runtime
+    from idtool.decide.service import IdentificationService
 
     stamp = work / "prepared.json"
     wanted = {
@@ -126,11 +133,11 @@ def prepare(work: Path, medium: int, phones: int, materials: int, phone_material
         from idtool.model.onnx_export import export_onnx
 
         export_onnx(load_bundle(work / "bundle"), int8=False)
-    runtime = Runtime.open(_settings(work))
+    service = IdentificationService.open(_settings(work))
     try:
-        import_reference_dir(runtime.catalog, runtime.embedder(), SHIPPED_REFERENCE_DIR)
+        import_reference_dir(service.catalog, service.embedder(), SHIPPED_REFERENCE_DIR)
     finally:
-        runtime.close()
+        service.close()
     stamp.write_text(json.dumps(wanted))
 
 
@@ -254,18 +261,48 @@ def run_onnx(work: Path, batch_size: int) -> dict[str, float]:
 def run_decode(work: Path, folder: Path) -> dict[str, float]:
     import cv2
 
-    from idtool.decide.texture import TextureView, decode_config
     from idtool.model.bundle import load_bundle
     from idtool.model.preprocess import decode_image
 
     cv2.setNumThreads(1)  # as in batch
     bundle = load_bundle(work / "bundle")
-    config = decode_config(bundle.preprocess, TextureView.from_bundle(bundle.meta))
+    config = bundle.preprocess  # the decode threads' decode (tiles decode again, later)
     photos = _photos(folder)
     started = time.perf_counter()
     for path in photos:
         decode_image(path, fit=config)
     return {"seconds": time.perf_counter() - started, "images": len(photos)}
+
+
+def run_parity(work: Path) -> int:
+    """The decode parity check (see ``decode_parity.py``); 0 when it holds, else 1."""
+    from decode_parity import ParityReport, compare_paths
+    from photo_sets import demo_photos
+
+    from idtool.config import SHIPPED_REFERENCE_DIR
+    from idtool.decide.service import IdentificationService
+
+    runtime = IdentificationService.open(_settings(work))
+    try:
+        identifier = runtime.identifier()
+        sets = {
+            "shipped reference": sorted(SHIPPED_REFERENCE_DIR.glob("*/*.jpg")),
+            "shared demo": demo_photos(),
+            **{name: _photos(work / name) for name in ("medium", "phones", "phone_materials")},
+        }
+        total = ParityReport()
+        for name, paths in sets.items():
+            if not paths:
+                print(f"{name}: absent, skipped")
+                continue
+            report = compare_paths(identifier, paths)
+            total.add(report)
+            print(f"{name} ({runtime.engine.name}): {json.dumps(report.to_dict())}", flush=True)
+    finally:
+        runtime.close()
+    ok = total.ok(1e-5)
+    print(f"all: {json.dumps(total.to_dict())}\nparity {'holds' if ok else 'FAILS'}")
+    return 0 if ok else 1
 
 
 def peak_rss_mb() -> float:
@@ -365,6 +402,7 @@ def main() -> None:
     parser.add_argument("--force", action="store_true", help="print ratios even under load")
     parser.add_argument("--sweep", action="store_true", help="batch sizes 4/8/16/32, mixed")
     parser.add_argument("--identify", action="store_true", help="time `idtool identify`")
+    parser.add_argument("--parity", action="store_true", help="decode parity check, no timing")
     parser.add_argument("--batch-size", type=int, default=0, help="0: idtool's default")
     parser.add_argument("--workers", type=int, default=0, help="0: idtool's default")
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -378,6 +416,8 @@ def main() -> None:
     batch_size = args.batch_size or DEFAULT_BATCH_SIZE
     workers = args.workers or DEFAULT_WORKERS
     prepare(args.work, args.medium, args.phones, args.materials, args.phone_materials)
+    if args.parity:
+        raise SystemExit(run_parity(args.work))
     folders = {
         "medium": args.medium,
         "mixed": len(_photos(args.work / "mixed")),

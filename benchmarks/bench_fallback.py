@@ -38,7 +38,7 @@ from idtool.curation.grouping import near_duplicate_group_ids
 from idtool.curation.training import embed_training_set, train_head
 from idtool.decide.identify import knn_scores
 from idtool.decide.prototypes import fit_prototypes
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.decide.thresholds import class_operating_points, decide_all, selective, worst_class
 from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, Thresholds
 
@@ -66,19 +66,19 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         settings = load_settings(home=Path(home))
-        runtime = Runtime.open(settings)
+        service = IdentificationService.open(settings)
         import_reference_dir(
-            runtime.catalog,
-            runtime.embedder(),
+            service.catalog,
+            service.embedder(),
             args.reference,
             max_bytes=settings.max_image_bytes,
             max_pixels=settings.max_image_pixels,
         )
-        taxa = runtime.catalog.taxa()
+        taxa = service.catalog.taxa()
         embed_times = []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            data = embed_training_set(runtime.catalog, runtime.bundle, runtime.engine)
+            data = embed_training_set(service.catalog, service.bundle, service.engine)
             embed_times.append(time.perf_counter() - start)
         groups = near_duplicate_group_ids(data.paths, data.plain)
         results: dict[str, dict[str, object]] = {}
@@ -120,7 +120,7 @@ def main() -> None:
                 results[name] = _figures(cv.outcomes, data.labels, data.classes, taxa, top1)
         fit_times: dict[str, list[float]] = {"prototype": [], "head": []}
         loads = []
-        reference = runtime.catalog.load_embeddings(runtime.bundle.embedding_version)
+        reference = service.catalog.load_embeddings(service.bundle.embedding_version)
         for _ in range(args.repeat):
             loads.append(os.getloadavg()[0])
             start = time.perf_counter()
@@ -129,7 +129,7 @@ def main() -> None:
             start = time.perf_counter()
             train_head(data, taxa, folds=args.folds, seed=args.seed)
             fit_times["head"].append(time.perf_counter() - start)
-        runtime.close()
+        service.close()
     timing = {
         "embed_views_s": {"min": min(embed_times), "median": statistics.median(embed_times)},
         "prototype_fit_s": {

@@ -37,7 +37,7 @@ from click.testing import CliRunner
 from idtool.cli import main as cli_main
 from idtool.config import PROJECT_ROOT, SHIPPED_REFERENCE_DIR, load_settings
 from idtool.curation.grouping import near_duplicate_group_ids
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.evidence.confirmations import confirm_record
 from idtool.evidence.export import export_case
 from idtool.evidence.records import EvidenceRecord
@@ -139,7 +139,7 @@ def identify(home: Path, tests: dict[str, list[Path]]) -> dict[str, Any]:
     An identification counts as right when its label is the true species or, rolled up,
     one of its ancestors (genus, family); ``identified_species`` counts species-level ones.
     """
-    runtime = Runtime.open(load_settings(home=home))
+    runtime = IdentificationService.open(load_settings(home=home))
     try:
         identifier = runtime.identifier()
         taxa = known_taxa(runtime.catalog.taxa())

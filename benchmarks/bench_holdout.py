@@ -35,7 +35,7 @@ from idtool.curation.training import TrainingSet, train_head
 from idtool.decide.decision import ClassScores, decide
 from idtool.decide.fusion import DEFAULT_ALPHA, fuse_probabilities
 from idtool.decide.prototypes import fit_prototypes
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.decide.thresholds import class_operating_points, selective, worst_class
 
 
@@ -57,10 +57,10 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    runtime = Runtime.open(load_settings(home=args.home))
-    reference = runtime.catalog.load_embeddings(runtime.bundle.embedding_version)
-    taxa = runtime.catalog.taxa()
-    runtime.close()
+    service = IdentificationService.open(load_settings(home=args.home))
+    reference = service.catalog.load_embeddings(service.bundle.embedding_version)
+    taxa = service.catalog.taxa()
+    service.close()
     classes = reference.classes
     y = np.array([classes.index(label) for label in reference.labels])
     groups = near_duplicate_group_ids(reference.paths, reference.vectors)

@@ -25,7 +25,7 @@ from idtool.catalog.reference_import import import_reference_dir
 from idtool.config import PROJECT_ROOT, load_settings
 from idtool.curation.evaluation import evaluate
 from idtool.curation.evaluation_report import write_evaluation
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY
 
 TARGETS = {"top1_accuracy": 0.90, "selective_accuracy": 0.97, "coverage": 0.80}
@@ -52,7 +52,7 @@ def main() -> None:
     )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--engine", default="auto")
+    parser.add_argument("--runtime", default="auto")
     parser.add_argument(
         "--target",
         type=float,
@@ -67,19 +67,19 @@ def main() -> None:
         raise SystemExit(f"no reference set at {args.reference}")
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(home=Path(tmp) / "home")
-        runtime = Runtime.open(settings, args.engine)
+        service = IdentificationService.open(settings, args.runtime)
         try:
             started = time.perf_counter()
-            report = import_reference_dir(runtime.catalog, runtime.embedder(), args.reference)
+            report = import_reference_dir(service.catalog, service.embedder(), args.reference)
             print(
                 f"imported {report.added} photos in {len(report.classes)} classes "
-                f"({time.perf_counter() - started:.1f} s, engine {runtime.engine.name})"
+                f"({time.perf_counter() - started:.1f} s, engine {service.engine.name})"
             )
             started = time.perf_counter()
             evaluation = evaluate(
-                runtime.catalog,
-                runtime.bundle,
-                runtime.engine,
+                service.catalog,
+                service.bundle,
+                service.engine,
                 folds=args.folds,
                 seed=args.seed,
                 target_selective_accuracy=args.target,
@@ -87,8 +87,8 @@ def main() -> None:
             )
             print(f"cross-validation took {time.perf_counter() - started:.1f} s")
         finally:
-            runtime.close()
-    summary = evaluation.summary
+            service.close()
+    summary = evaluation.summary.to_dict()
     m = summary["metrics"]
     unknown = summary["unknown"] or {}
     n = summary["images"]

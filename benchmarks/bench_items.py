@@ -24,7 +24,7 @@ from idtool.curation.cross_validation import cross_validate
 from idtool.curation.grouping import near_duplicate_group_ids
 from idtool.curation.item_evaluation import evaluate_items
 from idtool.curation.training import TrainingSet
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 
 
 def main() -> None:
@@ -37,12 +37,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(home=args.home or Path(tmp))
-        runtime = Runtime.open(settings)
+        service = IdentificationService.open(settings)
         if args.home is None:
-            import_reference_dir(runtime.catalog, runtime.embedder(), args.reference)
-        reference = runtime.catalog.load_embeddings(runtime.bundle.embedding_version)
-        taxa = runtime.catalog.taxa()
-        runtime.close()
+            import_reference_dir(service.catalog, service.embedder(), args.reference)
+        reference = service.catalog.load_embeddings(service.bundle.embedding_version)
+        taxa = service.catalog.taxa()
+        service.close()
     data = TrainingSet(
         views=reference.vectors[:, None, :],
         labels=reference.labels,

@@ -75,20 +75,20 @@ def clustered_kind(rng: np.random.Generator) -> Generator:
 def demo_embeddings() -> tuple[np.ndarray, np.ndarray]:
     """Embeddings of the demo photos with the shipped model, and their class names."""
     from idtool.config import load_settings
-    from idtool.decide.service import Runtime
+    from idtool.decide.service import IdentificationService
     from idtool.model.preprocess import decode_image
 
     paths = sorted(DEMO_DIR.glob("*/*.jpg"))
     if not paths:
         raise FileNotFoundError(f"no demo photos under {DEMO_DIR}")
     with tempfile.TemporaryDirectory() as home:
-        runtime = Runtime.open(load_settings(home=Path(home)))
-        embedder = runtime.embedder()
+        service = IdentificationService.open(load_settings(home=Path(home)))
+        embedder = service.embedder()
         chunks = [
             embedder.embed([decode_image(p) for p in paths[i : i + 32]])
             for i in range(0, len(paths), 32)
         ]
-        runtime.catalog.close()
+        service.catalog.close()
     return np.concatenate(chunks).astype(np.float32), np.array([p.parent.name for p in paths])
 
 

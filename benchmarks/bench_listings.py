@@ -10,6 +10,19 @@ needed), and prints per run: seconds, listings/min, photos/s and the load averag
 min/median and the extrapolation to 10,000 listings.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_listings.py [--listings 300] [--repeats 3]
+
+``--scale`` measures instead one resumable run at the scale analysts work at: a corpus
+of ``--listings`` (e.g. 10,000) x 3 photos of mixed sizes (15 % thumbnails of 150-400 px,
+60 % 800-1,280 px, 20 % 2,000-2,600 px, 5 % 12 MP), 5 % of the photo files broken
+(truncated, or not an image), and a fifth of the listings reusing a photo of an earlier
+listing. ``run_listings`` runs in a child process that is killed with SIGKILL once
+``--kill-at`` of the photos are identified, then again in a fresh process, which resumes.
+It prints listings/min over the whole (both processes' wall time, start-ups included),
+the peak RSS of each process, and the resume cost (the second process's start-up before
+its first new photo result)::
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_listings.py --scale --listings 10000 \
+        --kill-at 0.5 --work /tmp/bench_listings_10k
 """
 
 from __future__ import annotations
@@ -28,6 +41,7 @@ from pathlib import Path
 import cv2
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 TEMPLATES = [
     ("Antique carved ivory figure #{n}", "Elephant ivory, pre-ban, no papers. WhatsApp +84 91{p}"),
     ("Porcelain vase #{n}", "Ivory colour ceramic vase, 1970s, perfect condition."),
@@ -98,6 +112,11 @@ def _cpu_s() -> float:
 
 
 def main() -> None:
+    if "--scale" in sys.argv or "--child" in sys.argv:
+        from listings_scale import main as scale_main
+
+        scale_main()
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listings", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
@@ -110,7 +129,7 @@ def main() -> None:
     from idtool.catalog.reference_import import import_reference_dir
     from idtool.cites.guidance import TradeDeclaration
     from idtool.config import SHIPPED_MODELS_DIR, load_settings
-    from idtool.decide.service import Runtime
+    from idtool.decide.service import IdentificationService
     from idtool.listings import MarketListingsRequest, run_listings
     from idtool.model.discovery import SHIPPED_BUNDLE
 
@@ -126,11 +145,11 @@ def main() -> None:
     home = work / "home"
     settings = load_settings(home=home, model_dir=bundle_dir)
     if not (home / "catalog.db").is_file():
-        runtime = Runtime.open(settings, args.runtime)
+        service = IdentificationService.open(settings, args.runtime)
         try:
-            import_reference_dir(runtime.catalog, runtime.embedder(), ROOT / "reference_images")
+            import_reference_dir(service.catalog, service.embedder(), ROOT / "reference_images")
         finally:
-            runtime.close()
+            service.close()
     options = JobOptions(TradeDeclaration(), top_k=3, max_bytes=60_000_000, max_pixels=60_000_000)
     rates: list[float] = []
     cpu_per_listing: list[float] = []

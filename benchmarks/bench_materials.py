@@ -20,7 +20,7 @@ selective accuracy (0.95 by default): the figures are top-1, per-class recall, e
 calibration error and the coverage at that threshold. Each is repeated over ``--repeats``
 fold seeds (min / median shown); the load average is printed with the figures.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_materials.py [--model models/idtool-lite0-1.1.0]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_materials.py [--model models/idtool-lite0-1.2.0]
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ no record was lost or duplicated and that ``verify_store`` passes.
 Usage:
 
     IDTOOL_HOME=/tmp/srv .venv/bin/python benchmarks/bench_server.py
-    IDTOOL_HOME=/tmp/srv .venv/bin/python benchmarks/bench_server.py --engine torch
+    IDTOOL_HOME=/tmp/srv .venv/bin/python benchmarks/bench_server.py --runtime torch
 """
 
 from __future__ import annotations
@@ -211,7 +211,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4, help="waitress threads")
-    parser.add_argument("--engine", default="auto", choices=["auto", "onnx", "torch"])
+    parser.add_argument("--runtime", default="auto", choices=["auto", "onnx", "torch"])
     parser.add_argument("--distinct", type=int, default=6, help="distinct 12 MP photos")
     parser.add_argument("--photos", type=Path, default=ROOT / "reference_images")
     parser.add_argument("--kinds", default="photo,working_copy")
@@ -239,7 +239,7 @@ def main() -> None:
     ]
     port = free_port()
     command = [sys.executable, "-m", "idtool", "serve", "--port", str(port)]
-    command += ["--threads", str(args.threads), "--engine", args.engine]
+    command += ["--threads", str(args.threads), "--runtime", args.runtime]
     server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     results: dict[str, Any] = {}

@@ -152,6 +152,17 @@ class ClusterLost(ClusterError):
     code = "ray_cluster_lost"
 
 
+class CustodyAnchorError(IntegrityError):
+    """``custody_head.json`` is missing, unreadable or disagrees with the custody log.
+
+    The evidence store refuses every write until an operator has checked the store and
+    re-anchored it (``idtool evidence reanchor --reason ...``).
+    """
+
+    code = "custody_anchor_error"
+    http_status = 503
+
+
 class UpdateRefused(IdtoolError):
     """An update package was refused (bad signature, hash, format or version); nothing
     was changed."""

@@ -5,7 +5,7 @@ Each has ``to_dict()`` giving the JSON shape documented in docs/decisions.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -75,12 +75,47 @@ class ResultWarning:
 
 
 @dataclass(frozen=True)
+class NearestReference:
+    """A reference photo close to the query embedding (cosine ``similarity`` in -1..1)."""
+
+    label: str
+    similarity: float
+    image_id: int
+    path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "similarity": self.similarity,
+            "image_id": self.image_id,
+            "path": self.path,
+        }
+
+
+@dataclass(frozen=True)
+class ItemAgreement:
+    """How the photos of one item voted: usable photos, those agreeing, unreadable ones."""
+
+    photos: int
+    agreeing: int
+    unreadable: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"photos": self.photos, "agreeing": self.agreeing, "unreadable": self.unreadable}
+
+
+@dataclass(frozen=True)
 class Identification:
     """The answer for one image.
 
     ``decision`` is None only when ``error`` is set. ``label`` is None unless the
     decision is ``identified``; it may then be a higher rank than species when the top
     candidates were rolled up (see ``decision_source``).
+
+    ``engine`` names the embedding runtime and ``nearest_references`` the closest reference
+    photos (absent on errors); ``item`` and ``photos`` are set only on a result fused from
+    several photos of one item. What an officer does next (CITES guidance, material checks)
+    is added by :func:`idtool.decide.advice.with_advice`, outside this type.
     """
 
     image: str
@@ -97,7 +132,10 @@ class Identification:
     quality: dict[str, Any] | None = None
     error: ItemError | None = None
     warnings: tuple[ResultWarning, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
+    engine: str | None = None
+    nearest_references: tuple[NearestReference, ...] | None = None
+    item: ItemAgreement | None = None
+    photos: tuple[Identification, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -118,5 +156,12 @@ class Identification:
             "error": self.error.to_dict() if self.error else None,
             "warnings": [w.to_dict() for w in self.warnings],
         }
-        out.update(self.extra)
+        if self.engine is not None:
+            out["engine"] = self.engine
+        if self.nearest_references is not None:
+            out["nearest_references"] = [r.to_dict() for r in self.nearest_references]
+        if self.item is not None:
+            out["item"] = self.item.to_dict()
+        if self.photos is not None:
+            out["photos"] = [p.to_dict() for p in self.photos]
         return out

@@ -18,7 +18,9 @@ from werkzeug.utils import secure_filename
 from idtool.cites.codes import PURPOSE_CODES, SOURCE_CODES, purpose_meaning, source_meaning
 from idtool.cites.countries import countries, country_name
 from idtool.cites.guidance import TradeDeclaration
-from idtool.decide.advice import with_advice
+from idtool.cites.seizure_codes import SEIZURE_VOCABULARIES
+from idtool.decide.advice import AdvisedIdentification, with_advice
+from idtool.decide.lookalike import ModelConfusion
 from idtool.errors import BadField, Conflict, Forbidden, NotFound, UnsupportedMediaType
 from idtool.evidence.confirmations import confirmation_view
 from idtool.evidence.custody import now_iso
@@ -29,7 +31,6 @@ from idtool.forensics.schreger import angles_from_points, classify
 from idtool.i18n import get_language
 from idtool.model.exif import extract_exif
 from idtool.model.preprocess import decode_image
-from idtool.types import Identification
 from server.auth import require_officer
 from server.state import ServerState, current_state
 from server.uploads import incoming_file
@@ -54,8 +55,10 @@ def declaration_from_form(form: Any) -> TradeDeclaration:
     return TradeDeclaration.from_values(**values)
 
 
-def public_identification(identification: Identification, state: ServerState) -> dict[str, Any]:
-    """``Identification.to_dict()`` with server file paths replaced by reference ids.
+def public_identification(
+    identification: AdvisedIdentification, state: ServerState
+) -> dict[str, Any]:
+    """``AdvisedIdentification.to_dict()`` with server file paths replaced by reference ids.
 
     The guidance is returned beside it (the record's ``guidance``), not inside it.
     """
@@ -165,6 +168,49 @@ def visible_record(state: ServerState, record_id: str) -> EvidenceRecord:
     return record
 
 
+def owned_record(state: ServerState, record_id: str, change: str) -> EvidenceRecord:
+    """The record, if this caller made it: only its officer changes a record.
+
+    One rule for every change (attach the original, add a photo, store a Schreger
+    measurement): a supervisor reads every record but changes none.
+
+    Args:
+        change: what the caller tried, for the message (e.g. ``"add photos to it"``).
+
+    Raises:
+        NotFound: no such record, or another officer's (not revealed to officers).
+        Forbidden: a supervisor's token on another officer's record (403).
+    """
+    record = visible_record(state, record_id)
+    caller: Caller = g.caller
+    if record.officer != caller.name:
+        raise Forbidden(f"only {record.officer}, who made this record, can {change}")
+    return record
+
+
+def photo_size_px(state: ServerState, record: EvidenceRecord) -> tuple[int, int]:
+    """(width, height) of the record's photo, upright: the one Schreger points are on.
+
+    From the identification's ``quality`` where it has one, else (a fused item's answer
+    has none) from the stored photo itself.
+
+    Raises:
+        NotFound: the record's photo is missing from the store.
+        InvalidImage: the stored photo can no longer be read.
+    """
+    quality = record.identification.get("quality") or {}
+    width, height = quality.get("width_px"), quality.get("height_px")
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        return width, height
+    settings = state.settings
+    decoded = decode_image(
+        state.store.read_original(record.sha256),
+        max_bytes=settings.max_image_bytes,
+        max_pixels=settings.max_image_pixels,
+    )
+    return decoded.original_size_px
+
+
 @bp.post("/identifications")
 def create_identification() -> tuple[Response, int, dict[str, str]]:
     """Upload a photo, identify it, attach guidance, store the evidence.
@@ -199,8 +245,13 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
         max_pixels=settings.max_image_pixels,
         fit=model.identifier.decode_config,
     )
-    identification = with_advice(model.identify(decoded, filename), declaration, model.listings)
-    guidance = identification.extra["guidance"]
+    identification = with_advice(
+        model.identify(decoded, filename),
+        declaration,
+        model.listings,
+        ModelConfusion.from_meta(model.identifier.bundle.meta),
+    )
+    guidance = identification.guidance_dict() or {}
     state.store.adopt_original(incoming.hand_over(), sha256, officer)
     created_at = now_iso()
     exif = extract_exif(data)
@@ -228,8 +279,8 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
         declaration=declaration.to_dict(),
         identification=public_identification(identification, state),
         guidance=guidance,
-        model_version=identification.model_version,
-        reference_version=identification.reference_version,
+        model_version=identification.identification.model_version,
+        reference_version=identification.identification.reference_version,
         listing_set=model.listing_set,
         case_ref=case_ref,
         notes=notes,
@@ -246,7 +297,7 @@ def create_identification() -> tuple[Response, int, dict[str, str]]:
             "record %s created by %s: %s (%s, %d bytes%s)",
             record.id,
             officer,
-            identification.decision,
+            identification.identification.decision,
             decoded.media_format,
             len(data),
             ", working copy" if original_pending else "",
@@ -264,9 +315,7 @@ def put_original(record_id: str) -> tuple[Response, int, dict[str, str]]:
     state = current_state()
     caller: Caller = g.caller
     key = check_text("idempotency_key", request.headers.get("Idempotency-Key"))
-    record = visible_record(state, record_id)
-    if record.officer != caller.name:
-        raise Forbidden(f"only {record.officer}, who made this record, can attach its original")
+    record = owned_record(state, record_id, "attach its original")
     incoming = incoming_file(_image_upload())
     stored = record.original_or_photo()
     if stored.status is OriginalStatus.RECEIVED:
@@ -340,23 +389,14 @@ def list_identifications() -> Response:
 def measure_schreger(record_id: str) -> Response:
     """Schreger angles from tapped points: ``{"triples": [[vertex, a, b], ...]}``."""
     state = current_state()
-    record = visible_record(state, record_id)
+    record = owned_record(state, record_id, "store a Schreger measurement on it")
     payload = _json_body()
     if not isinstance(payload, dict) or not isinstance(payload.get("triples"), list):
         raise BadField('send JSON {"triples": [[[x, y], [x, y], [x, y]], ...]} in image pixels')
     triples = payload["triples"]
     if not 1 <= len(triples) <= MAX_ANGLES:
         raise BadField(f"send between 1 and {MAX_ANGLES} angles")
-    measurements = angles_from_points(triples)
-    quality = record.identification.get("quality") or {}
-    width, height = quality.get("width_px"), quality.get("height_px")
-    if width and height:
-        for i, m in enumerate(measurements, start=1):
-            for x, y in (m.vertex, *m.arms):
-                if not (0 <= x <= width and 0 <= y <= height):
-                    raise BadField(
-                        f"angle {i}: point ({x}, {y}) is outside the {width}x{height} photo"
-                    )
+    measurements = angles_from_points(triples, photo_size_px(state, record))
     result = classify(measurements, method="manual").to_dict()
     updated = state.store.set_schreger(record.id, result, g.officer)
     return jsonify(record_body(updated, state))
@@ -375,7 +415,7 @@ def reference_thumbnail(image_id: int) -> Response:
 
 @bp.get("/vocabularies")
 def vocabularies() -> Response:
-    """Countries, purpose and source codes with their meanings (for the phone page).
+    """Countries, purpose and source codes, and the seizure code lists (for the phone page).
 
     Names and meanings are in the request's language; ``lang`` says which.
     """
@@ -387,5 +427,9 @@ def vocabularies() -> Response:
             ],
             "purposes": [{"code": c, "meaning": purpose_meaning(c)} for c in PURPOSE_CODES],
             "sources": [{"code": c, "meaning": source_meaning(c)} for c in SOURCE_CODES],
+            "seizure": {
+                name: [code.to_dict() for code in table.values()]
+                for name, table in SEIZURE_VOCABULARIES.items()
+            },
         }
     )

@@ -8,6 +8,7 @@ set and listings load here, once per process; the evidence store opens here.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, send_from_directory
 
 from idtool.config import Settings, load_settings
+from idtool.evidence.leftovers import clean_leftovers
 from idtool.evidence.store import INCOMING, EvidenceStore
 from server.errors import register_error_handlers
 from server.state import ServerState, current_state, load_model_state
@@ -24,15 +26,9 @@ from server.uploads import MAX_FIELD_BYTES, MAX_FORM_PARTS, UploadRequest
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 FORM_OVERHEAD_BYTES = 64 * 1024  # room for the text fields and part headers next to the photo
 WAITRESS_MAX_HEADER_BYTES = 256 * 1024
-SHELL_FILES = (
-    "index.html",
-    "app.js",
-    "words.js",
-    "photo.js",
-    "learn.js",
-    "style.css",
-)  # what sw.js precaches
+SW_WORKER = "sw.js"
 SW_VERSION_MARKER = "__SHELL_VERSION__"
+SW_FILES_MARKER = "__SHELL_FILES__"
 # The page loads only its own scripts and styles (no inline code), shows photos from
 # blob: and data: URLs, talks only to this server, and may not be framed.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -58,16 +54,29 @@ SECURITY_HEADERS = {
 }
 
 
-def service_worker_script() -> str:
-    """``static/sw.js`` with its cache version set to a hash of the shell files.
+def shell_files() -> list[str]:
+    """The page's files, listed only here: ``index.html``, ``style.css`` and every ES module
+    in ``static/`` (the page loads ``app.js``, which imports the others), not the worker."""
+    modules = sorted(p.name for p in STATIC_DIR.glob("*.js") if p.name != SW_WORKER)
+    return ["index.html", "style.css", *modules]
 
-    Any change to the page, its script or its style changes the worker's bytes, so the
+
+def shell_urls() -> list[str]:
+    """The URLs the service worker precaches: ``/`` for the page, ``/static/...`` the rest."""
+    return ["/" if name == "index.html" else f"/static/{name}" for name in shell_files()]
+
+
+def service_worker_script() -> str:
+    """``static/sw.js`` with the shell URLs and a cache version: a hash of the shell files.
+
+    Any change to the page, a module or the style changes the worker's bytes, so the
     browser installs the new worker, which precaches the new shell and drops the old one.
     """
     digest = hashlib.sha256()
-    for name in SHELL_FILES:
-        digest.update((STATIC_DIR / name).read_bytes())
-    script = (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
+    for name in shell_files():
+        digest.update(name.encode() + b"\0" + (STATIC_DIR / name).read_bytes())
+    script = (STATIC_DIR / SW_WORKER).read_text(encoding="utf-8")
+    script = script.replace(SW_FILES_MARKER, json.dumps(shell_urls()))
     return script.replace(SW_VERSION_MARKER, digest.hexdigest()[:16])
 
 
@@ -99,13 +108,13 @@ def _configure_logging() -> None:
         )
 
 
-def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Flask:
+def create_app(settings: Settings | None = None, *, runtime: str = "auto") -> Flask:
     """Build the field server.
 
     Args:
         settings: resolved settings (tests pass them explicitly); default
             :func:`load_settings`.
-        engine: embedding runtime (``auto``, ``onnx``, ``onnx-int8``, ``torch``).
+        runtime: embedding runtime (``auto``, ``onnx``, ``onnx-int8``, ``torch``).
 
     Returns:
         The Flask app, with the model loaded and the evidence store open.
@@ -132,16 +141,18 @@ def create_app(settings: Settings | None = None, *, engine: str = "auto") -> Fla
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    model = load_model_state(settings, engine)
+    model = load_model_state(settings, runtime)
     store = EvidenceStore.open(settings.evidence_path)
-    app.extensions["idtool"] = ServerState(settings, model, store, engine)
+    clean_leftovers(store)
+    app.extensions["idtool"] = ServerState(settings, model, store, runtime)
 
     register_error_handlers(app)
-    from server import api, confirmations, i18n, item_photos, openapi
+    from server import api, cases, confirmations, i18n, item_photos, openapi
 
     i18n.install_language_negotiation(app, settings.language)
     app.register_blueprint(api.bp)
     app.register_blueprint(item_photos.bp)
+    app.register_blueprint(cases.bp)
     app.register_blueprint(confirmations.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(i18n.bp)

@@ -17,13 +17,13 @@ from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.utils import secure_filename
 
 from idtool.cites.guidance import TradeDeclaration
-from idtool.decide.advice import with_advice
+from idtool.decide.advice import AdvisedIdentification, with_advice
 from idtool.decide.items import identify_item_decoded
-from idtool.errors import BadField, Forbidden, IdtoolError
+from idtool.decide.lookalike import ModelConfusion
+from idtool.errors import BadField, IdtoolError
 from idtool.evidence.store import check_text, item_photo_hashes
 from idtool.model.preprocess import decode_image
-from idtool.types import Identification
-from server.api import public_identification, record_body, visible_record
+from server.api import owned_record, public_identification, record_body
 from server.auth import require_officer
 from server.state import ServerState, current_state
 from server.uploads import incoming_file
@@ -43,9 +43,7 @@ def add_photo(record_id: str) -> tuple[Response, int]:
     state = current_state()
     officer: str = g.officer
     state.limiter.check(officer)
-    record = visible_record(state, record_id)
-    if record.officer != officer:
-        raise Forbidden(f"only {record.officer}, who made this record, can add photos to it")
+    record = owned_record(state, record_id, "add photos to it")
     upload = request.files.get("image")
     if upload is None:
         raise BadField("send the photo as multipart/form-data with the field 'image'")
@@ -83,11 +81,13 @@ def add_photo(record_id: str) -> tuple[Response, int]:
             model.identifier, images, photo_names, failed, name=record.filename or record.id
         )
     declaration = TradeDeclaration(**{k: record.declaration.get(k) for k in TRADE_KEYS})
-    fused = with_advice(fused, declaration, model.listings)
+    advised = with_advice(
+        fused, declaration, model.listings, ModelConfusion.from_meta(model.identifier.bundle.meta)
+    )
     updated = state.store.set_item_identification(
         record.id,
-        _public(fused, state),
-        fused.extra.get("guidance") or record.guidance,
+        _public(advised, state),
+        advised.guidance_dict() or record.guidance,
         incoming.sha256,
         officer,
     )
@@ -105,7 +105,7 @@ def _photo_names(identification: dict[str, Any], hashes: list[str], first: str) 
     return names
 
 
-def _public(fused: Identification, state: ServerState) -> dict[str, Any]:
+def _public(fused: AdvisedIdentification, state: ServerState) -> dict[str, Any]:
     """The stored shape: no server paths, per-photo guidance left out (the item has one)."""
     body = public_identification(fused, state)
     body["photos"] = [

@@ -16,6 +16,7 @@ from idtool.cites.countries import countries
 from idtool.evidence.confirmations import MAX_BY, MAX_REPORT_REF, METHODS
 from idtool.evidence.records import MAX_TEXT, TEXT_PATTERNS
 from server.api import MAX_ANGLES, MAX_LIST
+from server.openapi_cases import case_paths, case_schema
 from server.uploads import MAX_FIELD_BYTES, MAX_FORM_PARTS
 
 bp = Blueprint("openapi", __name__)
@@ -32,7 +33,7 @@ TRADE_FIELDS = {
 ERROR_CODES = (
     "bad_field, field_too_large, unauthorized, forbidden, not_found, method_not_allowed, "
     "conflict, image_too_large, unsupported_media_type, invalid_image, rate_limited, "
-    "internal_error"
+    "custody_anchor_error, internal_error"
 )
 
 
@@ -112,6 +113,7 @@ def openapi_document() -> dict[str, Any]:
                         }
                     },
                 },
+                "Case": case_schema(),
                 "Record": {
                     "type": "object",
                     "required": [
@@ -376,8 +378,12 @@ def openapi_document() -> dict[str, Any]:
                                         "triples": {
                                             "type": "array",
                                             "description": "[vertex, a, b] per angle, each "
-                                            "point [x, y] in image pixels, inside the photo; "
-                                            "the three points of an angle must differ.",
+                                            "point [x, y] in pixels of the upright photo the "
+                                            "server analysed, inside it; each arm at least "
+                                            "1 px long, the two arm points apart and not on "
+                                            "one line with the vertex (0 or 180 deg). Only "
+                                            "the officer who made the record (403 for a "
+                                            "supervisor).",
                                             "minItems": 1,
                                             "maxItems": MAX_ANGLES,
                                             "items": {
@@ -399,7 +405,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": _json(record, "The updated record"),
-                        **_errors(400, 401, 404),
+                        **_errors(400, 401, 403, 404, 415, 422),
                     },
                 }
             },
@@ -486,9 +492,12 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            **case_paths(_errors, _json),
             "/api/v1/vocabularies": {
                 "get": {
-                    "summary": "Countries, purpose and source codes with meanings.",
+                    "summary": "Countries, purpose and source codes, and the seizure code lists "
+                    "(units, trade_terms, transport_modes, detection_methods, reasons, "
+                    "disposals), with meanings.",
                     "security": secured,
                     "responses": {"200": _json({"type": "object"}, "Code lists"), **_errors(401)},
                 }

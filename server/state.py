@@ -1,6 +1,6 @@
 """What a worker process loads once: model, reference set, listings, evidence store.
 
-:func:`load_model_state` caches by (model, catalog, engine) so every app built in one
+:func:`load_model_state` caches by (model, catalog, runtime) so every app built in one
 process shares one loaded model; requests never open the catalog again (its SQLite
 connection belongs to the loading thread), they use what was read here.
 """
@@ -22,7 +22,7 @@ from idtool import __version__
 from idtool.cites import ListingIndex, load_listing_index
 from idtool.config import Settings
 from idtool.decide.identify import Identifier
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.errors import IdtoolError, NotFound
 from idtool.evidence.store import EvidenceStore
 from idtool.learn.update_install import installed_stamp, read_installed
@@ -53,7 +53,7 @@ class ReferencePhoto:
 class LoadedModel:
     """The read-only, shareable part: loaded once per process."""
 
-    runtime: Runtime
+    service: IdentificationService
     identifier: Identifier
     listings: ListingIndex
     references: dict[int, ReferencePhoto]
@@ -73,7 +73,7 @@ class LoadedModel:
             return self.identifier.identify_decoded([image], [name])[0]
 
     def versions(self) -> dict[str, Any]:
-        bundle = self.runtime.bundle
+        bundle = self.service.bundle
         return {
             "idtool_version": __version__,
             "model_version": bundle.version,
@@ -91,7 +91,7 @@ _MODELS: dict[tuple[str, str, str, str], LoadedModel] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def load_model_state(settings: Settings, engine: str = "auto") -> LoadedModel:
+def load_model_state(settings: Settings, runtime: str = "auto") -> LoadedModel:
     """Load (or reuse) the model, reference embeddings and listing index for ``settings``.
 
     Raises:
@@ -101,41 +101,41 @@ def load_model_state(settings: Settings, engine: str = "auto") -> LoadedModel:
     key = (
         str(resolve_bundle_dir(settings)),
         str(settings.catalog_path),
-        engine,
+        runtime,
         str(installed_stamp(settings)),
     )
     with _MODELS_LOCK:
         if key not in _MODELS:
-            runtime = Runtime.open(settings, engine)
-            identifier = runtime.identifier()
-            listings = load_listing_index(runtime.catalog.db)
+            service = IdentificationService.open(settings, runtime)
+            identifier = service.identifier()
+            listings = load_listing_index(service.catalog.db)
             references = {
                 img.id: ReferencePhoto(img.id, img.label, Path(img.path), img.licence, img.source)
-                for img in runtime.catalog.active_images()
+                for img in service.catalog.active_images()
                 if img.id in set(identifier.reference.image_ids)
             }
             engine_name = identifier.engine.name
             log.info(
                 "loaded model %s with engine %s, reference %s (%d images), listings %s",
-                runtime.bundle.version,
+                service.bundle.version,
                 engine_name,
                 identifier.reference.reference_version,
                 len(references),
                 [s.name for s in listings.sets],
             )
-            if engine == "auto" and engine_name == "torch":
+            if runtime == "auto" and engine_name == "torch":
                 log.warning(
                     "model %s has no valid ONNX export in %s: identifying with torch, "
                     "several times slower; run `idtool export onnx --model %s` and restart",
-                    runtime.bundle.version,
-                    runtime.bundle.path / ONNX_DIR,
-                    runtime.bundle.path,
+                    service.bundle.version,
+                    service.bundle.path / ONNX_DIR,
+                    service.bundle.path,
                 )
             installed = read_installed(settings)
             for old in [k for k in _MODELS if k[1:3] == key[1:3]]:
                 del _MODELS[old]  # replaced by an update: free the old model
             _MODELS[key] = LoadedModel(
-                runtime,
+                service,
                 identifier,
                 listings,
                 references,
@@ -148,11 +148,11 @@ class ServerState:
     """Everything the request handlers need, stored in ``app.extensions["idtool"]``."""
 
     def __init__(
-        self, settings: Settings, model: LoadedModel, store: EvidenceStore, engine: str = "auto"
+        self, settings: Settings, model: LoadedModel, store: EvidenceStore, runtime: str = "auto"
     ) -> None:
         self.settings = settings
         self._model = model
-        self._engine = engine
+        self._runtime = runtime
         self._stamp = installed_stamp(settings)
         self._reload_lock = threading.Lock()
         self.store = store
@@ -173,7 +173,7 @@ class ServerState:
             with self._reload_lock:
                 if stamp != self._stamp:
                     try:
-                        self._model = load_model_state(self.settings, self._engine)
+                        self._model = load_model_state(self.settings, self._runtime)
                     except IdtoolError as exc:
                         log.error("update not loaded, keeping the previous model: %s", exc)
                     else:

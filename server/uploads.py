@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +30,7 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from idtool.errors import FieldTooLarge, ImageTooLarge
+from idtool.evidence.originals import open_incoming
 
 CHUNK_BYTES = 64 * 1024
 MAX_FIELD_BYTES = 16 * 1024  # notes are at most 2,000 characters (8,000 UTF-8 bytes)
@@ -42,14 +42,15 @@ class IncomingFile:
     """A temporary file that hashes, counts and limits what is written to it.
 
     Lives in the evidence store's ``incoming/`` folder (the same file system as
-    ``originals/``), so the store can adopt it with one rename. Closing it deletes the
-    file unless :meth:`hand_over` was called.
+    ``originals/``), so the store can adopt it with one rename, and is locked while open
+    (see :func:`~idtool.evidence.originals.open_incoming`). One owner deletes it: this
+    object until :meth:`hand_over`, the evidence store after (its ``adopt_original``
+    renames it into ``originals/`` or deletes it). Closing it deletes the file unless it
+    was handed over.
     """
 
     def __init__(self, directory: Path, max_bytes: int) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory, prefix=UPLOAD_PREFIX)
-        self.path = Path(name)
+        fd, self.path = open_incoming(directory, UPLOAD_PREFIX)
         self.max_bytes = max_bytes
         self.byte_count = 0
         self._file: IO[bytes] = os.fdopen(fd, "w+b")
@@ -90,22 +91,44 @@ class IncomingFile:
         return data
 
     def hand_over(self) -> Path:
-        """Flush to disk and give up ownership of the file (the store renames it)."""
+        """Flush to disk and give up ownership of the file: pass the path straight to
+        ``EvidenceStore.adopt_original``, which renames or deletes it. The file stays
+        open (and locked) until :meth:`close`."""
         self._file.flush()
         os.fsync(self._file.fileno())
-        self._file.close()
         self._handed_over = True
         return self.path
 
     def close(self) -> None:
-        """Close, and delete the file unless it was handed over."""
-        with contextlib.suppress(OSError):
-            self._file.close()
+        """Delete the file unless it was handed over, then close it (releasing the lock)."""
         if not self._handed_over:
             self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self._file.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._file, name)
+
+
+def _receive(decoder: MultipartDecoder, data: bytes) -> None:
+    """Feed one read to the decoder (an empty read ends the body)."""
+    try:
+        decoder.receive_data(data or None)
+    except RequestEntityTooLarge:
+        raise FieldTooLarge("a form part's headers are too long") from None
+
+
+def _field_data(part: Field, event: Data, chunks: list[bytes], size: int, max_bytes: int) -> int:
+    """Keep one chunk of a text field; returns the field's size so far.
+
+    Raises:
+        FieldTooLarge: the field is over ``max_bytes``.
+    """
+    size += len(event.data)
+    if size > max_bytes:
+        raise FieldTooLarge(f"the form field {part.name!r} is longer than {max_bytes:,} bytes")
+    chunks.append(event.data)
+    return size
 
 
 def parse_multipart(
@@ -137,10 +160,7 @@ def parse_multipart(
     try:
         while True:
             data = stream.read(CHUNK_BYTES)
-            try:
-                decoder.receive_data(data or None)
-            except RequestEntityTooLarge:
-                raise FieldTooLarge("a form part's headers are too long") from None
+            _receive(decoder, data)
             event = decoder.next_event()
             while not isinstance(event, (Epilogue, NeedData)):
                 if isinstance(event, (Field, File)):
@@ -151,12 +171,7 @@ def parse_multipart(
                     if isinstance(event, File):
                         sink = new_file(event)
                 elif isinstance(event, Data) and isinstance(part, Field):
-                    field_bytes += len(event.data)
-                    if field_bytes > max_field_bytes:
-                        raise FieldTooLarge(
-                            f"the form field {part.name!r} is longer than {max_field_bytes:,} bytes"
-                        )
-                    chunks.append(event.data)
+                    field_bytes = _field_data(part, event, chunks, field_bytes, max_field_bytes)
                     if not event.more_data:
                         fields.append((part.name, b"".join(chunks).decode("utf-8", "replace")))
                 elif isinstance(event, Data) and isinstance(part, File) and sink is not None:

@@ -1,4 +1,5 @@
-"""Shared set-up for the server, evidence and browser tests (not a test module).
+"""Helpers for the server, evidence and browser tests (not a test module; the fixtures
+are in tests/server/conftest.py).
 
 Building a model bundle and a reference catalog costs seconds, so it is done once per
 test session and reused: :func:`shared_home` returns the directory, each test then gets
@@ -15,11 +16,12 @@ import threading
 import zlib
 from pathlib import Path
 
+from flask.testing import FlaskClient
 from phone_photos import phone_jpeg_of
 
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.config import PROJECT_ROOT, Settings, load_settings
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.model.bundle import build_base_bundle
 
 REFERENCE = PROJECT_ROOT / "reference_images"
@@ -64,11 +66,11 @@ def shared_home(root: Path) -> Path:
             if (REFERENCE / csv).is_file():
                 shutil.copy(REFERENCE / csv, subset / csv)
         settings = load_settings(home=home, model_dir=bundle)
-        runtime = Runtime.open(settings, "torch")
+        service = IdentificationService.open(settings, "torch")
         try:
-            import_reference_dir(runtime.catalog, runtime.embedder(), subset)
+            import_reference_dir(service.catalog, service.embedder(), subset)
         finally:
-            runtime.close()
+            service.close()
         _home.append(home)
         return home
 
@@ -113,64 +115,6 @@ def jpeg_with_exif() -> bytes:
     out = io.BytesIO()
     img.save(out, "JPEG", exif=exif.tobytes())
     return out.getvalue()
-
-
-# fixtures (imported by the test modules: `from server_support import ...`) -------------
-import pytest  # noqa: E402
-from flask import Flask  # noqa: E402
-from flask.testing import FlaskClient  # noqa: E402
-
-from idtool.evidence.store import EvidenceStore  # noqa: E402
-from idtool.evidence.tokens import create_token  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return shared_home(tmp_path_factory.mktemp("server_home"))
-
-
-@pytest.fixture
-def make_app(server_home: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Build an app on the shared model with this test's own evidence directory."""
-    from server.app import create_app
-
-    apps: list[Flask] = []
-
-    def build(**overrides: object) -> Flask:
-        settings = settings_for(server_home, tmp_path / f"evidence{len(apps)}", **overrides)
-        app = create_app(settings, engine="torch")
-        app.config["TESTING"] = True
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.extensions["idtool"].store.close()
-
-
-@pytest.fixture
-def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
-    return make_app()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def store(app: Flask) -> EvidenceStore:
-    return app.extensions["idtool"].store
-
-
-@pytest.fixture
-def token(store: EvidenceStore) -> str:
-    return create_token(store, "officer.one", "tester")
-
-
-@pytest.fixture
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def multipart(fields: dict[str, str], files: dict[str, tuple[bytes, str]]) -> tuple[bytes, str]:

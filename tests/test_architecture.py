@@ -15,7 +15,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-FOUNDATION = "foundation"  # idtool.errors, types, config, hashing, i18n, idtool/__init__
+FOUNDATION = (
+    "foundation"  # idtool.errors, types, config, hashing, i18n, atomic, lazy_exports, __init__
+)
 
 # Each part and the parts it may import (besides itself and the foundation).
 ALLOWED: dict[str, set[str]] = {
@@ -23,14 +25,19 @@ ALLOWED: dict[str, set[str]] = {
     "model": set(),
     "catalog": {"model"},
     "forensics": {"model"},
-    "evidence": set(),
+    "evidence": {"cites"},  # seizure facts use the country and CITES code lists
+    "aitr": {"cites", "evidence"},
     "cites": {"catalog"},
     "decide": {"model", "catalog", "cites", "forensics"},
     "curation": {"model", "catalog", "cites", "forensics", "decide"},
     "batch": {"model", "catalog", "cites", "forensics", "decide"},
     "listings": {"model", "catalog", "cites", "forensics", "decide", "batch", "evidence"},
+    "hub": {"model", "evidence", "aitr"},
+    "sync": {"evidence"},
     "learn": {"model", "catalog", "cites", "forensics", "decide", "curation", "evidence"},
     "cli": {
+        "hub",
+        "sync",
         "model",
         "catalog",
         "cites",
@@ -40,14 +47,15 @@ ALLOWED: dict[str, set[str]] = {
         "evidence",
         "batch",
         "listings",
+        "aitr",
         "learn",
         "server",
     },
-    "server": {"model", "catalog", "cites", "forensics", "decide", "evidence", "learn"},
+    "server": {"model", "catalog", "cites", "forensics", "decide", "evidence", "hub", "learn"},
 }
 # i18n is foundation: the texts an officer reads are built in cites, forensics and decide,
 # in the language the front end chose; it imports nothing but errors.
-FOUNDATION_MODULES = {"errors", "types", "config", "hashing", "i18n"}
+FOUNDATION_MODULES = {"errors", "types", "config", "hashing", "i18n", "atomic", "lazy_exports"}
 
 
 def module_name(path: Path) -> str:
@@ -194,3 +202,106 @@ def test_modules_stay_small() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > 560
     }
     assert not big, f"modules over ~500 lines: {big}"
+
+
+# The parts that are packages with a public API (``__all__`` in their ``__init__``).
+PACKAGES = ("model", "catalog", "forensics", "evidence", "cites", "decide", "curation", "batch")
+# listings declares __all__ too, but still imports its pipeline eagerly (to make lazy once
+# the work on that part has landed)
+EAGER_PACKAGES = ("listings",)
+DEEP_IMPORTS_ALLOWED = ROOT / "tests" / "architecture_deep_imports.txt"
+
+
+def declared_all(package: str) -> list[str]:
+    """The literal ``__all__`` of ``idtool.<package>`` (read with ``ast``, nothing imported)."""
+    tree = ast.parse((ROOT / "idtool" / package / "__init__.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            value = ast.literal_eval(node.value)
+            assert isinstance(value, list | tuple), f"idtool.{package}.__all__ must be a literal"
+            return list(value)
+    raise AssertionError(f"idtool/{package}/__init__.py declares no __all__")
+
+
+def cross_part_imports() -> list[tuple[str, str, str]]:
+    """(importer, imported module, name) for each ``from idtool.<package>...`` of another part."""
+    found = []
+    for name, path in all_modules().items():
+        src = part_of(name)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules = [(node.module, alias.name) for alias in node.names]
+            elif isinstance(node, ast.Import):
+                modules = [(alias.name, "") for alias in node.names]
+            else:
+                continue
+            for module, symbol in modules:
+                parts = module.split(".")
+                if parts[0] != "idtool" or len(parts) < 2:
+                    continue
+                if parts[1] in (*PACKAGES, *EAGER_PACKAGES) and part_of(module) != src:
+                    found.append((name, module, symbol))
+    return found
+
+
+def allowed_deep_imports() -> set[tuple[str, str]]:
+    lines = DEEP_IMPORTS_ALLOWED.read_text(encoding="utf-8").splitlines()
+    pairs = [line.split(" -> ") for line in lines if line.strip() and not line.startswith("#")]
+    return {(a.strip(), b.strip()) for a, b in pairs}
+
+
+@pytest.mark.parametrize("package", [*PACKAGES, *EAGER_PACKAGES])
+def test_each_package_declares_its_public_names(package: str) -> None:
+    import importlib
+
+    names = declared_all(package)
+    assert len(set(names)) == len(names), f"idtool.{package}.__all__ repeats a name"
+    module = importlib.import_module(f"idtool.{package}")
+    missing = [n for n in names if not hasattr(module, n)]
+    assert not missing, f"idtool.{package}.__all__ names what it does not define: {missing}"
+
+
+def test_importing_a_package_loads_none_of_its_modules() -> None:
+    """``__init__`` re-exports lazily: ``import idtool.decide`` stays cheap."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        f"for p in {PACKAGES!r}:\n"
+        "    __import__('idtool.' + p)\n"
+        "print(' '.join(sorted(m for m in sys.modules\n"
+        f"    if m.count('.') >= 2 and m.split('.')[1] in {PACKAGES!r})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "", f"loaded at import: {result.stdout.strip()}"
+
+
+def test_other_parts_import_from_the_package() -> None:
+    """Another part imports ``from idtool.<package> import name`` (a name in its ``__all__``),
+    not from the package's modules; the imports that predate the rule are listed in
+    tests/architecture_deep_imports.txt, and that list may only shrink."""
+    allowed = allowed_deep_imports()
+    public = {p: set(declared_all(p)) for p in (*PACKAGES, *EAGER_PACKAGES)}
+    seen: set[tuple[str, str]] = set()
+    deep, private = [], []
+    for importer, module, symbol in cross_part_imports():
+        package = module.split(".")[1]
+        if module == f"idtool.{package}":
+            if symbol and symbol not in public[package]:
+                private.append(f"{importer}: {symbol} is not in idtool.{package}.__all__")
+        elif (importer, module) in allowed:
+            seen.add((importer, module))
+        else:
+            deep.append(f"{importer} -> {module} (import {symbol or module} from idtool.{package})")
+    assert not private, "\n".join(private)
+    assert not deep, "imports of another part's modules:\n" + "\n".join(sorted(deep))
+    stale = sorted(f"{a} -> {b}" for a, b in allowed - seen)
+    assert not stale, (
+        "no longer needed; delete from tests/architecture_deep_imports.txt:\n" + "\n".join(stale)
+    )

@@ -14,18 +14,19 @@ import csv
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from idtool.atomic import write_atomic_text
 from idtool.batch.items import JobOptions
 from idtool.catalog.reference_import import IMAGE_SUFFIXES
 from idtool.config import Settings
 from idtool.decide.advice import with_advice
 from idtool.decide.items import identify_item_paths
-from idtool.decide.service import Runtime
+from idtool.decide.lookalike import ModelConfusion
+from idtool.decide.service import IdentificationService
 from idtool.errors import BadField, NotFound
 
 log = logging.getLogger(__name__)
@@ -92,17 +93,6 @@ def folder_items(input_dir: Path, exclude: Path | None = None) -> list[tuple[str
     return out
 
 
-def _atomic_write(path: Path, write: Callable[[IO[str]], None]) -> None:
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            write(out)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def identify_items(
     settings: Settings,
     input_dir: Path,
@@ -110,7 +100,7 @@ def identify_items(
     options: JobOptions,
     *,
     items_by: str = "folder",
-    engine: str = "auto",
+    runtime: str = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> ItemsSummary:
     """Identify each item under ``input_dir`` and write ``items.jsonl`` / ``items.csv``.
@@ -123,11 +113,11 @@ def identify_items(
     if items_by not in ITEMS_BY:
         raise BadField(f"--items-by {items_by!r}: use {' or '.join(ITEMS_BY)}")
     groups = folder_items(input_dir, exclude=report_dir)
-    runtime = Runtime.open(settings, engine)
+    service = IdentificationService.open(settings, runtime)
     rows: list[dict[str, Any]] = []
     try:
-        identifier = runtime.identifier()
-        listings = runtime.listings()
+        identifier = service.identifier()
+        listings = service.listings()
         for number, (folder, photos) in enumerate(groups, start=1):
             result = identify_item_paths(
                 identifier,
@@ -137,14 +127,16 @@ def identify_items(
                 top_k=options.top_k,
                 name=folder,
             )
-            result = with_advice(result, options.declaration, listings)
-            rows.append(result.to_dict())
+            advised = with_advice(
+                result, options.declaration, listings, ModelConfusion.from_meta(service.bundle.meta)
+            )
+            rows.append(advised.to_dict())
             if progress:
                 progress(
                     f"item {number}/{len(groups)}: {folder}: {result.label or result.decision}"
                 )
     finally:
-        runtime.close()
+        service.close()
     report_dir.mkdir(parents=True, exist_ok=True)
     jsonl, table = report_dir / ITEMS_JSONL, report_dir / ITEMS_CSV
 
@@ -158,8 +150,8 @@ def identify_items(
         for row in rows:
             writer.writerow(_csv_row(row))
 
-    _atomic_write(jsonl, write_jsonl)
-    _atomic_write(table, write_csv)
+    write_atomic_text(jsonl, write_jsonl)
+    write_atomic_text(table, write_csv)
     identified = sum(1 for row in rows if row.get("decision") == "identified")
     log.info("%d items, %d identified", len(rows), identified)
     return ItemsSummary(len(rows), identified, jsonl, table)

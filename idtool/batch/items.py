@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -23,6 +23,7 @@ from idtool.cites import ListingIndex
 from idtool.cites.guidance import TradeDeclaration
 from idtool.decide.advice import with_advice
 from idtool.decide.identify import Identifier
+from idtool.decide.lookalike import ModelConfusion
 from idtool.errors import IdtoolError, InvalidImage
 from idtool.forensics.quality import QualityReport, assess_decoded
 from idtool.i18n import default_language, use_language
@@ -59,12 +60,15 @@ class Prepared:
 
     @property
     def footprint_bytes(self) -> int:
-        """Memory this prepared file holds (pixels, model input, thumbnail), for decode-ahead."""
+        """Memory this prepared file holds (pixels, model input, thumbnail, source bytes
+        kept for a second decode), for decode-ahead."""
         held = len(self.thumbnail or b"")
         if self.decoded is not None:
             held += self.decoded.rgb.nbytes
             if self.decoded.model_input is not None:
                 held += self.decoded.model_input.nbytes
+            if isinstance(self.decoded.source, bytes):
+                held += len(self.decoded.source)
         return held
 
 
@@ -106,7 +110,10 @@ def prepare(
     """Decode one file (from ``data`` if given, else from its path) for the model ``fit``
     describes, measure its quality and thumbnail it.
 
-    Never raises for a bad file: the error is returned in :attr:`Prepared.error`.
+    Never raises for a bad file: the error is returned in :attr:`Prepared.error`. A file
+    decoded from ``data`` keeps its path, not its bytes, for a second decode
+    (:meth:`idtool.decide.identify.Identifier.refit_for_tiles`) when the path is readable
+    here; otherwise (a Ray worker on another machine) it keeps the bytes.
     """
     try:
         decoded = decode_image(
@@ -121,6 +128,8 @@ def prepare(
         log.exception("unexpected error decoding %s", item.rel_path)
         error = InvalidImage(f"cannot decode ({type(exc).__name__}: {exc})")
         return Prepared(item, None, error, None)
+    if data is not None and decoded.source is not None and item.path.is_file():
+        decoded = replace(decoded, source=item.path)
     return Prepared(
         item,
         decoded,
@@ -131,16 +140,18 @@ def prepare(
 
 
 def cites_guidance(
-    identification: Identification, declaration: TradeDeclaration, listings: ListingIndex
+    identification: Identification,
+    declaration: TradeDeclaration,
+    listings: ListingIndex,
+    confusion: ModelConfusion | None = None,
 ) -> tuple[dict[str, Any], str | None, str]:
     """The glue to the CITES guidance: the per-image JSON with guidance (as ``identify``
     gives it), the CITES appendix (the strictest over the candidates) and guidance status.
     """
-    record = with_advice(identification, declaration, listings).to_dict()
-    guidance = record.get("guidance") or {}
-    appendix = (guidance.get("cites") or {}).get("appendix")
-    record["cites_appendix"] = appendix
-    return record, appendix, str(guidance.get("status") or "no_guidance")
+    advised = with_advice(identification, declaration, listings, confusion)
+    record = advised.to_dict()
+    record["cites_appendix"] = advised.appendix
+    return record, advised.appendix, advised.guidance_status
 
 
 def _result(
@@ -148,9 +159,12 @@ def _result(
     identification: Identification,
     options: JobOptions,
     listings: ListingIndex,
+    confusion: ModelConfusion | None = None,
 ) -> ItemResult:
     with use_language(options.lang or default_language()):  # Ray workers run elsewhere
-        record, appendix, status = cites_guidance(identification, options.declaration, listings)
+        record, appendix, status = cites_guidance(
+            identification, options.declaration, listings, confusion
+        )
     return ItemResult(
         rel_path=prepared.item.rel_path,
         sha256=prepared.item.sha256,
@@ -161,7 +175,7 @@ def _result(
         appendix=appendix,
         guidance_status=status,
         error_code=identification.error.code if identification.error else None,
-        engine=str(identification.extra.get("engine", "")),
+        engine=identification.engine or "",
         thumbnail=prepared.thumbnail,
     )
 
@@ -186,6 +200,7 @@ def finish(
         qualities=qualities if len(qualities) == len(good) else None,
     )
     by_sha = {p.item.sha256: r for p, r in zip(good, identified, strict=True)}
+    confusion = ModelConfusion.from_meta(identifier.bundle.meta)
     results = []
     for prepared in batch:
         if prepared.error is not None:
@@ -194,5 +209,5 @@ def finish(
             )
         else:
             identification = by_sha[prepared.item.sha256]
-        results.append(_result(prepared, identification, options, listings))
+        results.append(_result(prepared, identification, options, listings, confusion))
     return results

@@ -38,7 +38,7 @@ from idtool.batch.walk import BatchItem, discover
 from idtool.catalog.store import Catalog
 from idtool.cites import ListingIndex, load_listing_index
 from idtool.config import Settings
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.errors import BadField
 from idtool.model.bundle import load_bundle
 from idtool.model.discovery import resolve_bundle_dir
@@ -95,6 +95,7 @@ class Executor(Protocol):
     """Turns items into results, batch by batch, in order."""
 
     runtime_name: str
+    batch_size: int  # images per embedding call (larger on a GPU)
 
     def process(self, items: Sequence[BatchItem]) -> Iterator[list[ItemResult]]: ...
 
@@ -175,19 +176,22 @@ def decode_ahead(
 class LocalExecutor:
     """Decode threads plus batched inference in this process."""
 
-    def __init__(self, runtime: Runtime, options: JobOptions, workers: int, batch_size: int):
+    def __init__(
+        self, service: IdentificationService, options: JobOptions, workers: int, batch_size: int
+    ):
         self._opencv_threads = cv2.getNumThreads()
         cv2.setNumThreads(1)  # restored by close(); see the module docstring
-        self._identifier = runtime.identifier()
+        self._identifier = service.identifier()
         self._fit = self._identifier.decode_config
-        self._listings = load_listing_index(runtime.catalog.db)
+        self._listings = load_listing_index(service.catalog.db)
         self._options = options
         self._workers = workers
-        self._batch_size = batch_size
-        self.runtime_name = runtime.engine.name
+        # a GPU engine is fed larger batches (idtool.model.runtime.GPU_BATCH_SIZE)
+        self.batch_size = max(batch_size, getattr(service.engine, "batch_size", 0))
+        self.runtime_name = service.engine.name
 
     def process(self, items: Sequence[BatchItem]) -> Iterator[list[ItemResult]]:
-        for batch in decode_ahead(items, self._options, self._fit, self._workers, self._batch_size):
+        for batch in decode_ahead(items, self._options, self._fit, self._workers, self.batch_size):
             yield finish(self._identifier, batch, self._options, self._listings)
 
     def close(self) -> None:
@@ -219,8 +223,8 @@ def job_config(settings: Settings, request: BatchRequest) -> tuple[JobConfig, Ca
 def open_executor(settings: Settings, request: BatchRequest) -> Executor:
     """The local or Ray executor of ``request`` (loads the model)."""
     if request.engine == "local":
-        runtime = Runtime.open(settings, request.runtime)
-        return LocalExecutor(runtime, request.options, request.workers, request.batch_size)
+        service = IdentificationService.open(settings, request.runtime)
+        return LocalExecutor(service, request.options, request.workers, request.batch_size)
     from idtool.batch.ray_engine import RayExecutor
 
     return RayExecutor(settings, request)
@@ -314,7 +318,7 @@ def run_batch(
             engine=request.engine,
             runtime=summary.runtime,
             workers=request.workers,
-            batch_size=request.batch_size,
+            batch_size=executor.batch_size if executor else request.batch_size,
         )
         store.record_files(found)
         store.set_to_process(len(todo))

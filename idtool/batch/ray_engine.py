@@ -50,15 +50,15 @@ class BatchWorker:
 
     def __init__(self, settings: Settings, runtime: str, options: JobOptions) -> None:
         from idtool.cites import load_listing_index
-        from idtool.decide.service import Runtime
+        from idtool.decide.service import IdentificationService
 
-        self._runtime = Runtime.open(settings, runtime)
-        self._identifier = self._runtime.identifier()
-        self._listings = load_listing_index(self._runtime.catalog.db)
+        self._service = IdentificationService.open(settings, runtime)
+        self._identifier = self._service.identifier()
+        self._listings = load_listing_index(self._service.catalog.db)
         self._options = options
 
     def runtime_name(self) -> str:
-        return self._runtime.engine.name
+        return self._service.engine.name
 
     def process(self, payload: Payload) -> list[ItemResult]:
         prepared = [
@@ -97,7 +97,7 @@ class RayExecutor:
         ray = self._ray = self._session.ray
         self._lost_errors = lost_worker_errors(ray)
         self._wanted = self._session.workers
-        self._batch_size = request.batch_size
+        self._batch_size = self.batch_size = request.batch_size
         self._max_bytes = request.options.max_bytes
         actor_settings = replace(settings, inference_threads=1)
         self._actor_class = ray.remote(num_cpus=1)(BatchWorker)

@@ -14,15 +14,15 @@ import base64
 import csv
 import html
 import json
-import os
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from idtool.atomic import write_atomic_text
 from idtool.batch.jobs import JobConfig, JobStore, StoredResult
+from idtool.cites.label_names import label_name
 from idtool.i18n import get_language
 from idtool.i18n import gettext as _
 from idtool.i18n.vocabulary import decision_text, quality_text, rank_name
@@ -62,18 +62,6 @@ class ReportPaths:
     succeeded: int
     failed: int
     counts: dict[str, dict[str, int]]
-
-
-def atomic_write(path: Path, write: Callable[[IO[str]], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            write(handle)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def csv_safe(value: Any) -> Any:
@@ -169,11 +157,11 @@ def write_reports(store: JobStore, report_dir: Path, config: JobConfig) -> Repor
             handle.write(json.dumps(r.record, ensure_ascii=False, default=str) + "\n")
 
     def write_html(handle: IO[str]) -> None:
-        handle.write(render_html(results, skipped, duplicates, counts, config, store.runs()))
+        handle.write(render_batch_html(results, skipped, duplicates, counts, config, store.runs()))
 
-    atomic_write(paths.csv, write_csv)
-    atomic_write(paths.jsonl, write_jsonl)
-    atomic_write(paths.html, write_html)
+    write_atomic_text(paths.csv, write_csv)
+    write_atomic_text(paths.jsonl, write_jsonl)
+    write_atomic_text(paths.html, write_html)
     return paths
 
 
@@ -239,14 +227,40 @@ def _appendix_badge(appendix: str | None) -> str:
     return f'<span class="app app-{css}">{_e(appendix)}</span>'
 
 
+def _name(label: str, rec: dict[str, Any]) -> str:
+    """The name the phone shows for ``label``, in the report's language.
+
+    The record's ``common_name`` when it was made in the report's language (the same
+    source, with the catalog's own names), else the translated source in this language.
+    """
+    if (rec.get("guidance") or {}).get("lang") == get_language():
+        for c in rec.get("candidates") or []:
+            if c.get("label") == label and c.get("common_name"):
+                return str(c["common_name"])
+    return label_name(label)
+
+
+def _label_cell(rec: dict[str, Any]) -> str:
+    """``elephant ivory``; a taxon: ``stony corals (Scleractinia, order)``."""
+    label = rec.get("label")
+    if not label:
+        return "–"
+    name = _name(label, rec)
+    if label.startswith("material_"):
+        return name
+    if name == label:
+        return f"{label} ({rank_name(rec.get('rank'))})"
+    return f"{name} ({label}, {rank_name(rec.get('rank'))})"
+
+
 def _row(result: StoredResult, why: bool) -> str:
     rec = result.record
     decision = result.decision or ERROR
-    label = f"{rec.get('label')} ({rank_name(rec.get('rank'))})" if rec.get("label") else "–"
+    label = _label_cell(rec)
     if result.error_code:
         label = f"{result.error_code}: {(rec.get('error') or {}).get('message', '')}"
     candidates = "<br>".join(
-        f"{_e(c['label'])} {c['score']:.2f}" for c in rec.get("candidates") or []
+        f"{_e(_name(c['label'], rec))} {c['score']:.2f}" for c in rec.get("candidates") or []
     )
     confidence = rec.get("confidence")
     conf_text = "" if confidence is None else f"{confidence:.2f}"
@@ -288,9 +302,9 @@ def _count_label(key: str) -> str:
         return _("not listed / n.a.")
     if key.startswith("(") and key.endswith(")"):
         return f"({decision_text(key[1:-1])})"
-    return (
-        decision_text(key) if key in ("identified", "uncertain", "not_in_reference", ERROR) else key
-    )
+    if key in ("identified", "uncertain", "not_in_reference", ERROR):
+        return decision_text(key)
+    return label_name(key)  # a class label: its name
 
 
 def _card(title: str, counts: dict[str, int], *, codes: bool = True) -> str:
@@ -302,7 +316,7 @@ def _card(title: str, counts: dict[str, int], *, codes: bool = True) -> str:
     return f'<div class="card"><h3>{_e(title)}</h3><table>{rows or empty}</table></div>'
 
 
-def render_html(
+def render_batch_html(
     results: list[StoredResult],
     skipped: list[tuple[str, str]],
     duplicates: dict[str, list[str]],

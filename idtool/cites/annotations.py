@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from idtool.cites.countries import CountryMention, country_name, find_countries
+from idtool.cites.countries import CountryMention, countries, country_name, find_countries
 from idtool.i18n import N_
 from idtool.i18n import gettext as _
 
@@ -193,6 +193,9 @@ def parse_population_split(
     appendices, _ = parse_listing(listing)
     if len(appendices) <= 1:
         only = appendices[0] if appendices else None
+        restricted = _restricted_populations(only, annotation) if only else None
+        if restricted is not None:
+            return restricted
         return PopulationSplit("single", appendices, rest_appendix=only, member_default=only)
     blocks = [(a, t) for a, t in split_blocks(annotation) if a in appendices]
     split = _population_from_blocks(appendices, blocks)
@@ -227,6 +230,28 @@ def parse_population_split(
         appendices,
         reason=N_("the annotation does not say which populations are in which appendix"),
     )
+
+
+_ONLY = re.compile(r"^Populations? of ([^.]+?) only\b([^.]*)", re.I)
+
+
+def _restricted_populations(appendix: str, annotation: str | None) -> PopulationSplit | None:
+    """A one-appendix listing of some populations only ("Populations of Africa only"):
+    the named countries are listed, every other country's population is not covered."""
+    for block_appendix, text in split_blocks(annotation):
+        match = _ONLY.match(text) if block_appendix == appendix else None
+        if not match:
+            continue
+        where = f"{match.group(1)} {match.group(2)}"
+        codes = frozenset(c for m in find_countries(where) for c in m.codes)
+        if codes:
+            return PopulationSplit(
+                "population",
+                (appendix,),
+                named={appendix: codes},
+                not_covered=frozenset(countries()) - codes,
+            )
+    return None
 
 
 def _population_from_blocks(

@@ -1,22 +1,26 @@
-"""The listings idtool ships: the built table plus the amendments file.
+"""The listings idtool ships, as dated layers (see :mod:`idtool.cites.layers`).
 
 * ``idtool/data/cites_bundled_listings.csv``: listing facts built by
   :mod:`idtool.cites.build_bundled` from the April 2017 Species+ index (after CoP17) and
   the July 2023 reptile export (after CoP19). Its ``source`` column says which; each
-  source becomes one listing set, dated by its export.
+  source becomes one layer, dated by its export.
+* ``idtool/data/cites_taxonomy.csv``: genus -> family -> order links for the families
+  listed as a whole, so that genera the 2017 index never names reach their family.
 * ``idtool/data/cites_amendments.csv``: later changes written by hand, each with the CoP,
-  the date it took effect, where it comes from and a ``confidence``. Its rows replace the
-  built rows of the same name.
+  the date it took effect, the document it rests on and a ``confidence``; each row is
+  dated by its own ``effective`` date (undated corrections by :data:`AMENDMENTS_CURRENT_TO`).
 
-Both are used only while no listing set has been imported into the catalog.
+These layers stay under every imported set: an import overrides them only where it is
+newer.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
-from typing import Any
 
+from idtool.cites.listing_entry import AmendmentSource, ListingEntry
 from idtool.cites.listing_import import idtool_listing_row
 from idtool.cites.store import ListingSetInfo
 from idtool.errors import ListingDataError
@@ -25,13 +29,14 @@ from idtool.hashing import sha256_file
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 BUNDLED_PATH = DATA_DIR / "cites_bundled_listings.csv"
 AMENDMENTS_PATH = DATA_DIR / "cites_amendments.csv"
-AMENDMENT_CONFIDENCE = ("high", "medium")
+TAXONOMY_PATH = DATA_DIR / "cites_taxonomy.csv"
+AMENDMENT_CONFIDENCE = ("high", "medium", "low")
 AMENDMENT_CHANGES = ("added", "transferred", "annotation", "party", "nomenclature", "not_listed")
-AMENDMENT_CHANGES_ALL = (*AMENDMENT_CHANGES, "taxonomy")
-
-AMENDMENT_PROVENANCE = (
-    "listing from idtool's amendments file ({cop_and_date}; {source}; confidence {confidence})"
-)
+AMENDMENT_CHANGES_ALL = (*AMENDMENT_CHANGES, "taxonomy", "deleted")
+# The date the amendments file was last checked against the CITES documents: the date of
+# its undated corrections (Appendix III Parties, nomenclature, not-listed lookalikes).
+AMENDMENTS_CURRENT_TO = "2025-12-05"
+TAXONOMY_COLUMNS = ("genus", "family", "order", "class", "phylum", "kingdom", "source")
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -47,27 +52,31 @@ def _source_date(source: str) -> str:
     return "-".join(source.split("-")[-3:])
 
 
-def _amendment_row(row: dict[str, str]) -> dict[str, Any]:
+def _amendment_entry(row: dict[str, str], info: ListingSetInfo) -> ListingEntry:
     confidence = (row.get("confidence") or "").strip()
     change = (row.get("change") or "").strip()
     if confidence not in AMENDMENT_CONFIDENCE or change not in AMENDMENT_CHANGES_ALL:
         raise ListingDataError(
             f"cites_amendments.csv: {row.get('full_name')!r} needs a confidence of "
-            f"{' or '.join(AMENDMENT_CONFIDENCE)} and a change of {', '.join(AMENDMENT_CHANGES_ALL)}"
+            f"{', '.join(AMENDMENT_CONFIDENCE)} and a change of {', '.join(AMENDMENT_CHANGES_ALL)}"
         )
     out = idtool_listing_row(row)
-    if change != "taxonomy":
-        cop = (row.get("cop") or "").strip()
-        effective = (row.get("effective") or "").strip()
-        cop_and_date = ", ".join(
-            p for p in (cop, f"in effect {effective}" if effective else "") if p
-        )
-        out["provenance"] = AMENDMENT_PROVENANCE.format(
-            cop_and_date=cop_and_date or change.replace("_", " "),
-            source=row.get("source") or "",
-            confidence=confidence,
-        )
-    return out
+    if change == "deleted":
+        out["listing"] = "NC"
+    effective = (row.get("effective") or "").strip()
+    source = AmendmentSource(
+        change=change,
+        cop=(row.get("cop") or "").strip(),
+        effective=effective,
+        source=(row.get("source") or "").strip(),
+        confidence=confidence,
+    )
+    return ListingEntry.from_row(
+        out,
+        info,
+        effective=effective or AMENDMENTS_CURRENT_TO,
+        amendment=None if change == "taxonomy" else source,
+    )
 
 
 def read_amendments(path: Path = AMENDMENTS_PATH) -> list[dict[str, str]]:
@@ -75,15 +84,50 @@ def read_amendments(path: Path = AMENDMENTS_PATH) -> list[dict[str, str]]:
     return _read(path)
 
 
-def load_bundled_rows(
-    path: Path = BUNDLED_PATH, amendments: Path = AMENDMENTS_PATH
-) -> tuple[list[tuple[dict[str, Any], ListingSetInfo]], list[ListingSetInfo]]:
-    """Read the shipped table and the amendments, oldest source first.
+def amendment_dates(path: Path = AMENDMENTS_PATH) -> list[str]:
+    """The effective dates written in the amendments file (cheap: no parsing of rows)."""
+    return sorted({(r.get("effective") or "").strip() for r in _read(path)} - {""})
+
+
+def read_taxonomy(path: Path = TAXONOMY_PATH) -> list[dict[str, str]]:
+    """The genus -> family table as written.
+
+    Raises:
+        ListingDataError: missing file or columns.
+    """
+    rows = _read(path)
+    if rows and not set(TAXONOMY_COLUMNS) <= set(rows[0]):
+        raise ListingDataError(f"{path}: needs the columns {', '.join(TAXONOMY_COLUMNS)}")
+    return rows
+
+
+def _taxonomy_entry(row: dict[str, str], info: ListingSetInfo) -> ListingEntry:
+    out = idtool_listing_row(
+        {
+            "full_name": row["genus"],
+            "rank": "GENUS",
+            "kingdom": row["kingdom"],
+            "phylum": row["phylum"],
+            "class": row["class"],
+            "order": row["order"],
+            "family": row["family"],
+            "genus": row["genus"],
+        }
+    )
+    return ListingEntry.from_row(out, info, effective=info.snapshot_date)
+
+
+@functools.cache
+def load_bundled_layers(
+    path: Path = BUNDLED_PATH,
+    amendments: Path = AMENDMENTS_PATH,
+    taxonomy: Path = TAXONOMY_PATH,
+) -> tuple[tuple[ListingSetInfo, tuple[ListingEntry, ...]], ...]:
+    """Read the shipped files, parsed once per process (package data).
 
     Returns:
-        ``cites_taxa``-shaped rows with their set (later sets replace earlier rows of the
-        same name in the index) and one listing set per source: the 2017 index part, the
-        2023 reptile part, the amendments.
+        ``(set, entries)`` per layer: the 2017 index part, the 2023 reptile part, the
+        genus -> family table, the amendments.
 
     Raises:
         ListingDataError: a shipped file is missing or malformed.
@@ -93,8 +137,7 @@ def load_bundled_rows(
     by_source: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_source.setdefault(row.get("source") or "", []).append(row)
-    entries: list[tuple[dict[str, Any], ListingSetInfo]] = []
-    sets: list[ListingSetInfo] = []
+    layers: list[tuple[ListingSetInfo, tuple[ListingEntry, ...]]] = []
     for source in sorted(by_source, key=_source_date):
         info = ListingSetInfo(
             name=path.name,
@@ -104,18 +147,30 @@ def load_bundled_rows(
             row_count=len(by_source[source]),
             bundled=True,
         )
-        sets.append(info)
-        entries += [(idtool_listing_row(r), info) for r in by_source[source]]
-    amended = [_amendment_row(r) for r in _read(amendments)]
-    dates = [r.get("effective") or "" for r in _read(amendments)]
+        entries = tuple(
+            ListingEntry.from_row(idtool_listing_row(r), info, effective=info.snapshot_date)
+            for r in by_source[source]
+        )
+        layers.append((info, entries))
+    taxa = read_taxonomy(taxonomy)
+    tax_info = ListingSetInfo(
+        name=taxonomy.name,
+        sha256=sha256_file(taxonomy),
+        snapshot_date=layers[0][0].snapshot_date,
+        layout="idtool_taxonomy",
+        row_count=len(taxa),
+        bundled=True,
+    )
+    layers.insert(1, (tax_info, tuple(_taxonomy_entry(r, tax_info) for r in taxa)))
+    written = _read(amendments)
     info = ListingSetInfo(
         name=amendments.name,
         sha256=sha256_file(amendments),
-        snapshot_date=max(d for d in dates if d) if any(dates) else sets[-1].snapshot_date,
+        # the date the file was checked: a row may take effect later (a delayed listing)
+        snapshot_date=AMENDMENTS_CURRENT_TO,
         layout="idtool_amendments",
-        row_count=len(amended),
+        row_count=len(written),
         bundled=True,
     )
-    sets.append(info)
-    entries += [(r, info) for r in amended]
-    return entries, sets
+    layers.append((info, tuple(_amendment_entry(r, info) for r in written)))
+    return tuple(layers)

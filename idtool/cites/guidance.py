@@ -23,7 +23,9 @@ from idtool.cites.guidance_model import (
     TradeDeclaration,
 )
 from idtool.cites.guidance_taxon import empty_cites, guidance_for_taxon, primary_set
+from idtool.cites.label_names import label_name, label_with_name
 from idtool.cites.listing_index import ListingIndex
+from idtool.cites.material_wording import material_source_steps
 from idtool.cites.materials import MaterialTable, load_materials
 from idtool.cites.permits import FORENSICS
 from idtool.i18n import N_
@@ -72,20 +74,26 @@ def _no_guidance(
 
 
 def _combine(
-    basis: str, label: str | None, candidates: list[CandidateGuidance], extra_steps: list[str]
+    basis: str,
+    label: str | None,
+    candidates: list[CandidateGuidance],
+    extra_steps: list[str],
+    listings: ListingIndex,
+    lead_steps: list[str] | None = None,
 ) -> CombinedGuidance:
+    """Combine candidates, strictest as the default; ``lead_steps`` replace the
+    uncertain-case opening (a material's own wording)."""
     best = min(candidates, key=lambda c: c.guidance.strictness)
     default = (
         best.guidance.default if isinstance(best.guidance, CombinedGuidance) else (best.guidance)
     )
-    steps = [
+    lead = lead_steps or [
         _(
             "the candidates differ; the strictest ({label}: {summary}) applies until the item "
             "is identified"
-        ).format(label=best.label, summary=_summary(best.guidance)),
-        *extra_steps,
-        _(FORENSICS),
+        ).format(label=label_name(best.label, listings), summary=_summary(best.guidance))
     ]
+    steps = [*lead, *extra_steps, _(FORENSICS)]
     return CombinedGuidance(
         basis, label, best.label, default, tuple(candidates), tuple(dict.fromkeys(steps))
     )
@@ -153,9 +161,14 @@ def guidance_for_material(
     candidates.sort(key=lambda c: c.guidance.strictness)
     if not table.listed_as_material(material_class):
         # e.g. bone: not listed as a material; the listed taxa are checks, not the default
-        note = table.notes.get(material_class) or f"{material_class} is not CITES-listed as such"
+        note = _(table.notes[material_class]) if table.notes.get(material_class) else ""
+        note = note or _("{material} is not CITES-listed as such").format(
+            material=label_name(material_class, listings)
+        )
         steps = [
-            f"check whether the item is of {c.label} ({c.part}): {c.how_to_tell_apart}"
+            _("check whether the item is of {taxon} ({part}): {how}").format(
+                taxon=label_with_name(c.label, listings), part=c.part, how=c.how_to_tell_apart
+            )
             for c in candidates
         ]
         default = _no_guidance(
@@ -167,18 +180,15 @@ def guidance_for_material(
             material_class,
             default,
             tuple(candidates),
-            (*steps, FORENSICS),
+            (*steps, _(FORENSICS)),
         )
     return _combine(
         "material",
         material_class,
         candidates,
-        [
-            _(
-                "{label} may come from {count} taxa; the how_to_tell_apart notes say what "
-                "separates them"
-            ).format(label=material_class, count=len(candidates))
-        ],
+        [],
+        listings,
+        lead_steps=material_source_steps(material_class, candidates, sources, _summary, listings),
     )
 
 
@@ -223,10 +233,12 @@ def guidance_for_identification(
             [
                 _("identification is uncertain between {candidates}").format(
                     candidates=", ".join(
-                        f"{c.label} ({c.score:.2f})" for c in identification.candidates
+                        f"{label_name(c.label, listings, c.common_name)} ({c.score:.0%})"
+                        for c in identification.candidates
                     )
                 )
             ],
+            listings,
         )
     reason = (
         _("identification failed ({code})").format(code=identification.error.code)

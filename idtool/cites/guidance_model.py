@@ -127,12 +127,14 @@ class CitesListing:
     population_resolved: bool = True
     population_note: str = ""
     options: tuple[PopulationOption, ...] = ()
+    annotation_en: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "appendix": self.appendix,
             "population": self.population,
             "annotation": self.annotation,
+            "annotation_en": self.annotation_en,
             "listing_id": self.listing_id,
             "listed_under": self.listed_under,
             "listing": self.listing,
@@ -177,6 +179,7 @@ class Guidance:
     name_match: NameMatch | None = None
     common_names: dict[str, list[str]] = field(default_factory=dict)
     range_check: RangeCheck | None = None
+    listing_source: dict[str, Any] | None = None
 
     @property
     def strictness(self) -> int:
@@ -215,6 +218,7 @@ class Guidance:
             "suggestions": list(self.suggestions),
             "declaration": self.declaration.to_dict(),
             "listing_set": set_dict(self.listing_set),
+            "listing_source": self.listing_source,
             "disclaimer": self.disclaimer,
         }
 

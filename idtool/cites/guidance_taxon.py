@@ -8,6 +8,7 @@ materials, uncertain identifications and the strictest-candidate rule; import it
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from idtool.cites.annotations import (
     PopulationChoice,
@@ -16,6 +17,7 @@ from idtool.cites.annotations import (
     clean_annotation,
     strictest,
 )
+from idtool.cites.eu import EuStatus
 from idtool.cites.guidance_model import (
     STRICTNESS,
     CitesListing,
@@ -23,9 +25,10 @@ from idtool.cites.guidance_model import (
     TradeDeclaration,
 )
 from idtool.cites.listing_index import ListingEntry, ListingIndex, ListingMatch, stale_warning
+from idtool.cites.listing_text import amendment_note, listing_source, translate_annotation
 from idtool.cites.names import names_for
 from idtool.cites.permits import FORENSICS, REFER, advise
-from idtool.cites.range_check import check_range
+from idtool.cites.range_check import RangeCheck, check_range
 from idtool.cites.store import ListingSetInfo
 from idtool.i18n import N_
 from idtool.i18n import gettext as _
@@ -33,8 +36,9 @@ from idtool.i18n import gettext as _
 # English, marked for translation; translated where used.
 NOT_FOUND_BUNDLED = N_(
     "only the shipped listings are loaded (the CITES Appendices as of the 2017 Species+ index, "
-    "reptiles as of 2023, and idtool's amendments); import a newer Species+ export with "
-    "'idtool cites import FILE' to look up taxa listed since"
+    "reptiles as of 2023, and idtool's amendments, current to {date} for the groups they "
+    "cover); import a newer Species+ export with 'idtool cites import FILE' to look up taxa "
+    "listed since"
 )
 
 
@@ -54,10 +58,12 @@ def _cites_for(entry: ListingEntry, choice: PopulationChoice, match: ListingMatc
     listed_under = entry.listed_under
     if match.inherited and listed_under == entry.full_name and entry.rank != "species":
         listed_under = f"{entry.full_name} spp."  # a scientific name: not translated
+    annotation = _annotation(entry)
     return CitesListing(
         appendix=choice.appendix,
         population=choice.population,
-        annotation=_annotation(entry),
+        annotation=translate_annotation(annotation),
+        annotation_en=annotation,
         listing_id=entry.taxon_id or f"{entry.listing_set.name}:{entry.full_name}",
         listed_under=listed_under,
         listing=entry.listing,
@@ -73,9 +79,9 @@ def empty_cites(population: str = "", note: str = "") -> CitesListing:
 
 
 def _quota_and_reservation_notes(
-    listings: ListingIndex, entry: ListingEntry, query: str, decl: TradeDeclaration
+    listings: ListingIndex, entry: ListingEntry, match: ListingMatch, decl: TradeDeclaration
 ) -> tuple[list[str], list[str], list[str]]:
-    names = list(dict.fromkeys([entry.full_name, query]))
+    names = list(dict.fromkeys([entry.full_name, match.query, *match.lineage[:2]]))
     countries = {c for c in (decl.origin_country, decl.export_country) if c}
     quotas = listings.quotas_for(names, countries, decl.purpose, decl.source)
     quota_lines = [q.describe() for q in quotas]
@@ -149,118 +155,171 @@ def _guidance_for_scientific(
     listings: ListingIndex,
     suggestions: tuple[str, ...] = (),
 ) -> Guidance:
+    """Guidance for a scientific name: one builder per outcome of the listing lookup."""
     match = replace(listings.lookup(name, suggest=False), suggestions=suggestions)
-    entry = match.entry
-    warnings: list[str] = []
-    next_steps: list[str] = []
     if match.status == "partial":
         return _partial_guidance(match, declaration, listings)
-    if entry is None:
-        info = primary_set(listings)
-        if info and (warning := stale_warning(info)):
-            warnings.append(warning)
-        if listings.bundled:
-            warnings.append(_(NOT_FOUND_BUNDLED))
-        step = _(
-            "check the spelling and the name against the CITES Checklist; until the taxon is "
-            "confirmed, treat the item as possibly listed."
-        )
-        if match.suggestions:
-            step += " " + _("Did you mean: {names}?").format(names=", ".join(match.suggestions))
-        next_steps.append(step)
-        next_steps.append(_(FORENSICS))
-        return Guidance(
-            taxon=match.query,
-            status="not_found",
-            matched_name=None,
-            matched_rank=None,
-            match_kind="scientific",
-            listing_match=match.match_kind,
-            match_note=match.note,
-            cites=empty_cites(),
-            eu=listings.eu.status_for(
-                list(match.lineage),
-                export_country=declaration.export_country,
-                destination_country=declaration.destination_country,
-            ),
-            permits=(),
-            prohibitions=(),
-            officer_checks=tuple(declaration.describe()),
-            next_steps=tuple(next_steps),
-            listing_set=info,
-            declaration=declaration,
-            warnings=tuple(warnings),
-            suggestions=match.suggestions,
-        )
-    info = entry.listing_set
-    if warning := stale_warning(info):
-        warnings.append(warning)
-    if entry.provenance:  # a row of the amendments file: say where it comes from (English)
-        warnings.append(entry.provenance)
-    eu = listings.eu.status_for(
+    if match.entry is None:
+        return _not_found_guidance(match, declaration, listings)
+    if match.status == "not_listed":
+        return _not_listed_guidance(match, match.entry, declaration, listings)
+    return _listed_guidance(match, match.entry, declaration, listings)
+
+
+def _eu_for(match: ListingMatch, declaration: TradeDeclaration, listings: ListingIndex) -> EuStatus:
+    return listings.eu.status_for(
         list(match.lineage),
         export_country=declaration.export_country,
         destination_country=declaration.destination_country,
     )
-    if match.status == "not_listed":
-        next_steps.append(
-            _("no CITES document is required for this taxon; national law may still apply")
-        )
-        next_steps.append(_(FORENSICS))
-        return Guidance(
-            taxon=match.query,
-            status="not_listed",
-            matched_name=entry.full_name,
-            matched_rank=entry.rank,
-            match_kind="scientific",
-            listing_match=match.match_kind,
-            match_note=match.note,
-            cites=CitesListing(
-                None,
-                _("not covered"),
-                _annotation(entry),
-                entry.taxon_id or None,
-                entry.listed_under,
-                entry.listing,
-            ),
-            eu=eu,
-            permits=(),
-            prohibitions=(),
-            officer_checks=tuple(declaration.describe()),
-            next_steps=tuple(next_steps),
-            listing_set=info,
-            declaration=declaration,
-            warnings=tuple(warnings),
-        )
-    split = listings.split_for(entry)
-    choice = choose_population(split, declaration.origin_country, inherited=match.inherited)
-    cites = _cites_for(entry, choice, match)
-    advice = advise(
-        choice.appendix, declaration.facts(), kingdom=entry.kingdom, party=entry.party or None
+
+
+def _build(
+    match: ListingMatch,
+    declaration: TradeDeclaration,
+    *,
+    status: str,
+    cites: CitesListing,
+    eu: EuStatus | None,
+    listing_set: ListingSetInfo | None,
+    entry: ListingEntry | None = None,
+    checks: list[str] | None = None,
+    next_steps: list[str] | None = None,
+    warnings: list[str] | None = None,
+    **extra: Any,
+) -> Guidance:
+    """The one place a :class:`Guidance` for a scientific name is assembled."""
+    return Guidance(
+        taxon=match.query,
+        status=status,
+        matched_name=entry.full_name if entry else None,
+        matched_rank=entry.rank if entry else None,
+        match_kind="scientific",
+        listing_match=match.match_kind,
+        match_note=match.note,
+        cites=cites,
+        eu=eu,
+        officer_checks=tuple(dict.fromkeys(checks or declaration.describe())),
+        next_steps=tuple(next_steps or ()),
+        listing_set=listing_set,
+        declaration=declaration,
+        warnings=tuple(warnings or ()),
+        listing_source=listing_source(entry) if entry else None,
+        **extra,
     )
-    quotas, reservations, quota_prohibitions = _quota_and_reservation_notes(
-        listings, entry, match.query, declaration
+
+
+def _not_found_guidance(
+    match: ListingMatch, declaration: TradeDeclaration, listings: ListingIndex
+) -> Guidance:
+    info = primary_set(listings)
+    warnings = [w for w in [stale_warning(info)] if w] if info else []
+    if listings.bundled:
+        warnings.append(_(NOT_FOUND_BUNDLED).format(date=listings.current_to))
+    step = _(
+        "check the spelling and the name against the CITES Checklist; until the taxon is "
+        "confirmed, treat the item as possibly listed."
     )
-    prohibitions = advice.prohibitions + quota_prohibitions
-    checks = [*declaration.describe(), *advice.officer_checks]
+    if match.suggestions:
+        step += " " + _("Did you mean: {names}?").format(names=", ".join(match.suggestions))
+    return _build(
+        match,
+        declaration,
+        status="not_found",
+        cites=empty_cites(),
+        eu=_eu_for(match, declaration, listings),
+        listing_set=info,
+        next_steps=[step, _(FORENSICS)],
+        warnings=warnings,
+        permits=(),
+        prohibitions=(),
+        suggestions=match.suggestions,
+    )
+
+
+def _entry_warnings(entry: ListingEntry) -> list[str]:
+    warnings = []
+    if warning := stale_warning(entry.listing_set):
+        warnings.append(warning)
+    if entry.amendment is not None:  # a row of the amendments file: say where it comes from
+        warnings.append(amendment_note(entry.amendment))
+    return warnings
+
+
+def _not_listed_guidance(
+    match: ListingMatch, entry: ListingEntry, declaration: TradeDeclaration, listings: ListingIndex
+) -> Guidance:
+    annotation = _annotation(entry)
+    return _build(
+        match,
+        declaration,
+        status="not_listed",
+        entry=entry,
+        cites=CitesListing(
+            None,
+            _("not covered"),
+            translate_annotation(annotation),
+            entry.taxon_id or None,
+            entry.listed_under,
+            entry.listing,
+            annotation_en=annotation,
+        ),
+        eu=_eu_for(match, declaration, listings),
+        listing_set=entry.listing_set,
+        next_steps=[
+            _("no CITES document is required for this taxon; national law may still apply"),
+            _(FORENSICS),
+        ],
+        warnings=_entry_warnings(entry),
+        permits=(),
+        prohibitions=(),
+    )
+
+
+def _listed_checks(
+    match: ListingMatch,
+    entry: ListingEntry,
+    choice: PopulationChoice,
+    declaration: TradeDeclaration,
+    listings: ListingIndex,
+) -> tuple[list[str], RangeCheck | None]:
+    checks = list(declaration.describe())
     if not choice.resolved:
         checks.insert(0, choice.reason)
     range_taxon = entry.full_name if match.match_kind in ("exact", "synonym") else match.query
     in_range = check_range(listings, range_taxon, declaration.origin_country, declaration.source)
     if in_range and in_range.check:
         checks.insert(0, in_range.check)
+    return checks, in_range
+
+
+def _first_step(choice: PopulationChoice, prohibitions: list[str]) -> str:
     if choice.appendix is None:
-        next_steps.append(_(NEXT_STEP_NOT_COVERED).format(reason=choice.reason))
-    elif prohibitions:
-        next_steps.append(prohibitions[0])
-    else:
-        next_steps.append(
-            _(
-                "Appendix {appendix}: ask for the original documents listed under permits and "
-                "check species, quantity, source and purpose codes against the shipment; if "
-                "they are missing or do not match, {refer}"
-            ).format(appendix=choice.appendix, refer=_(REFER))
-        )
+        return _(NEXT_STEP_NOT_COVERED).format(reason=choice.reason)
+    if prohibitions:
+        return prohibitions[0]
+    return _(
+        "Appendix {appendix}: ask for the original documents listed under permits and "
+        "check species, quantity, source and purpose codes against the shipment; if "
+        "they are missing or do not match, {refer}"
+    ).format(appendix=choice.appendix, refer=_(REFER))
+
+
+def _listed_guidance(
+    match: ListingMatch, entry: ListingEntry, declaration: TradeDeclaration, listings: ListingIndex
+) -> Guidance:
+    choice = choose_population(
+        listings.split_for(entry), declaration.origin_country, inherited=match.inherited
+    )
+    advice = advise(
+        choice.appendix, declaration.facts(), kingdom=entry.kingdom, party=entry.party or None
+    )
+    quotas, reservations, quota_prohibitions = _quota_and_reservation_notes(
+        listings, entry, match, declaration
+    )
+    prohibitions = advice.prohibitions + quota_prohibitions
+    checks, in_range = _listed_checks(match, entry, choice, declaration, listings)
+    checks += advice.officer_checks
     if entry.hash_symbol:
         checks.append(
             _(
@@ -270,28 +329,24 @@ def _guidance_for_scientific(
         )
     if quotas:
         checks.append(_("quotas apply to this taxon: see quotas; check the permit is within them"))
+    eu = _eu_for(match, declaration, listings)
     if eu.status == "unknown":
         checks.append(eu.note)
-    next_steps.append(_(FORENSICS))
-    return Guidance(
-        taxon=match.query,
+    return _build(
+        match,
+        declaration,
         status="listed",
-        matched_name=entry.full_name,
-        matched_rank=entry.rank,
-        match_kind="scientific",
-        listing_match=match.match_kind,
-        match_note=match.note,
-        cites=cites,
+        entry=entry,
+        cites=_cites_for(entry, choice, match),
         eu=eu,
+        listing_set=entry.listing_set,
+        checks=checks,
+        next_steps=[_first_step(choice, prohibitions), _(FORENSICS)],
+        warnings=_entry_warnings(entry),
         permits=tuple(advice.permits),
         prohibitions=tuple(prohibitions),
-        officer_checks=tuple(dict.fromkeys(checks)),
-        next_steps=tuple(next_steps),
-        listing_set=info,
-        declaration=declaration,
         quotas=tuple(quotas),
         reservations=tuple(reservations),
-        warnings=tuple(warnings),
         range_check=in_range,
     )
 
@@ -323,14 +378,10 @@ def _partial_guidance(
         *declaration.describe(),
         *advice.officer_checks,
     ]
-    return Guidance(
-        taxon=match.query,
+    guidance = _build(
+        match,
+        declaration,
         status="partial",
-        matched_name=match.query,
-        matched_rank=None,
-        match_kind="scientific",
-        listing_match=match.match_kind,
-        match_note=match.note,
         cites=CitesListing(
             appendix,
             _("undetermined: depends on the species"),
@@ -341,22 +392,18 @@ def _partial_guidance(
             population_note=_("some members are listed, others are not"),
             options=options,
         ),
-        eu=listings.eu.status_for(
-            list(match.lineage),
-            export_country=declaration.export_country,
-            destination_country=declaration.destination_country,
-        ),
-        permits=tuple(advice.permits),
-        prohibitions=tuple(advice.prohibitions),
-        officer_checks=tuple(checks),
-        next_steps=(
+        eu=_eu_for(match, declaration, listings),
+        listing_set=info,
+        checks=checks,
+        next_steps=[
             _(
                 "identify the specimen to species (morphology key or DNA) to know whether it "
                 "is listed"
             ),
             _(FORENSICS),
-        ),
-        listing_set=info,
-        declaration=declaration,
-        warnings=tuple(warnings),
+        ],
+        warnings=warnings,
+        permits=tuple(advice.permits),
+        prohibitions=tuple(advice.prohibitions),
     )
+    return replace(guidance, matched_name=match.query)

@@ -10,26 +10,15 @@ species/genus/family/order/class above it, with close spellings for unknown name
 from __future__ import annotations
 
 import difflib
-import functools
-import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlite_utils
-
-from idtool.cites.annotations import PopulationSplit, parse_listing, parse_population_split
-from idtool.cites.bundled import load_bundled_rows
-from idtool.cites.eu import EuAnnexEntry, EuAnnexIndex
-from idtool.cites.store import (
-    KIND_EU,
-    KIND_LISTINGS,
-    KIND_QUOTAS,
-    KIND_RESERVATIONS,
-    ListingSetInfo,
-    list_sets,
-    migrate,
-    rows_of_sets,
-)
+from idtool.cites.annotations import PopulationSplit, parse_population_split
+from idtool.cites.eu import EuAnnexIndex
+from idtool.cites.index_cache import IndexTables, build_tables
+from idtool.cites.listing_entry import ListingEntry, normalise_name
+from idtool.cites.store import ListingSetInfo
 from idtool.i18n import N_
 from idtool.i18n import gettext as _
 from idtool.i18n.vocabulary import rank_name
@@ -55,106 +44,6 @@ INHERITED = N_("{query} is not listed by name; it is covered by the listing of {
 INHERITED_BUNDLED = N_(
     "{query} has no row of its own in the shipped table; the listing of {taxon} ({rank}) covers it"
 )
-
-_SYNONYM = re.compile(r"\b([A-Z][a-z]+(?: (?:[a-z][a-z-]{2,})){1,2})\b")
-_NOT_EPITHETS = {"in", "de", "von", "van", "da", "du", "del", "la", "le", "and", "ex", "et"}
-_SPP = re.compile(r"\s+(spp?\.?|ssp\.|subsp\.|var\.)(\s|$)", re.I)
-
-
-def normalise_name(name: str) -> str:
-    """``"panthera_tigris "`` -> ``"Panthera tigris"``; drops ``spp.``, ``ssp.``, ``var.``."""
-    text = " ".join(name.replace("_", " ").split())
-    text = _SPP.sub(" ", f"{text} ").strip()
-    return text[:1].upper() + text[1:].lower() if text else text
-
-
-def _synonym_names(raw: str) -> list[str]:
-    names = []
-    for match in _SYNONYM.finditer(raw.replace(";", ",")):
-        words = match.group(1).split()
-        while words and words[-1] in _NOT_EPITHETS:
-            words.pop()
-        if len(words) >= 2:
-            names.append(" ".join(words))
-    return names
-
-
-@dataclass(frozen=True)
-class ListingEntry:
-    """One listing row (from whichever listing set is newest for this taxon)."""
-
-    taxon_id: str
-    full_name: str
-    rank: str
-    kingdom: str
-    class_name: str
-    order_name: str
-    family: str
-    genus: str
-    listing: str
-    party: str
-    listed_under: str
-    annotation: str
-    full_annotation: str
-    hash_symbol: str
-    hash_annotation: str
-    synonyms: tuple[str, ...]
-    common_names: str
-    listing_set: ListingSetInfo
-    common_names_fr: str = ""
-    common_names_es: str = ""
-    distribution_iso: tuple[str, ...] = ()
-    provenance: str = ""
-
-    @property
-    def appendices(self) -> tuple[str, ...]:
-        return parse_listing(self.listing)[0]
-
-    @property
-    def has_nc(self) -> bool:
-        return parse_listing(self.listing)[1]
-
-    @property
-    def lineage(self) -> list[str]:
-        """This name, then the species (for subspecies), genus, family, order, class."""
-        words = self.full_name.split()
-        names = [self.full_name]
-        if len(words) >= 3:
-            names.append(" ".join(words[:2]))
-        names += [self.genus or (words[0] if len(words) > 1 else ""), self.family]
-        names += [self.order_name, self.class_name]
-        return list(dict.fromkeys(n for n in names if n))
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any], listing_set: ListingSetInfo) -> ListingEntry:
-        return cls(
-            taxon_id=row.get("taxon_id") or "",
-            full_name=row["full_name"],
-            rank=(row.get("rank") or "").lower(),
-            kingdom=row.get("kingdom") or "",
-            class_name=row.get("class_name") or "",
-            order_name=row.get("order_name") or "",
-            family=row.get("family") or "",
-            genus=row.get("genus") or "",
-            listing=row.get("listing") or "",
-            party=row.get("party") or "",
-            listed_under=row.get("listed_under") or row["full_name"],
-            annotation=row.get("annotation") or "",
-            full_annotation=row.get("full_annotation") or "",
-            hash_symbol=row.get("hash_symbol") or "",
-            hash_annotation=row.get("hash_annotation") or "",
-            synonyms=tuple(_synonym_names(row.get("synonyms") or "")),
-            common_names=row.get("common_names") or "",
-            listing_set=listing_set,
-            common_names_fr=row.get("common_names_fr") or "",
-            common_names_es=row.get("common_names_es") or "",
-            distribution_iso=tuple(
-                c.strip().upper()
-                for c in (row.get("distribution_iso") or "").replace(";", ",").split(",")
-                if c.strip()
-            ),
-            provenance=row.get("provenance") or "",
-        )
 
 
 @dataclass(frozen=True)
@@ -191,12 +80,24 @@ class Quota:
         terms = (
             _("all specimens")
             if self.terms == "All"
-            else _("terms {terms}").format(terms=self.terms)
+            else _("terms {terms}").format(terms=_(self.terms))
         )
         src = "" if self.sources == "All" else ", " + _("source {code}").format(code=self.sources)
         pur = (
             "" if self.purposes == "All" else ", " + _("purpose {code}").format(code=self.purposes)
         )
+        if self.quota_type == "annotation":
+            return _(
+                "{taxon}: zero export quota stated in the annotation to the listing "
+                "({where}; {terms}{sources}{purposes}; in effect since {date})"
+            ).format(
+                taxon=self.taxon_name,
+                where=where,
+                terms=terms if self.terms != "live" else _("live specimens"),
+                sources=src,
+                purposes=pur,
+                date=self.start_date.strip(),
+            )
         kind = (
             _("zero export quota")
             if self.quota == "0"
@@ -266,32 +167,33 @@ class ListingIndex:
         quotas: list[Quota] | None = None,
         reservations: list[Reservation] | None = None,
         eu: EuAnnexIndex | None = None,
+        tables: IndexTables | None = None,
+        name_tables: Callable[[str, Callable[[Any], Any]], Mapping[str, Any]] | None = None,
+        current_to: str = "",
     ) -> None:
+        """Index ``entries`` (one per name, as merged), or use prebuilt ``tables``.
+
+        Args:
+            entries: the rows in force; ignored when ``tables`` is given.
+            sets: every layer the rows come from, oldest first.
+            quotas: quotas in force (annotation quotas and imported quota tables).
+            reservations: reservations in force.
+            eu: the EU annex layer.
+            tables: lookup tables read from the cache file.
+            name_tables: the cache file's name tables (see :mod:`idtool.cites.names`).
+            current_to: the date the merged listings are current to.
+        """
         self.sets = sets
+        self.current_to = current_to
         self.eu = eu or EuAnnexIndex([], None)
-        self._by_name: dict[str, ListingEntry] = {}
-        self._synonyms: dict[str, str] = {}
-        for entry in entries:  # oldest set first: newer rows replace older ones
-            self._by_name[entry.full_name.casefold()] = entry
-            for synonym in entry.synonyms:  # kept from every set (newer layouts lack them)
-                self._synonyms.setdefault(synonym.casefold(), entry.full_name)
-        self._ranges: dict[str, tuple[tuple[str, ...], ListingSetInfo]] = {}
-        for entry in entries:  # the newest set that records a range wins
-            if entry.distribution_iso:
-                self._ranges[entry.full_name.casefold()] = (
-                    entry.distribution_iso,
-                    entry.listing_set,
-                )
-        self._parents: dict[str, tuple[str, ...]] = {}
-        self._members: dict[str, list[str]] = {}
-        for entry in self._by_name.values():
-            lineage = entry.lineage
-            listed = bool(entry.appendices)
-            self._parents.setdefault(entry.full_name.casefold(), tuple(lineage[1:]))
-            for i, name in enumerate(lineage[1:], start=1):
-                self._parents.setdefault(name.casefold(), tuple(lineage[i + 1 :]))
-                if listed:
-                    self._members.setdefault(name.casefold(), []).append(entry.full_name)
+        self.name_tables = name_tables
+        built = tables or build_tables(entries)
+        self.tables = built
+        self._by_name = built.by_name
+        self._synonyms = built.synonyms
+        self._ranges = built.ranges
+        self._parents = built.parents
+        self._members = built.members
         self._quotas: dict[str, list[Quota]] = {}
         for quota in quotas or []:
             self._quotas.setdefault(quota.taxon_name.casefold(), []).append(quota)
@@ -299,14 +201,21 @@ class ListingIndex:
         for res in reservations or []:
             self._reservations.setdefault(res.taxon_name.casefold(), []).append(res)
         self._splits: dict[str, PopulationSplit] = {}
-        self._names_sorted = sorted(e.full_name for e in self._by_name.values())
+        self._sorted: list[str] | None = None
+
+    @property
+    def _names_sorted(self) -> list[str]:
+        if self._sorted is None:
+            self._sorted = sorted(e.full_name for e in self._by_name.values())
+        return self._sorted
 
     def __len__(self) -> int:
         return len(self._by_name)
 
     @property
     def bundled(self) -> bool:
-        return any(s.bundled for s in self.sets)
+        """True when only the shipped layers are loaded (nothing imported)."""
+        return all(s.bundled for s in self.sets)
 
     def recorded_range(self, name: str) -> tuple[tuple[str, ...], ListingSetInfo] | None:
         """ISO codes of the range states an imported export records for ``name``, and
@@ -473,80 +382,3 @@ def stale_warning(listing_set: ListingSetInfo) -> str | None:
             end=LATEST_COP.last_day,
         )
     return None
-
-
-@functools.cache
-def bundled_entries() -> tuple[tuple[ListingEntry, ...], tuple[ListingSetInfo, ...]]:
-    """The shipped table's entries and sets, parsed once per process (package data that
-    never changes while it runs; a batch, its job check and its workers all need it)."""
-    rows_and_sets, used = load_bundled_rows()
-    return tuple(ListingEntry.from_row(row, info) for row, info in rows_and_sets), tuple(used)
-
-
-def load_listing_index(db: sqlite_utils.Database) -> ListingIndex:
-    """Build the index from the catalog's current listing sets (or the bundled table).
-
-    Args:
-        db: the catalog database; migrated if needed.
-
-    Returns:
-        The merged index.
-    """
-    migrate(db)
-    sets = list_sets(db, KIND_LISTINGS)
-    complete = [s for s in sets if s.complete]
-    if complete:
-        newest = complete[-1]
-        sets = sets[sets.index(newest) :]
-    if sets:
-        by_id = {s.set_id: s for s in sets}
-        rows = rows_of_sets(db, "cites_taxa", [s.set_id for s in sets if s.set_id])
-        order = {s.set_id: i for i, s in enumerate(sets)}
-        rows.sort(key=lambda r: order[r["set_id"]])
-        entries = [ListingEntry.from_row(r, by_id[r["set_id"]]) for r in rows]
-        used = sets
-    else:
-        bundled, used_sets = bundled_entries()
-        entries, used = list(bundled), list(used_sets)
-    quotas: list[Quota] = []
-    if quota_sets := list_sets(db, KIND_QUOTAS):
-        info_q = quota_sets[-1]
-        quotas = [
-            Quota(
-                r["taxon_name"],
-                r["country"],
-                r["quota"],
-                r["unit"],
-                r["terms"],
-                r["sources"],
-                r["purposes"],
-                r["start_date"],
-                r["end_date"],
-                r["quota_type"],
-                info_q,
-            )
-            for r in rows_of_sets(db, "cites_quotas", [info_q.set_id or 0])
-        ]
-    reservations: list[Reservation] = []
-    if res_sets := list_sets(db, KIND_RESERVATIONS):
-        info_r = res_sets[-1]
-        reservations = [
-            Reservation(
-                r["taxon_name"], r["country"], r["start_date"], r["end_date"], r["notes"], info_r
-            )
-            for r in rows_of_sets(db, "cites_reservations", [info_r.set_id or 0])
-        ]
-    eu = EuAnnexIndex([], None)
-    if eu_sets := list_sets(db, KIND_EU):
-        info_e = eu_sets[-1]
-        eu_rows = rows_of_sets(db, "eu_annex_taxa", [info_e.set_id or 0])
-        eu = EuAnnexIndex(
-            [
-                EuAnnexEntry(
-                    r["full_name"], r["rank"], r["annex"], r["annotation"], r["regulation"]
-                )
-                for r in eu_rows
-            ],
-            info_e,
-        )
-    return ListingIndex(entries, used, quotas=quotas, reservations=reservations, eu=eu)

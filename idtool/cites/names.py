@@ -21,11 +21,13 @@ import re
 import unicodedata
 import weakref
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from idtool.cites.listing_index import ListingIndex, normalise_name
+from idtool.cites.listing_entry import ListingEntry, normalise_name
+from idtool.cites.listing_index import ListingIndex
 from idtool.errors import ListingDataError
 from idtool.i18n import N_
 from idtool.i18n import gettext as _
@@ -136,6 +138,67 @@ def _trigrams(text: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
+def _add_common(
+    common: dict[str, list[tuple[str, str, str]]],
+    common_of: dict[str, dict[str, list[str]]],
+    taxon: str,
+    language: str,
+    name: str,
+) -> None:
+    hits = common.setdefault(fold(name), [])
+    if all(h[0] != taxon for h in hits):
+        hits.append((taxon, language, name))
+    names = common_of.setdefault(taxon, {}).setdefault(language, [])
+    if name.casefold() not in (n.casefold() for n in names):
+        names.append(name)
+
+
+def build_name_tables(
+    entries: list[ListingEntry], shipped: list[tuple[str, str, str]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The name tables of a set of listing rows: ``scientific`` and ``synonyms`` (folded
+    name -> scientific name), ``common`` (folded common name -> ``[(scientific, language,
+    as written)]``, the shipped table first) and ``common_of`` (scientific name ->
+    ``{language: [names]}``)."""
+    scientific: dict[str, str] = {}
+    synonyms: dict[str, str] = {}
+    common: dict[str, list[tuple[str, str, str]]] = {}
+    common_of: dict[str, dict[str, list[str]]] = {}
+    for entry in entries:
+        scientific[fold(entry.full_name)] = entry.full_name
+        for synonym in entry.synonyms:
+            synonyms.setdefault(fold(synonym), entry.full_name)
+    for taxon, language, name in read_common_names() if shipped is None else shipped:
+        _add_common(common, common_of, taxon, language, name)
+        scientific.setdefault(fold(taxon), taxon)  # known even without a row
+    for entry in entries:
+        for language, raw in (
+            ("en", entry.common_names),
+            ("fr", entry.common_names_fr),
+            ("es", entry.common_names_es),
+        ):
+            for name in _split_names(raw):
+                _add_common(common, common_of, entry.full_name, language, name)
+    return {
+        "scientific": scientific,
+        "synonyms": synonyms,
+        "common": common,
+        "common_of": common_of,
+    }
+
+
+def _hits(value: list[list[str]]) -> list[tuple[str, str, str]]:
+    return [(h[0], h[1], h[2]) for h in value]
+
+
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "scientific": str,
+    "synonyms": str,
+    "common": _hits,
+    "common_of": dict,
+}
+
+
 class NameIndex:
     """Every name a user may type, folded, mapped to scientific names."""
 
@@ -143,38 +206,19 @@ class NameIndex:
         self, listings: ListingIndex, shipped: list[tuple[str, str, str]] | None = None
     ) -> None:
         self._listings = listings
-        self._scientific: dict[str, str] = {}
-        self._synonyms: dict[str, str] = {}
+        tables: Mapping[str, Mapping[str, Any]]
+        if listings.name_tables is not None and shipped is None:
+            tables = {k: listings.name_tables(k, d) for k, d in _DECODERS.items()}
+        else:
+            tables = build_name_tables(listings.entries(), shipped)
+        self._scientific: Mapping[str, str] = tables["scientific"]
+        self._synonyms: Mapping[str, str] = tables["synonyms"]
         # folded common name -> [(scientific, language, as written)], shipped table first
-        self._common: dict[str, list[tuple[str, str, str]]] = {}
-        self._common_of: dict[str, dict[str, list[str]]] = {}
-        for entry in listings.entries():
-            self._scientific[fold(entry.full_name)] = entry.full_name
-            for synonym in entry.synonyms:
-                self._synonyms.setdefault(fold(synonym), entry.full_name)
-        rows = read_common_names() if shipped is None else shipped
-        for taxon, language, name in rows:
-            self._add_common(taxon, language, name)
-            self._scientific.setdefault(fold(taxon), taxon)  # known even without a row
-        for entry in listings.entries():
-            for language, raw in (
-                ("en", entry.common_names),
-                ("fr", entry.common_names_fr),
-                ("es", entry.common_names_es),
-            ):
-                for name in _split_names(raw):
-                    self._add_common(entry.full_name, language, name)
+        self._common: Mapping[str, list[tuple[str, str, str]]] = tables["common"]
+        self._common_of: Mapping[str, dict[str, list[str]]] = tables["common_of"]
         self._grams: dict[str, list[int]] | None = None
         self._strings: list[str] = []  # distinct folded names, by trigram-table id
         self._entries: dict[str, list[tuple[str, str, str]]] = {}  # -> scientific, lang, text
-
-    def _add_common(self, taxon: str, language: str, name: str) -> None:
-        hits = self._common.setdefault(fold(name), [])
-        if all(h[0] != taxon for h in hits):
-            hits.append((taxon, language, name))
-        names = self._common_of.setdefault(taxon, {}).setdefault(language, [])
-        if name.casefold() not in (n.casefold() for n in names):
-            names.append(name)
 
     def common_names(self, scientific: str) -> dict[str, list[str]]:
         """Common names of a taxon by language (``{"en": [...], "fr": [...], "es": [...]}``)."""
@@ -193,24 +237,17 @@ class NameIndex:
         """
         text = " ".join(query.replace("_", " ").split())
         key = fold(normalise_name(text))
+        if text.islower() and " " not in text and (hits := self._common.get(fold(text))):
+            # "rhinoceros", "python": typed as a common word, read as the common name
+            # (the group), not as the genus of the same spelling
+            return self._common_match(text, hits)
         if name := self._scientific.get(key):
             return NameMatch(text, name, "scientific", name, "scientific")
         if name := self._synonyms.get(key):
             note = _(NOTE_SYNONYM).format(query=text, name=name)
             return NameMatch(text, name, "synonym", text, "synonym", note=note)
         if hits := self._common.get(fold(text)):
-            name, language, written = hits[0]
-            others = ", ".join(h[0] for h in hits[1:4])
-            if others:
-                note = _(NOTE_COMMON_SHARED).format(
-                    query=text, language=language_name(language), name=name, others=others
-                )
-            else:
-                note = _(NOTE_COMMON).format(
-                    query=text, language=language_name(language), name=name
-                )
-            alternatives = tuple(NameCandidate(h[0], h[2], h[1], 1.0) for h in hits)
-            return NameMatch(text, name, "common_name", written, language, 1.0, note, alternatives)
+            return self._common_match(text, hits)
         if self._listings.lookup(text, suggest=False).status != "not_found":
             canonical = normalise_name(text)
             return NameMatch(text, canonical, "scientific", canonical, "scientific")
@@ -235,6 +272,18 @@ class NameIndex:
         return NameMatch(
             text, None, "none", None, None, 0.0, _(NOTE_NONE).format(query=text), tuple(candidates)
         )
+
+    def _common_match(self, text: str, hits: list[tuple[str, str, str]]) -> NameMatch:
+        name, language, written = hits[0]
+        others = ", ".join(h[0] for h in hits[1:4])
+        if others:
+            note = _(NOTE_COMMON_SHARED).format(
+                query=text, language=language_name(language), name=name, others=others
+            )
+        else:
+            note = _(NOTE_COMMON).format(query=text, language=language_name(language), name=name)
+        alternatives = tuple(NameCandidate(h[0], h[2], h[1], 1.0) for h in hits)
+        return NameMatch(text, name, "common_name", written, language, 1.0, note, alternatives)
 
     def _fuzzy_tables(self) -> tuple[dict[str, list[int]], list[str]]:
         """Trigram -> ids of distinct folded names; built on the first fuzzy query."""

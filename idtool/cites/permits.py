@@ -54,6 +54,11 @@ def _is_reexport(facts: TradeFacts) -> bool:
     )
 
 
+def _articles(facts: TradeFacts, export: str, reexport: str) -> str:
+    """The article for the document of the exporting country: export or re-export."""
+    return reexport if _is_reexport(facts) else export
+
+
 def _export_document(facts: TradeFacts, articles: str) -> str:
     # Whole sentences per case (country known or not), so that translations can agree
     # ("du pays d'exportation", "del país de exportación").
@@ -121,13 +126,6 @@ def _source_checks(advice: PermitAdvice, facts: TradeFacts, kingdom: str) -> Non
             _(
                 "Art. VII(4): source D needs an operation registered with the CITES Secretariat "
                 "(Res. Conf. 12.10); check the registration number on the permit"
-            )
-        )
-    if source == "X":
-        advice.officer_checks.append(
-            _(
-                "introduction from the sea: a certificate from the Management Authority of the "
-                "State of introduction replaces the export permit (Art. III(5), IV(6))"
             )
         )
     if source in ("U", "I"):
@@ -199,19 +197,69 @@ def _purpose_checks(advice: PermitAdvice, facts: TradeFacts, appendix: str) -> N
         )
 
 
-def _appendix_one(advice: PermitAdvice, facts: TradeFacts, kingdom: str) -> None:
-    commercial = facts.purpose == "T"
-    source = facts.source
+def _import_permit_one(facts: TradeFacts) -> str:
+    """The Appendix-I import permit: before the export permit (Art. III(2)(d)); in a
+    re-export the re-export certificate needs it only for a live specimen (III(4)(c))."""
+    if _is_reexport(facts) and facts.destination_country:
+        return _(
+            "CITES import permit from the Management Authority of {importer} (Art. III(3)); "
+            "for a live specimen the re-export certificate may only be granted once the "
+            "import permit has been (Art. III(4)(c))"
+        ).format(importer=_country(facts.destination_country))
+    if _is_reexport(facts):
+        return _(
+            "CITES import permit from the Management Authority of the importing country "
+            "(Art. III(3)); for a live specimen the re-export certificate may only be granted "
+            "once the import permit has been (Art. III(4)(c))"
+        )
     if facts.destination_country:
-        import_permit = _(
+        return _(
             "CITES import permit from the Management Authority of {importer}, issued before "
             "the export permit (Art. III(3))"
         ).format(importer=_country(facts.destination_country))
-    else:
-        import_permit = _(
-            "CITES import permit from the Management Authority of the importing country, "
-            "issued before the export permit (Art. III(3))"
+    return _(
+        "CITES import permit from the Management Authority of the importing country, "
+        "issued before the export permit (Art. III(3))"
+    )
+
+
+def _from_the_sea(advice: PermitAdvice, facts: TradeFacts, appendix: str) -> None:
+    """Source X: a certificate of the State of introduction replaces the permits
+    (Art. III(5) for Appendix I, IV(6) for Appendix II; Art. V has no such case)."""
+    if appendix == "I":
+        advice.permits.append(
+            _(
+                "certificate of introduction from the sea from the Management Authority of "
+                "the State of introduction (Art. III(5)), in lieu of export and import permits"
+            )
         )
+        if facts.purpose == "T":
+            advice.prohibitions.append(
+                _(
+                    "Appendix I, introduction from the sea for commercial purposes: the "
+                    "certificate may not be granted (Art. III(5)(d)) — {refer}"
+                ).format(refer=_(REFER))
+            )
+    elif appendix == "II":
+        advice.permits.append(
+            _(
+                "certificate of introduction from the sea from the Management Authority of "
+                "the State of introduction (Art. IV(6)), in lieu of an export permit"
+            )
+        )
+    else:
+        advice.officer_checks.append(
+            _(
+                "Appendix III: Article V provides no certificate for introduction from the sea "
+                "(it covers export, import and re-export); check what national law requires"
+            )
+        )
+
+
+def _appendix_one(advice: PermitAdvice, facts: TradeFacts, kingdom: str) -> None:
+    commercial = facts.purpose == "T"
+    source = facts.source
+    import_permit = _import_permit_one(facts)
     if source == "D" or (source == "A" and kingdom.lower() == "plantae"):
         advice.permits.append(
             _export_document(facts, _("Art. VII(4): treated as Appendix II, no import permit"))
@@ -239,7 +287,7 @@ def _appendix_one(advice: PermitAdvice, facts: TradeFacts, kingdom: str) -> None
             ).format(code=source)
         )
         return
-    advice.permits.append(_export_document(facts, "Art. III(2)"))
+    advice.permits.append(_export_document(facts, _articles(facts, "Art. III(2)", "Art. III(4)")))
     advice.permits.append(import_permit)
     if commercial and source in ("C", "A"):
         advice.prohibitions.append(
@@ -342,35 +390,42 @@ def advise(
     advice = PermitAdvice()
     if appendix is None:
         return advice
-    if appendix == "I":
+    if facts.source == "X":
+        _from_the_sea(advice, facts, appendix)
+    elif appendix == "I":
         _appendix_one(advice, facts, kingdom)
     elif appendix == "II":
-        if facts.source == "O":
-            advice.permits.append(_("pre-Convention certificate (Art. VII(2)) in lieu of permits"))
-        elif facts.source in ("C", "A"):
-            advice.permits.append(
-                _(
-                    "certificate of captive breeding or artificial propagation (Art. VII(5)), "
-                    "or an export permit with source {code}"
-                ).format(code=facts.source)
-            )
-        else:
-            advice.permits.append(_export_document(facts, "Art. IV(2)"))
-        advice.permits.append(
-            _(
-                "no CITES import permit is required for Appendix II (Art. IV), but the "
-                "importing country may require one (the EU does, for Annex B)"
-            )
-        )
-        if facts.source in (None, "W") and facts.purpose == "T":
-            advice.officer_checks.append(
-                _(
-                    "wild specimens for commercial trade: the export permit must rest on a "
-                    "non-detriment finding and legal acquisition (Art. IV(2)); check quotas"
-                )
-            )
+        _appendix_two(advice, facts)
     elif appendix == "III":
         _appendix_three(advice, facts, party)
     _source_checks(advice, facts, kingdom)
     _purpose_checks(advice, facts, appendix)
     return advice
+
+
+def _appendix_two(advice: PermitAdvice, facts: TradeFacts) -> None:
+    if facts.source == "O":
+        advice.permits.append(_("pre-Convention certificate (Art. VII(2)) in lieu of permits"))
+    elif facts.source in ("C", "A"):
+        advice.permits.append(
+            _(
+                "certificate of captive breeding or artificial propagation (Art. VII(5)), "
+                "or an export permit with source {code}"
+            ).format(code=facts.source)
+        )
+    else:
+        advice.permits.append(_export_document(facts, _articles(facts, "Art. IV(2)", "Art. IV(5)")))
+    advice.permits.append(
+        _(
+            "no CITES import permit is required for Appendix II; the export permit or "
+            "re-export certificate must be presented on import (Art. IV(4)); the importing "
+            "country may require more (the EU does, for Annex B)"
+        )
+    )
+    if facts.source in (None, "W") and facts.purpose == "T":
+        advice.officer_checks.append(
+            _(
+                "wild specimens for commercial trade: the export permit must rest on a "
+                "non-detriment finding and legal acquisition (Art. IV(2)); check quotas"
+            )
+        )

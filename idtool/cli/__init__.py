@@ -52,6 +52,9 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "serve": ("server",),
     "token": ("server",),
     "evidence": ("evidence",),
+    "case": ("cases",),
+    "hub": ("hub",),
+    "sync": ("hub",),
     "update": ("update",),
 }
 

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.catalog.store import Catalog
+from idtool.cites.label_names import label_name
 from idtool.cli.common import (
     balance_option,
     catalog_option,
@@ -24,31 +25,32 @@ from idtool.cli.common import (
     format_option,
     lang_option,
     model_option,
-    runtime_option,
+    recipe_options,
+    runtime_option_with_engine_alias,
     settings_from,
     tiles_option,
     trade_options,
 )
+from idtool.curation.embedding_cache import training_cache_root
 from idtool.curation.model_card import render_model_card
+from idtool.curation.recipe import TrainingRecipe
 from idtool.curation.training import embed_training_set, train_head
-from idtool.decide.advice import with_advice
+from idtool.decide.advice import AdvisedIdentification, with_advice
 from idtool.decide.items import identify_item_paths
-from idtool.decide.service import Runtime
+from idtool.decide.lookalike import ModelConfusion
+from idtool.decide.service import IdentificationService
 from idtool.decide.texture import choose_texture
 from idtool.errors import BadField
 from idtool.i18n import get_language
 from idtool.i18n import gettext as _
 from idtool.i18n.vocabulary import decision_text, quality_text, rank_name
 from idtool.model.bundle import (
-    TARGET_SELECTIVE_ACCURACY,
     build_base_bundle,
     load_bundle,
     write_trained_bundle,
 )
 from idtool.model.discovery import resolve_bundle_dir
-from idtool.types import Identification
-
-engine_option = runtime_option("engine")
+from idtool.types import Identification, is_material_label
 
 
 def _stdout() -> Console:
@@ -85,18 +87,18 @@ def reference_import(
         idtool reference import reference_images
     """
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
-    runtime = Runtime.open(settings)
+    service = IdentificationService.open(settings)
     try:
         report = import_reference_dir(
-            runtime.catalog,
-            runtime.embedder(),
+            service.catalog,
+            service.embedder(),
             directory,
             max_bytes=settings.max_image_bytes,
             max_pixels=settings.max_image_pixels,
             progress=echo_err,
         )
     finally:
-        runtime.close()
+        service.close()
     if output_format == "json":
         echo_json(report.to_dict())
         return
@@ -147,21 +149,43 @@ def _percent(score: float) -> str:
     return f"{math.floor(score * 100)}%"
 
 
+def _candidate_name(label: str, result: Identification) -> str:
+    """The name the phone shows for a label (``common_name``, set in the active language)."""
+    for c in result.candidates:
+        if c.label == label and c.common_name:
+            return c.common_name
+    return label_name(label)
+
+
 def _format_candidates(result: Identification) -> str:
-    return ", ".join(f"{c.label} {_percent(c.score)}" for c in result.candidates)
+    return ", ".join(
+        f"{_candidate_name(c.label, result)} {_percent(c.score)}" for c in result.candidates
+    )
 
 
-def print_result_warnings(results: list[Identification]) -> None:
+def _format_label(result: Identification) -> str:
+    """``elephant ivory``; a taxon: ``stony corals (Scleractinia, order)``."""
+    if not result.label:
+        return "-"
+    name = _candidate_name(result.label, result)
+    if is_material_label(result.label):
+        return name
+    if name == result.label:
+        return f"{result.label} ({rank_name(result.rank)})"
+    return f"{name} ({result.label}, {rank_name(result.rank)})"
+
+
+def print_result_warnings(results: list[AdvisedIdentification]) -> None:
     """One stderr line per distinct warning of the results (e.g. the head is stale)."""
     seen: set[tuple[str, str]] = set()
     for result in results:
-        for warning in result.warnings:
+        for warning in result.identification.warnings:
             if (warning.code, warning.message) not in seen:
                 seen.add((warning.code, warning.message))
                 echo_err(f"warning [{warning.code}]: {warning.message}")
 
 
-def print_identifications(results: list[Identification], output_format: str) -> None:
+def print_identifications(results: list[AdvisedIdentification], output_format: str) -> None:
     """Print results as JSON Lines or a table (shared by identify and its extensions)."""
     print_result_warnings(results)
     if output_format == "json":
@@ -179,7 +203,8 @@ def print_identifications(results: list[Identification], output_format: str) -> 
         _("quality"),
     ):
         table.add_column(column, overflow="fold")
-    for r in results:
+    for advised in results:
+        r = advised.identification
         if r.error:
             table.add_row(
                 Path(r.image).name,
@@ -190,13 +215,12 @@ def print_identifications(results: list[Identification], output_format: str) -> 
                 "",
             )
             continue
-        label = f"{r.label} ({rank_name(r.rank)})" if r.label else "-"
+        label = _format_label(r)
         quality = quality_text((r.quality or {}).get("verdict"))
-        item = r.extra.get("item")
         name = Path(r.image).name
-        if item:
+        if r.item:
             name = f"{name} " + _("(item: {agreeing}/{photos} photos agree)").format(
-                agreeing=item["agreeing"], photos=item["photos"]
+                agreeing=r.item.agreeing, photos=r.item.photos
             )
         table.add_row(
             name,
@@ -204,24 +228,22 @@ def print_identifications(results: list[Identification], output_format: str) -> 
             label,
             _percent(r.confidence) if r.confidence is not None else "",
             _format_candidates(r),
-            _cites_summary(r),
+            _cites_summary(advised),
             quality,
         )
     _stdout().print(table)
-    for r in results:
-        guidance = r.extra.get("guidance") or {}
-        steps = guidance.get("next_steps") or []
+    for advised in results:
+        steps = advised.next_steps
         if steps:
             click.echo(
                 _("{image}: next: {steps}").format(
-                    image=Path(r.image).name, steps="; ".join(steps[:3])
+                    image=Path(advised.identification.image).name, steps="; ".join(steps[:3])
                 )
             )
 
 
-def _cites_summary(result: Identification) -> str:
-    cites = (result.extra.get("guidance") or {}).get("cites") or {}
-    appendix = cites.get("appendix")
+def _cites_summary(result: AdvisedIdentification) -> str:
+    appendix = result.appendix
     return _("App. {appendix}").format(appendix=appendix) if appendix else "-"
 
 
@@ -229,7 +251,7 @@ def _cites_summary(result: Identification) -> str:
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @catalog_option
 @model_option
-@engine_option
+@runtime_option_with_engine_alias
 @format_option
 @click.option(
     "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="Candidates to list."
@@ -249,7 +271,7 @@ def identify(
     images: tuple[Path, ...],
     catalog_path: Path | None,
     model_dir: Path | None,
-    engine: str,
+    runtime: str,
     output_format: str,
     top_k: int,
     as_item: bool,
@@ -273,11 +295,12 @@ def identify(
     """
     declaration = declaration_from(trade)
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
-    runtime = Runtime.open(settings, engine)
-    results: list[Identification] = []
+    service = IdentificationService.open(settings, runtime)
+    results: list[AdvisedIdentification] = []
     try:
-        identifier = runtime.identifier()
-        listings = runtime.listings()
+        identifier = service.identifier()
+        listings = service.listings()
+        confusion = ModelConfusion.from_meta(service.bundle.meta)
         if as_item:
             item = identify_item_paths(
                 identifier,
@@ -286,7 +309,7 @@ def identify(
                 max_pixels=settings.max_image_pixels,
                 top_k=top_k,
             )
-            results.append(with_advice(item, declaration, listings))
+            results.append(with_advice(item, declaration, listings, confusion))
             if output_format == "json":
                 echo_json({**results[0].to_dict(), "lang": get_language()})
         else:
@@ -298,20 +321,20 @@ def identify(
                     max_pixels=settings.max_image_pixels,
                     top_k=top_k,
                 ):
-                    result = with_advice(result, declaration, listings)
+                    advised = with_advice(result, declaration, listings, confusion)
                     if output_format == "json":
                         if not results:
-                            print_result_warnings([result])
-                        echo_json({**result.to_dict(), "lang": get_language()})
+                            print_result_warnings([advised])
+                        echo_json({**advised.to_dict(), "lang": get_language()})
                         sys.stdout.flush()
-                    results.append(result)
+                    results.append(advised)
     finally:
-        runtime.close()
+        service.close()
     if output_format != "json":
         print_identifications(results, output_format)
     elif as_item:
         print_result_warnings(results)
-    if all(r.error for r in results):
+    if all(r.identification.error for r in results):
         ctx.exit(1)
 
 
@@ -327,23 +350,7 @@ def identify(
 @click.option(
     "--version", "version", default=None, help="Version of the new bundle (default: date-based)."
 )
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Random seed (training is reproducible)."
-)
-@click.option(
-    "--folds",
-    type=click.IntRange(2, 20),
-    default=5,
-    show_default=True,
-    help="Cross-validation folds.",
-)
-@click.option(
-    "--target-accuracy",
-    type=click.FloatRange(0.5, 1.0),
-    default=TARGET_SELECTIVE_ACCURACY,
-    show_default=True,
-    help="Selective accuracy the confidence threshold must reach.",
-)
+@recipe_options
 @tiles_option
 @balance_option
 @format_option
@@ -373,31 +380,32 @@ def train(
         idtool train --seed 0
     """
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
-    runtime = Runtime.open(settings)
+    service = IdentificationService.open(settings)
     try:
         echo_err(
-            f"embedding the reference set with {runtime.bundle.version} ({runtime.engine.name})..."
+            f"embedding the reference set with {service.bundle.version} ({service.engine.name})..."
         )
-        classes = sorted({img.label for img in runtime.catalog.active_images()})
+        classes = sorted({img.label for img in service.catalog.active_images()})
         texture = choose_texture(classes, tiles)
         data = embed_training_set(
-            runtime.catalog, runtime.bundle, runtime.engine, seed=seed, texture=texture
-        )
-        result = train_head(
-            data,
-            runtime.catalog.taxa(),
-            folds=folds,
+            service.catalog,
+            service.bundle,
+            service.engine,
             seed=seed,
-            target_selective_accuracy=target_accuracy,
-            balanced=balanced,
+            texture=texture,
+            cache_root=training_cache_root(settings.home),
         )
+        recipe = TrainingRecipe(
+            folds=folds, seed=seed, target_selective_accuracy=target_accuracy, balanced=balanced
+        )
+        result = train_head(data, service.catalog.taxa(), **recipe.kwargs())
     finally:
-        runtime.close()
+        service.close()
     version = version or dt.datetime.now(dt.UTC).strftime("1.%Y%m%d.%H%M%S")
-    target = out or settings.trained_models_dir / f"{runtime.bundle.name}-{version}"
-    card = render_model_card(runtime.bundle, version, result, data)
+    target = out or settings.trained_models_dir / f"{service.bundle.name}-{version}"
+    card = render_model_card(service.bundle, version, result, data)
     write_trained_bundle(
-        runtime.bundle,
+        service.bundle,
         target,
         version=version,
         head=result.head,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -41,20 +42,53 @@ def model_option(func: F) -> F:
 RUNTIMES = ("auto", "onnx", "onnx-int8", "torch")
 
 
-def runtime_option(name: str) -> Callable[[F], F]:
-    """Add ``--<name> auto|onnx|onnx-int8|torch``: the embedding runtime."""
+def runtime_option(func: F) -> F:
+    """Add ``--runtime auto|onnx|onnx-int8|torch``: the embedding runtime."""
     return click.option(
-        f"--{name}",
+        "--runtime",
         type=click.Choice(RUNTIMES),
         default="auto",
         show_default=True,
         help="Embedding runtime (auto: the ONNX Runtime export if present, else PyTorch).",
-    )
+    )(func)
+
+
+ENGINE_ALIAS_WARNING = (
+    "warning: --engine auto|onnx|onnx-int8|torch is deprecated here and will be removed in "
+    "the next release; use --runtime (--engine now names where work runs: batch, listings)"
+)
+
+
+def runtime_option_with_engine_alias(func: F) -> F:
+    """``--runtime``, plus the old spelling ``--engine`` as a hidden, deprecated alias.
+
+    ``identify`` and ``serve`` took the onnx/torch choice as ``--engine`` until ``--engine``
+    came to mean where work runs (``local|ray`` on ``batch`` and ``listings``). The alias
+    prints a warning on stderr; an explicit ``--runtime`` wins over it.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, engine_alias: str | None = None, **kwargs: Any) -> Any:
+        if engine_alias is not None:
+            echo_err(ENGINE_ALIAS_WARNING)
+            if kwargs.get("runtime", "auto") == "auto":
+                kwargs["runtime"] = engine_alias
+        return func(*args, **kwargs)
+
+    aliased = click.option(
+        "--engine",
+        "engine_alias",
+        type=click.Choice(RUNTIMES),
+        default=None,
+        hidden=True,
+        help="Deprecated: use --runtime.",
+    )(wrapper)
+    return runtime_option(aliased)  # type: ignore[return-value]
 
 
 def job_options(func: F) -> F:
     """The options of a resumable photo job (``batch``, ``listings``): ``--workers``,
-    ``--batch-size``, ``--engine``, ``--runtime``, ``--ray-address``, ``--top-k``."""
+    ``--batch-size``, ``--engine`` (local|ray), ``--runtime`` (onnx/torch), ``--ray-address``, ``--top-k``."""
     # imported here: the other commands (identify's fast start) need not load the pipeline
     from idtool.batch.pipeline import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, ENGINES
 
@@ -81,7 +115,7 @@ def job_options(func: F) -> F:
             help="Execution engine for the photos: this process, or a Ray cluster "
             "(pip install 'idtool[ray]').",
         ),
-        runtime_option("runtime"),
+        runtime_option,
         click.option(
             "--ray-address",
             default=None,
@@ -133,6 +167,40 @@ def format_option(func: F) -> F:
         show_default=True,
         help="table for people, json for one JSON object per line.",
     )(func)
+
+
+def recipe_options(func: F) -> F:
+    """The training recipe flags shared by ``train`` and ``evaluate``: ``--seed``,
+    ``--folds``, ``--target-accuracy``."""
+    # imported here: only the commands that fit a head pay for the model imports
+    from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY
+
+    options = [
+        click.option(
+            "--seed",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Random seed (training is reproducible).",
+        ),
+        click.option(
+            "--folds",
+            type=click.IntRange(2, 20),
+            default=5,
+            show_default=True,
+            help="Cross-validation folds.",
+        ),
+        click.option(
+            "--target-accuracy",
+            type=click.FloatRange(0.5, 1.0),
+            default=TARGET_SELECTIVE_ACCURACY,
+            show_default=True,
+            help="Selective accuracy the confidence threshold must reach.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def tiles_option(func: F) -> F:

@@ -27,7 +27,7 @@ from idtool.curation.reference_edits import (
     rename_class,
     show_class,
 )
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 
 
 def _console() -> Console:
@@ -77,11 +77,11 @@ def reference_add(
         idtool reference add "Panthera tigris" tiger1.jpg --licence CC-BY-4.0 --source inaturalist.org/photos/1
     """
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
-    runtime = Runtime.open(settings)
+    service = IdentificationService.open(settings)
     try:
         report = add_photos(
-            runtime.catalog,
-            runtime.embedder(),
+            service.catalog,
+            service.embedder(),
             label,
             images,
             Provenance(licence=licence, source=source, photographer=photographer, notes=notes),
@@ -90,7 +90,7 @@ def reference_add(
             max_pixels=settings.max_image_pixels,
         )
     finally:
-        runtime.close()
+        service.close()
     if output_format == "json":
         echo_json(report.to_dict())
     else:

@@ -18,23 +18,25 @@ from idtool.cli.common import (
     echo_json,
     format_option,
     model_option,
+    recipe_options,
     settings_from,
     tiles_option,
 )
 from idtool.cli.evaluation_field import field_and_candidate, print_field_comparison
 from idtool.curation.audit import DEFAULT_MIN_IMAGES, SEVERITIES, audit_reference
 from idtool.curation.audit_report import write_audit_html
+from idtool.curation.embedding_cache import training_cache_root
 from idtool.curation.evaluation import evaluate
 from idtool.curation.evaluation_report import (
     Tolerance,
     compare_evaluations,
-    load_summary,
+    read_summary,
     store_evaluation,
     write_evaluation,
 )
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.errors import ModelBundleError
-from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, load_bundle
+from idtool.model.bundle import load_bundle
 from idtool.model.discovery import resolve_bundle_dir
 
 GATE_FAILED_EXIT = 3
@@ -146,14 +148,7 @@ def reference_audit(
 @click.command("evaluate")
 @catalog_option
 @model_option
-@click.option(
-    "--folds",
-    type=click.IntRange(2, 20),
-    default=5,
-    show_default=True,
-    help="Cross-validation folds.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (reproducible).")
+@recipe_options
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -200,13 +195,6 @@ def reference_audit(
     default=Tolerance.unknown_rate,
     show_default=True,
     help="Allowed rise in false identifications of --unknown photos.",
-)
-@click.option(
-    "--target-accuracy",
-    type=click.FloatRange(0.5, 1.0),
-    default=TARGET_SELECTIVE_ACCURACY,
-    show_default=True,
-    help="Selective accuracy the confidence threshold must reach (as idtool train).",
 )
 @click.option(
     "--field-comparison",
@@ -262,27 +250,33 @@ def evaluate_command(
         idtool evaluate --unknown not_in_set/ --out eval/ --against eval-prev/summary.json
     """
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
-    previous = load_summary(against) if against is not None else None
-    runtime = Runtime.open(settings)
+    previous = read_summary(against) if against is not None else None
+    service = IdentificationService.open(settings)
     try:
         echo_err(
-            f"embedding the reference set with {runtime.bundle.version} ({runtime.engine.name})..."
+            f"embedding the reference set with {service.bundle.version} ({service.engine.name})..."
         )
         evaluation = evaluate(
-            runtime.catalog,
-            runtime.bundle,
-            runtime.engine,
+            service.catalog,
+            service.bundle,
+            service.engine,
             folds=folds,
             seed=seed,
             target_selective_accuracy=target_accuracy,
             unknown_dir=unknown_dir,
             tiles=tiles,
             balanced=balanced,
+            cache_root=training_cache_root(settings.home),
         )
-        summary = evaluation.summary
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+        reference_version = evaluation.summary.reference_version
+        target = out or settings.home / "evaluations" / f"{stamp}-{reference_version}"
+        write_evaluation(evaluation, target)
+        evaluation_id = store_evaluation(service.catalog, evaluation.summary)
+        summary = evaluation.summary.to_dict()
         extra = field_and_candidate(
             settings,
-            runtime,
+            service,
             evaluation,
             field_comparison=field_comparison,
             candidate_dir=candidate_dir,
@@ -298,12 +292,8 @@ def evaluate_command(
         gated = summary
         if "previous" in extra:  # --candidate: gate the candidate against the bundle in use
             previous, gated = extra["previous"], extra["candidate_summary"]
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-        target = out or settings.home / "evaluations" / f"{stamp}-{summary['reference_version']}"
-        write_evaluation(evaluation, target)
-        evaluation_id = store_evaluation(runtime.catalog, summary)
     finally:
-        runtime.close()
+        service.close()
     gate = None
     if previous is not None:
         gate = compare_evaluations(

@@ -11,13 +11,13 @@ from rich.table import Table
 from idtool.catalog.store import Catalog
 from idtool.cli.common import echo_err
 from idtool.curation.evaluation import evaluate
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.model.bundle import load_bundle
 
 
 def field_and_candidate(
     settings: Any,
-    runtime: Runtime,
+    runtime: IdentificationService,
     evaluation: Any,
     *,
     field_comparison: bool,
@@ -50,8 +50,8 @@ def field_and_candidate(
                 museum.close()
         out["summary"]["field_comparison"] = {
             "museum_only": {
-                "reference_version": museum_run.summary["reference_version"],
-                "metrics": museum_run.summary["metrics"],
+                "reference_version": museum_run.summary.reference_version,
+                "metrics": museum_run.summary.to_dict()["metrics"],
             },
             "per_class": rows,
         }
@@ -61,14 +61,14 @@ def field_and_candidate(
         echo_err(f"evaluating the candidate {candidate.version} on the same folds...")
         run = evaluate(runtime.catalog, candidate, engine, groups=evaluation.groups, **options)
         # the gate compares the candidate (current) with the bundle in use (previous)
-        out["previous"] = evaluation.summary
+        out["previous"] = evaluation.summary.to_dict()
         out["summary"]["candidate"] = {
             "model_version": candidate.version,
-            "metrics": run.summary["metrics"],
-            "per_class": run.summary["per_class"],
-            "same_folds_as": evaluation.summary["model_version"],
+            "metrics": run.summary.to_dict()["metrics"],
+            "per_class": run.summary.to_dict()["per_class"],
+            "same_folds_as": evaluation.summary.model_version,
         }
-        out["candidate_summary"] = run.summary
+        out["candidate_summary"] = run.summary.to_dict()
     return out
 
 

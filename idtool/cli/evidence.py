@@ -1,4 +1,4 @@
-"""``idtool evidence verify|listings|export``: parse, call, format."""
+"""``idtool evidence verify|reanchor|listings|export``: parse, call, format."""
 
 from __future__ import annotations
 
@@ -55,6 +55,41 @@ def register(group: click.Group) -> None:
             click.echo("OK: everything verifies" if report.ok else "FAILED: evidence was altered")
         if not report.ok:
             ctx.exit(1)
+
+    @evidence.command("reanchor")
+    @click.option(
+        "--reason",
+        required=True,
+        help="Why the anchor is re-written (what was checked); kept in the custody log.",
+    )
+    @format_option
+    @click.pass_context
+    def reanchor(ctx: click.Context, reason: str, output_format: str) -> None:
+        """Re-write a missing or unreadable custody anchor (custody_head.json).
+
+        While the anchor is missing or unreadable the store refuses every write. Run
+        `idtool evidence verify` first: this command refuses when the custody chain does
+        not verify, or when the anchor is readable and shows entries cut from the end of
+        the log. The old file is kept aside as found, and a `reanchor` custody entry names
+        you, the reason and what the anchor was.
+
+        Example:
+
+            idtool evidence reanchor --reason "anchor lost with the SD card; verify OK"
+        """
+        settings = settings_from(ctx)
+        store = EvidenceStore.open(settings.evidence_path)
+        try:
+            entry = store.reanchor(current_user(), reason)
+        finally:
+            store.close()
+        if output_format == "json":
+            echo_json(entry.to_dict())
+        else:
+            click.echo(
+                f"custody anchor re-written at entry {entry.seq} "
+                f"(it was {entry.details['previous_anchor']['state']}); writes resume"
+            )
 
     @evidence.command("listings")
     @click.argument("report_dir", type=click.Path(file_okay=False, path_type=Path))

@@ -37,13 +37,13 @@ def import_confirmed_command(
 
         idtool reference import-confirmed /media/usb/case42 --post "Port of Mombasa"
     """
-    from idtool.decide.service import Runtime
+    from idtool.decide.service import IdentificationService
     from idtool.learn.confirmed_sources import open_confirmed_source
     from idtool.learn.field_import import import_confirmed
 
     settings = settings_from(ctx, catalog_path=catalog_path, model_dir=model_dir)
     reader = open_confirmed_source(source, post)
-    runtime = Runtime.open(settings)
+    runtime = IdentificationService.open(settings)
     try:
         report = import_confirmed(
             runtime.catalog,

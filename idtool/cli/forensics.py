@@ -12,7 +12,7 @@ import numpy as np
 from idtool.cli.common import echo_err, echo_json, format_option, lang_option, settings_from
 from idtool.errors import BadField, IdtoolError, NotFound
 from idtool.forensics.quality import assess_quality
-from idtool.forensics.schreger import load_points, measure_schreger
+from idtool.forensics.schreger import measure_schreger, read_points
 from idtool.i18n import gettext as _
 from idtool.i18n.vocabulary import quality_text, schreger_text
 from idtool.model.preprocess import decode_image
@@ -112,7 +112,7 @@ def schreger_cmd(
     if points_path is not None and auto:
         raise BadField("use either --points (manual mode) or --auto, not both")
     rgb = _read_rgb(ctx, image)
-    triples = load_points(points_path) if points_path is not None else None
+    triples = read_points(points_path) if points_path is not None else None
     out = out_path if out_path is not None else _default_out(image)
     result = measure_schreger(rgb, triples=triples, annotated_path=out)
     if output_format == "json":

@@ -19,10 +19,10 @@ from idtool.cli.common import (
 
 def release_notes(catalog: Any, model_version: str, summary_path: Path | None) -> dict[str, Any]:
     """The evaluation summary a package's release notes quote (newest matching run)."""
-    from idtool.curation.evaluation_report import load_summary
+    from idtool.curation.evaluation_report import read_summary
 
     if summary_path is not None:
-        summary = load_summary(summary_path)
+        summary = read_summary(summary_path)
     else:
         rows = list(
             catalog.db.query(

@@ -16,6 +16,7 @@ import numpy as np
 
 from idtool.catalog.taxonomy import TaxonRecord
 from idtool.curation.grouping import near_duplicate_group_ids
+from idtool.curation.lookalike_margin import apply_margin, fit_margin, lookalike_mask
 from idtool.curation.training import DEFAULT_C, TrainingSet, fit_linear
 from idtool.decide.calibration import fit_temperature, softmax
 from idtool.decide.identify import DecisionResult
@@ -107,11 +108,17 @@ def cross_validate(
     per_fold = []
     rules, temperatures = [], []
     labels = np.asarray(data.labels)
+    mask = lookalike_mask(data.classes, taxa)
+    raw = logits.copy()
     for f in range(k):
         other, here = fold != f, fold == f
-        temperature = fit_temperature(logits[other], y[other])
-        probs[here] = softmax(logits[here], temperature)
-        other_probs = softmax(logits[other], temperature)
+        # the look-alike margin, fitted on the other folds as idtool train fits it on all
+        margin = fit_margin(raw[other], y[other], mask) if method == HEAD_METHOD else 0.0
+        shifted = apply_margin(raw, mask, margin)
+        logits[here] = shifted[here]
+        temperature = fit_temperature(shifted[other], y[other])
+        probs[here] = softmax(shifted[here], temperature)
+        other_probs = softmax(shifted[other], temperature)
         rule = fit_thresholds(
             other_probs,
             nearest[other],
@@ -134,6 +141,7 @@ def cross_validate(
             {
                 "fold": f,
                 "temperature": round(temperature, 4),
+                "lookalike_margin": margin,
                 "min_confidence": rule.min_confidence,
                 "min_similarity": rule.min_similarity,
                 "per_class": rule.per_class,

@@ -41,8 +41,10 @@ from idtool.curation.evaluation_metrics import (
     predicted_category,
     reliability_bins,
 )
+from idtool.curation.evaluation_summary import EvaluationMetrics, EvaluationSummary
 from idtool.curation.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
 from idtool.curation.item_evaluation import evaluate_items
+from idtool.curation.recipe import TrainingRecipe
 from idtool.curation.training import (
     DEFAULT_C,
     DEFAULT_CROPS,
@@ -54,7 +56,7 @@ from idtool.curation.training import (
 from idtool.decide.identify import DecisionResult, Identifier
 from idtool.decide.texture import choose_texture
 from idtool.decide.thresholds import class_operating_points, selective, worst_class
-from idtool.errors import BadField, IdtoolError, NotFound
+from idtool.errors import BadField, ListingDataError, NotFound
 from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, ModelBundle
 from idtool.model.runtime import EmbeddingEngine
 from idtool.types import Decision
@@ -140,7 +142,7 @@ def check_unknown(
 class Evaluation:
     """One evaluation run: the summary document and the arrays the plots need."""
 
-    summary: dict[str, Any]
+    summary: EvaluationSummary
     confusion: np.ndarray
     classes: tuple[str, ...]
     paths: tuple[str, ...] = ()
@@ -149,7 +151,22 @@ class Evaluation:
     files: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.summary
+        return self.summary.to_dict()
+
+
+def newest_listing_set(db: Any) -> dict[str, Any] | None:
+    """The newest CITES listing set guidance uses (for the summary); None when unreadable.
+
+    Only unreadable listing data (:class:`ListingDataError`) is caught, and logged.
+    """
+    from idtool.cites import load_listing_index
+
+    try:
+        sets = load_listing_index(db).sets
+    except ListingDataError as exc:
+        log.warning("evaluation summary without its CITES listing set: %s", exc.message)
+        return None
+    return sets[-1].to_dict() if sets else None
 
 
 def evaluate(
@@ -168,12 +185,14 @@ def evaluate(
     tiles: bool | None = None,
     balanced: bool = False,
     groups: np.ndarray | None = None,
+    cache_root: Path | None = None,
 ) -> Evaluation:
     """Cross-validate the reference set with the ``idtool train`` recipe (see the module doc).
 
     ``groups`` (one id per active photo, in catalog order) replaces the near-duplicate
     groups, e.g. those of another bundle's run, so that two bundles are compared on the
-    same folds.
+    same folds. ``cache_root``: where photo embeddings are cached (see
+    :mod:`idtool.curation.embedding_cache`).
 
     Raises:
         CatalogError: fewer than two classes, or a class with fewer than 3 photos.
@@ -183,19 +202,26 @@ def evaluate(
     taxa = catalog.taxa()
     texture = choose_texture(sorted({img.label for img in catalog.active_images()}), tiles)
     data = embed_training_set(
-        catalog, bundle, engine, crops=crops, seed=seed, progress=progress, texture=texture
+        catalog,
+        bundle,
+        engine,
+        crops=crops,
+        seed=seed,
+        progress=progress,
+        texture=texture,
+        cache_root=cache_root,
     )
     if groups is None or len(groups) != len(data.paths):
         groups = near_duplicate_group_ids(data.paths, data.plain)
     # the idtool train recipe, for the cross-validation and for the final head alike
-    recipe: dict[str, Any] = {
-        "folds": folds,
-        "c": c,
-        "seed": seed,
-        "target_selective_accuracy": target_selective_accuracy,
-        "balanced": balanced,
-    }
-    cv = cross_validate(data, taxa, groups=groups, method=method, **recipe)
+    recipe = TrainingRecipe(
+        folds=folds,
+        c=c,
+        seed=seed,
+        target_selective_accuracy=target_selective_accuracy,
+        balanced=balanced,
+    )
+    cv = cross_validate(data, taxa, groups=groups, method=method, **recipe.kwargs())
     points = class_operating_points(cv.outcomes, data.labels, data.classes, taxa)
     categories = appendix_table(list(taxa), taxa, catalog.db)
     y = data.y
@@ -204,22 +230,22 @@ def evaluate(
     identified, correct = selective(cv.outcomes, data.labels, taxa)
     top1 = [data.classes[i] for i in order[:, 0]]
     by_appendix = error_counts(cv.outcomes, top1, data.labels, categories, taxa)
-    metrics = {
-        "top1_accuracy": round(float((order[:, 0] == y).mean()), 4),
-        "top3_accuracy": round(float((order[:, :3] == y[:, None]).any(axis=1).mean()), 4),
-        "ece": round(expected_calibration_error(cv.probs, y, RELIABILITY_BINS), 4),
-        "ece_uncalibrated": round(expected_calibration_error(softmax(cv.logits, 1.0), y), 4),
-        "coverage": round(identified / n, 4),
-        "selective_accuracy": round(correct / identified, 4) if identified else None,
-        "wrong_identifications": identified - correct,
-        "wrong_identification_rate": round((identified - correct) / n, 4),
-        "abstained": n - identified,
-        "worst_class": worst_class(points),
-        "decisions": {d.value: sum(1 for o in cv.outcomes if o.decision is d) for d in Decision},
-        "called_not_wildlife": sum(r["called_not_wildlife"] for r in by_appendix.values()),
-        "lower_protection": sum(r["lower_protection"] for r in by_appendix.values()),
-    }
-    final = train_head(data, taxa, **recipe)
+    metrics = EvaluationMetrics(
+        top1_accuracy=round(float((order[:, 0] == y).mean()), 4),
+        top3_accuracy=round(float((order[:, :3] == y[:, None]).any(axis=1).mean()), 4),
+        ece=round(expected_calibration_error(cv.probs, y, RELIABILITY_BINS), 4),
+        ece_uncalibrated=round(expected_calibration_error(softmax(cv.logits, 1.0), y), 4),
+        coverage=round(identified / n, 4),
+        selective_accuracy=round(correct / identified, 4) if identified else None,
+        wrong_identifications=identified - correct,
+        wrong_identification_rate=round((identified - correct) / n, 4),
+        abstained=n - identified,
+        worst_class=worst_class(points),
+        decisions={d.value: sum(1 for o in cv.outcomes if o.decision is d) for d in Decision},
+        called_not_wildlife=sum(r["called_not_wildlife"] for r in by_appendix.values()),
+        lower_protection=sum(r["lower_protection"] for r in by_appendix.values()),
+    )
+    final = train_head(data, taxa, **recipe.kwargs())
     unknown = None
     if files is not None:
         meta = {**bundle.meta, "tiles": texture.to_dict() if texture else None}
@@ -229,57 +255,50 @@ def evaluate(
         )
         unknown = check_unknown(identifier, files, categories, taxa)
         unknown["folder"] = str(unknown_dir)
-    listing_set = None
-    try:
-        from idtool.cites import load_listing_index
-
-        sets = load_listing_index(catalog.db).sets
-        listing_set = sets[-1].to_dict() if sets else None
-    except (ImportError, IdtoolError, AttributeError):
-        listing_set = None
-    summary = {
-        "kind": SUMMARY_KIND,
-        "schema": SUMMARY_SCHEMA,
-        "created": now_iso(),
-        "who": current_user(),
-        "idtool_version": __version__,
-        "model_name": bundle.name,
-        "model_version": bundle.version,
-        "embedding_version": bundle.embedding_version,
-        "reference_version": data.reference_version,
-        "listing_set": listing_set,
-        "seed": seed,
-        "folds": cv.folds,
-        "folds_requested": folds,
-        "c": c,
-        "class_weight": "balanced" if balanced else "none",
-        "crops": crops,
-        "tiles": texture.to_dict() if texture else None,
-        "target_selective_accuracy": target_selective_accuracy,
-        "grouping": f"near-duplicates (cosine >= {NEAR_DUPLICATE_COSINE} or difference-hash "
+    listing_set = newest_listing_set(catalog.db)
+    summary = EvaluationSummary(
+        kind=SUMMARY_KIND,
+        schema=SUMMARY_SCHEMA,
+        created=now_iso(),
+        who=current_user(),
+        idtool_version=__version__,
+        model_name=bundle.name,
+        model_version=bundle.version,
+        embedding_version=bundle.embedding_version,
+        reference_version=data.reference_version,
+        listing_set=listing_set,
+        seed=seed,
+        folds=cv.folds,
+        folds_requested=folds,
+        c=c,
+        class_weight="balanced" if balanced else "none",
+        crops=crops,
+        tiles=texture.to_dict() if texture else None,
+        target_selective_accuracy=target_selective_accuracy,
+        grouping=f"near-duplicates (cosine >= {NEAR_DUPLICATE_COSINE} or difference-hash "
         f"distance <= {HASH_DISTANCE}/64, mirror included) kept in one fold; "
         f"{len(set(cv.groups.tolist()))} groups for {n} photos",
-        "scorer": method,
-        "method": (
+        scorer=method,
+        method=(
             "head refitted per fold (idtool train recipe)"
             if method == HEAD_METHOD
             else "class-mean prototypes refitted per fold (the fallback when the head is stale)"
         )
         + "; temperature and thresholds (global and per class) fitted on the other folds' "
         "held-out predictions",
-        "images": n,
-        "classes": list(data.classes),
-        "metrics": metrics,
-        "thresholds": {"per_fold": cv.thresholds, "final": final.thresholds.to_dict()},
-        "per_class": per_class_metrics(data, cv, taxa, categories),
-        "operating_points": points,
-        "by_appendix": by_appendix,
-        "appendix_of": {label: categories.get(label, "unknown") for label in data.classes},
-        "reliability": reliability_bins(cv.probs, y),
-        "coverage_risk": coverage_risk_curve(cv, data, taxa),
-        "items": evaluate_items(data, cv, taxa, seed),
-        "unknown": unknown,
-        "mistakes": [
+        images=n,
+        classes=list(data.classes),
+        metrics=metrics,
+        thresholds={"per_fold": cv.thresholds, "final": final.thresholds.to_dict()},
+        per_class=per_class_metrics(data, cv, taxa, categories),
+        operating_points=points,
+        by_appendix=by_appendix,
+        appendix_of={label: categories.get(label, "unknown") for label in data.classes},
+        reliability=reliability_bins(cv.probs, y),
+        coverage_risk=coverage_risk_curve(cv, data, taxa),
+        items=evaluate_items(data, cv, taxa, seed),
+        unknown=unknown,
+        mistakes=[
             {
                 "path": data.paths[i],
                 "label": data.labels[i],
@@ -290,7 +309,7 @@ def evaluate(
             for i in range(n)
             if top1[i] != data.labels[i]
         ],
-    }
+    )
     return Evaluation(
         summary=summary,
         confusion=confusion_matrix(data, cv),

@@ -19,7 +19,7 @@ from idtool.curation.cross_validation import CrossValidation
 from idtool.curation.training import TrainingSet
 from idtool.decide.identify import DecisionResult
 from idtool.decide.thresholds import SIMILARITY_QUANTILE, decide_all, is_correct, selective
-from idtool.errors import IdtoolError
+from idtool.errors import ListingDataError
 from idtool.model.bundle import Thresholds
 from idtool.types import Decision
 
@@ -49,28 +49,33 @@ def appendix_table(labels: Sequence[str], taxa: dict[str, TaxonRecord], db: Any)
         label: "not_wildlife" if taxa.get(label) and taxa[label].is_lookalike else "unknown"
         for label in labels
     }
-    try:
-        from idtool.cites import load_listing_index
-        from idtool.cites.guidance import TradeDeclaration, guidance_for_label
+    from idtool.cites import load_listing_index
+    from idtool.cites.guidance import TradeDeclaration, guidance_for_label
 
+    try:
         listings = load_listing_index(db)
-        out = {}
-        for label in labels:
-            answer = guidance_for_label(label, TradeDeclaration(), listings).to_dict()
-            appendix = (answer.get("cites") or {}).get("appendix")
-            status = answer.get("status")
-            if appendix in LISTED:
-                out[label] = appendix
-            elif status == "not_wildlife" or fallback[label] == "not_wildlife":
-                out[label] = "not_wildlife"
-            elif status in ("not_listed", "not_listed_as_material"):
-                out[label] = "not_listed"
-            else:
-                out[label] = "unknown"
-        return out
-    except (ImportError, IdtoolError) as exc:
-        log.warning("CITES listings unavailable (%s); appendix categories are partial", exc)
+    except ListingDataError as exc:  # unreadable listing data: say what is left out
+        log.warning(
+            "CITES listings unreadable (%s): the %d classes get no appendix category "
+            "(look-alikes stay not_wildlife, the rest unknown)",
+            exc.message,
+            len(fallback),
+        )
         return fallback
+    out = {}
+    for label in labels:
+        answer = guidance_for_label(label, TradeDeclaration(), listings).to_dict()
+        appendix = (answer.get("cites") or {}).get("appendix")
+        status = answer.get("status")
+        if appendix in LISTED:
+            out[label] = appendix
+        elif status == "not_wildlife" or fallback[label] == "not_wildlife":
+            out[label] = "not_wildlife"
+        elif status in ("not_listed", "not_listed_as_material"):
+            out[label] = "not_listed"
+        else:
+            out[label] = "unknown"
+    return out
 
 
 def _strictness(category: str) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 from idtool.catalog.store import Catalog
 from idtool.curation.evaluation import SUMMARY_KIND, Evaluation
+from idtool.curation.evaluation_summary import EvaluationSummary
 from idtool.errors import BadField, NotFound
 
 
@@ -30,21 +31,21 @@ def write_evaluation(evaluation: Evaluation, out: Path) -> dict[str, str]:
 
     out.mkdir(parents=True, exist_ok=True)
     s = evaluation.summary
-    m = s["metrics"]
-    title = f"{s['reference_version']} / {s['model_version']}"
+    m = s.metrics
+    title = f"{s.reference_version} / {s.model_version}"
     files = {
         "confusion_png": plot_confusion(
             evaluation.confusion,
             list(evaluation.classes),
             out / "confusion_matrix.png",
-            f"Confusion, {s['folds']}-fold grouped CV, top-1 {m['top1_accuracy']:.3f}\n{title}",
+            f"Confusion, {s.folds}-fold grouped CV, top-1 {m.top1_accuracy:.3f}\n{title}",
         ),
         "reliability_png": plot_reliability(
-            s["reliability"], m["ece"], out / "reliability.png", f"Calibration\n{title}"
+            s.reliability, m.ece, out / "reliability.png", f"Calibration\n{title}"
         ),
         "coverage_risk_png": plot_coverage_risk(
-            s["coverage_risk"],
-            {"coverage": m["coverage"], "selective_accuracy": m["selective_accuracy"] or 1.0},
+            s.coverage_risk,
+            {"coverage": m.coverage, "selective_accuracy": m.selective_accuracy or 1.0},
             out / "coverage_risk.png",
             f"Coverage-risk of the open-set rule\n{title}",
         ),
@@ -57,43 +58,43 @@ def write_evaluation(evaluation: Evaluation, out: Path) -> dict[str, str]:
             writer.writerow([label, *row])
     per_class_csv = out / "per_class.csv"
     with per_class_csv.open("w", newline="", encoding="utf-8") as handle:
-        columns = ["label", *next(iter(s["per_class"].values())).keys()]
+        columns = ["label", *next(iter(s.per_class.values())).keys()]
         rows = csv.DictWriter(handle, fieldnames=columns)
         rows.writeheader()
-        for label, row in s["per_class"].items():
+        for label, row in s.per_class.items():
             rows.writerow({"label": label, **row})
     named = {k: str(v) for k, v in files.items()}
     named |= {"confusion_csv": str(confusion_csv), "per_class_csv": str(per_class_csv)}
     named["summary_json"] = str(out / "summary.json")
     evaluation.files = named
-    s["files"] = {k: Path(v).name for k, v in named.items()}
+    s.files = {k: Path(v).name for k, v in named.items()}
     tmp = out / ".summary.json.tmp"
-    tmp.write_text(json.dumps(s, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(s.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(out / "summary.json")
     return named
 
 
-def store_evaluation(catalog: Catalog, summary: dict[str, Any]) -> int:
+def store_evaluation(catalog: Catalog, summary: EvaluationSummary) -> int:
     """Keep the summary in the catalog's ``evaluations`` table; returns its id."""
-    m = summary["metrics"]
+    m = summary.metrics
     table = catalog.db.table("evaluations")
     with catalog.db.atomic():
         table.insert(
             {
-                "at": summary["created"],
-                "who": summary["who"],
-                "model_version": summary["model_version"],
-                "reference_version": summary["reference_version"],
-                "embedding_version": summary["embedding_version"],
-                "seed": summary["seed"],
-                "folds": summary["folds"],
-                "images": summary["images"],
-                "classes": len(summary["classes"]),
-                "top1_accuracy": m["top1_accuracy"],
-                "top3_accuracy": m["top3_accuracy"],
-                "ece": m["ece"],
-                "wrong_identification_rate": m["wrong_identification_rate"],
-                "summary": json.dumps(summary, ensure_ascii=False),
+                "at": summary.created,
+                "who": summary.who,
+                "model_version": summary.model_version,
+                "reference_version": summary.reference_version,
+                "embedding_version": summary.embedding_version,
+                "seed": summary.seed,
+                "folds": summary.folds,
+                "images": summary.images,
+                "classes": len(summary.classes),
+                "top1_accuracy": m.top1_accuracy,
+                "top3_accuracy": m.top3_accuracy,
+                "ece": m.ece,
+                "wrong_identification_rate": m.wrong_identification_rate,
+                "summary": json.dumps(summary.to_dict(), ensure_ascii=False),
             }
         )
         evaluation_id = int(table.last_pk or 0)
@@ -102,9 +103,9 @@ def store_evaluation(catalog: Catalog, summary: dict[str, Any]) -> int:
             None,
             {
                 "evaluation_id": evaluation_id,
-                "reference_version": summary["reference_version"],
-                "model_version": summary["model_version"],
-                "top1_accuracy": m["top1_accuracy"],
+                "reference_version": summary.reference_version,
+                "model_version": summary.model_version,
+                "top1_accuracy": m.top1_accuracy,
             },
         )
     return evaluation_id
@@ -118,7 +119,7 @@ def stored_evaluations(catalog: Catalog, limit: int = 20) -> list[dict[str, Any]
     ]
 
 
-def load_summary(path: Path) -> dict[str, Any]:
+def read_summary(path: Path) -> dict[str, Any]:
     """Read a summary.json written by :func:`write_evaluation`.
 
     Raises:

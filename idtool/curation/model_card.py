@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from idtool.curation.training import TrainingSet, TrainResult
 from idtool.model.bundle import ModelBundle
@@ -26,6 +27,8 @@ def render_model_card(
 - Head: multinomial logistic regression (C={m["c"]}, class weights {m.get("class_weight", "none")}) on L2-normalised embeddings of each photo,
   its mirror image and {data.views.shape[1] - 2} random crops; seed {m["seed"]}; softmax temperature {result.head.temperature}.
 - Texture view: {_texture_line(data)}
+- Look-alike margin: {m.get("lookalike_margin", 0.0)} subtracted from the look-alike classes'
+  logits (fitted out of fold, so that listed material is rarely topped by a look-alike).
 - Data: reference version `{data.reference_version}`, {m["images"]} photos in {m["classes"]} classes:
 {classes}
 
@@ -49,18 +52,39 @@ per class {t.per_class or "none"}; never called: {", ".join(t.abstain) or "none"
 |---|---|---|
 {curve}
 
+Out-of-fold confusion matrix (top-1; rows: the true class, columns: the top candidate;
+`metrics.confusion` in `model.json`):
+
+{_confusion_table(m.get("confusion"))}
+
 ## Known failure cases
 
 - Look-alike species (the three *Naja* cobras, the two *Phelsuma* geckos) are confused; the
   decision rule then rolls up to the genus rather than guess the species.
 - Elephant ivory, walrus ivory and bone are told apart from museum photos by the catalogue's
   material, not by forensic examination; walrus ivory (the rarest class) is most often
-  missed, and old black-and-white plates give few usable surface tiles. No resin/plastic
-  imitations in the set yet: the material triage checks (Schreger angles, UV, loupe) decide.
+  missed, and old black-and-white plates give few usable surface tiles.
+- Look-alikes: only the classes marked `is_lookalike` in the reference set (the shipped set:
+  glazed and unglazed ceramics) were seen. Resin and plastic imitations, bone sold as ivory,
+  hippo and warthog teeth, tagua (vegetable ivory) and antler were not: they may be called
+  ivory or bone. The material triage checks (weight, glaze, UV, Schreger angles) decide.
 - The reference photos are live animals and museum objects, not seized products (skins,
   leather, powders): expect far lower accuracy on those. Visual identification is probable
   cause, not proof.
 """
+
+
+def _confusion_table(confusion: dict[str, Any] | None) -> str:
+    if not confusion:
+        return "(not recorded)"
+    labels = confusion["labels"]
+    head = "| true \\ top-1 | " + " | ".join(labels) + " |"
+    rule = "|---" * (len(labels) + 1) + "|"
+    rows = [
+        f"| {label} | " + " | ".join(str(n) for n in row) + " |"
+        for label, row in zip(labels, confusion["matrix"], strict=True)
+    ]
+    return "\n".join([head, rule, *rows])
 
 
 def _texture_line(data: TrainingSet) -> str:

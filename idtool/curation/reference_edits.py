@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from idtool.atomic import copy_atomic
 from idtool.catalog.reference_import import (
     IMAGE_SUFFIXES,
     ImportReport,
@@ -119,14 +117,7 @@ def _copy_into(store: Path, class_dir: str, source: Path, sha256: str) -> Path:
         target = folder / f"{source.stem}-{sha256[:8]}{source.suffix}"
         if target.exists():
             return target  # same name and same hash prefix: the same content
-    handle, tmp_name = tempfile.mkstemp(dir=folder, prefix=".add-", suffix=source.suffix)
-    os.close(handle)
-    try:
-        shutil.copyfile(source, tmp_name)
-        os.replace(tmp_name, target)
-    except OSError:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    copy_atomic(source, target)
     return target
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,9 @@ import numpy as np
 
 from idtool.catalog.store import Catalog
 from idtool.catalog.taxonomy import TaxonRecord
+from idtool.curation.embedding_cache import CachedPhoto, EmbeddingCache
 from idtool.curation.grouping import HASH_DISTANCE, NEAR_DUPLICATE_COSINE, near_duplicate_group_ids
+from idtool.curation.lookalike_margin import apply_margin, fit_margin, lookalike_mask
 from idtool.decide.calibration import fit_temperature, softmax
 from idtool.decide.texture import TextureView, embed_tiles, pool_tiles, texture_features
 from idtool.decide.thresholds import (
@@ -39,6 +41,7 @@ from idtool.decide.thresholds import (
     worst_class,
 )
 from idtool.errors import CatalogError
+from idtool.hashing import sha256_file
 from idtool.model.bundle import TARGET_SELECTIVE_ACCURACY, Head, ModelBundle, Thresholds
 from idtool.model.preprocess import PreprocessConfig, decode_image, to_model_input
 from idtool.model.runtime import EmbeddingEngine
@@ -133,6 +136,47 @@ def view_inputs(
     return np.stack([to_model_input(np.ascontiguousarray(v), config) for v in views])
 
 
+def embed_photos(
+    paths: Sequence[Path],
+    bundle: ModelBundle,
+    engine: EmbeddingEngine,
+    *,
+    crops: int = DEFAULT_CROPS,
+    seed: int = 0,
+    texture: TextureView | None = None,
+    cache: EmbeddingCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[CachedPhoto]:
+    """Each photo's view embeddings (plain, mirror, ``crops`` seeded random crops) and,
+    with a ``texture`` view, its surface-tile embeddings; read from and written to
+    ``cache`` when one is given (a photo is then embedded once per model and recipe)."""
+    rng = np.random.default_rng(seed)
+    out: list[CachedPhoto] = []
+    hits = 0
+    for i, path in enumerate(paths):
+        digest = sha256_file(path) if cache is not None else ""
+        found = cache.get(digest) if cache is not None else None
+        if found is None:
+            rgb = decode_image(path).rgb
+            views = engine.embed(view_inputs(rgb, bundle.preprocess, rng, crops))
+            tiles = (
+                embed_tiles(rgb, texture, bundle.preprocess, engine)
+                if texture is not None
+                else np.zeros((0, views.shape[1]), dtype=np.float32)
+            )
+            found = CachedPhoto(views=views, tiles=tiles.reshape(-1, views.shape[1]))
+            if cache is not None:
+                cache.put(digest, found)
+        else:
+            hits += 1
+        out.append(found)
+        if progress:
+            progress(i + 1, len(paths))
+    if cache is not None:
+        log.info("embedding cache %s: %d of %d photos cached", cache.folder, hits, len(paths))
+    return out
+
+
 def embed_training_set(
     catalog: Catalog,
     bundle: ModelBundle,
@@ -142,9 +186,11 @@ def embed_training_set(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
     texture: TextureView | None = None,
+    cache_root: Path | None = None,
 ) -> TrainingSet:
     """Embed every active reference photo in several views (seeded), and its surface
-    tiles when a ``texture`` view is given.
+    tiles when a ``texture`` view is given. With ``cache_root`` the embeddings are kept
+    in an :class:`EmbeddingCache` there, so an unchanged photo is not embedded again.
 
     Raises:
         CatalogError: fewer than two classes, or a class with too few photos.
@@ -160,29 +206,54 @@ def embed_training_set(
         raise CatalogError(
             f"classes with fewer than {MIN_IMAGES_PER_CLASS} photos cannot be trained: {', '.join(small)}"
         )
-    rng = np.random.default_rng(seed)
-    views: list[np.ndarray] = []
-    tiles: list[np.ndarray] = []
-    owner: list[int] = []
-    for i, img in enumerate(images):
-        rgb = decode_image(Path(img.path)).rgb
-        views.append(engine.embed(view_inputs(rgb, bundle.preprocess, rng, crops)))
-        if texture is not None:
-            found = embed_tiles(rgb, texture, bundle.preprocess, engine)
-            tiles.extend(found)
-            owner.extend([i] * len(found))
-        if progress:
-            progress(i + 1, len(images))
-    return TrainingSet(
-        views=np.stack(views),
+    cache = (
+        EmbeddingCache.for_recipe(cache_root, bundle.embedding_version, engine.name, crops, texture)
+        if cache_root is not None
+        else None
+    )
+    photos = embed_photos(
+        [Path(img.path) for img in images],
+        bundle,
+        engine,
+        crops=crops,
+        seed=seed,
+        texture=texture,
+        cache=cache,
+        progress=progress,
+    )
+    return training_set_of(
+        photos,
         labels=tuple(img.label for img in images),
         image_ids=tuple(img.id for img in images),
         paths=tuple(img.path for img in images),
-        classes=tuple(sorted(counts)),
         reference_version=catalog.reference_version(),
         texture=texture,
-        tiles=np.stack(tiles) if tiles else None,
-        tile_owner=np.array(owner, dtype=np.int64) if owner else None,
+    )
+
+
+def training_set_of(
+    photos: Sequence[CachedPhoto],
+    *,
+    labels: tuple[str, ...],
+    image_ids: tuple[int, ...],
+    paths: tuple[str, ...],
+    reference_version: str,
+    texture: TextureView | None,
+    classes: tuple[str, ...] | None = None,
+) -> TrainingSet:
+    """A :class:`TrainingSet` from embedded photos (classes: the sorted labels by default)."""
+    owner = [i for i, photo in enumerate(photos) for _ in range(len(photo.tiles))]
+    tiles = [photo.tiles for photo in photos if len(photo.tiles)]
+    return TrainingSet(
+        views=np.stack([photo.views for photo in photos]),
+        labels=labels,
+        image_ids=image_ids,
+        paths=paths,
+        classes=classes or tuple(sorted(set(labels))),
+        reference_version=reference_version,
+        texture=texture,
+        tiles=np.concatenate(tiles) if texture is not None and tiles else None,
+        tile_owner=np.array(owner, dtype=np.int64) if texture is not None and owner else None,
     )
 
 
@@ -281,6 +352,16 @@ def selective_curve(
     return curve
 
 
+def confusion_counts(
+    y: np.ndarray, predicted: np.ndarray, classes: Sequence[str]
+) -> dict[str, Any]:
+    """The out-of-fold confusion matrix as ``model.json`` keeps it: ``labels`` in head order,
+    ``matrix[i][j]`` = photos of class ``labels[i]`` whose top-1 is ``labels[j]``."""
+    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(matrix, (y, predicted), 1)
+    return {"labels": list(classes), "matrix": matrix.tolist()}
+
+
 @dataclass(frozen=True)
 class TrainResult:
     head: Head
@@ -300,11 +381,18 @@ def train_head(
     balanced: bool = False,
 ) -> TrainResult:
     """Cross-validate, calibrate, choose thresholds, and fit the final head on everything
-    (``balanced``: class weights inversely proportional to class size, see :func:`fit_linear`)."""
+    (``balanced``: class weights inversely proportional to class size, see :func:`fit_linear`).
+
+    With look-alike classes beside others, the out-of-fold logits also fit the look-alike
+    margin (:mod:`idtool.curation.lookalike_margin`), subtracted from the look-alike
+    classes' bias before calibration; ``metrics["lookalike_margin"]`` records it."""
     oof = out_of_fold(data, folds=folds, c=c, seed=seed, balanced=balanced)
     y = data.y
-    temperature = fit_temperature(oof.logits, y)
-    probs = softmax(oof.logits, temperature)
+    mask = lookalike_mask(data.classes, taxa)
+    margin = fit_margin(oof.logits, y, mask)
+    logits = apply_margin(oof.logits, mask, margin)
+    temperature = fit_temperature(logits, y)
+    probs = softmax(logits, temperature)
     thresholds = fit_thresholds(
         probs,
         oof.nearest_similarity,
@@ -330,7 +418,7 @@ def train_head(
         "top1_accuracy": round(float((top[:, 0] == y).mean()), 4),
         "top3_accuracy": round(float((top[:, :3] == y[:, None]).any(axis=1).mean()), 4),
         "ece": round(expected_calibration_error(probs, y), 4),
-        "ece_uncalibrated": round(expected_calibration_error(softmax(oof.logits, 1.0), y), 4),
+        "ece_uncalibrated": round(expected_calibration_error(softmax(logits, 1.0), y), 4),
         "coverage_global_rule": round(chosen["coverage"], 4),
         "selective_accuracy_global_rule": round(chosen["selective_accuracy"], 4),
         "coverage": round(identified / len(y), 4),
@@ -341,9 +429,12 @@ def train_head(
         "seed": seed,
         "c": c,
         "class_weight": "balanced" if balanced else "none",
+        "confusion": confusion_counts(y, top[:, 0], data.classes),
+        "lookalike_margin": margin,
     }
     x_all, y_all = data.samples(np.arange(len(y)))
     weight, bias = fit_linear(x_all, y_all, len(data.classes), c, seed, balanced)
+    bias = (bias - np.float32(margin) * mask).astype(np.float32)
     head = Head(
         classes=data.classes,
         weight=weight,

@@ -14,9 +14,9 @@ thresholded on the catalog's own embeddings by grouped cross-validation, is used
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from idtool.catalog.taxonomy import TaxonRecord
 from idtool.decide.decision import ClassScores, DecisionResult, decide
 from idtool.decide.prototypes import PROTOTYPE_SOURCE, PrototypeClassifier, fit_prototypes
 from idtool.decide.texture import (
+    TILE_BATCH,
     TILE_GATE_MASS,
     TextureView,
     decode_config,
@@ -37,11 +38,21 @@ from idtool.errors import IdtoolError
 from idtool.forensics.quality import QualityReport, assess_decoded
 from idtool.model.bundle import Head, ModelBundle, Thresholds
 from idtool.model.knn_index import KnnIndex
-from idtool.model.preprocess import DecodedImage, decode_image
+from idtool.model.preprocess import DecodedImage, decode_image, redecode
 from idtool.model.runtime import EmbeddingEngine, embed_decoded
-from idtool.types import Identification, ItemError, ResultWarning
+from idtool.types import Identification, ItemError, NearestReference, ResultWarning
+
+log = logging.getLogger(__name__)
 
 KNN_TEMPERATURE = 0.05
+# Photos are first decoded at the model's size; those that may read their tiles are decoded
+# again at the tile working size (Identifier.refit_for_tiles). The first look is a little
+# different from the second (another decode of the same photo), so it sends a photo for the
+# second decode with slack: from this fraction of TILE_GATE_MASS and from this far below
+# the open-set similarity threshold. The answer is then decided exactly as for a photo
+# decoded at the tile size in the first place (benchmarks/bench_batch.py --parity checks it).
+REFIT_GATE_FRACTION = 0.25
+REFIT_SIMILARITY_SLACK = 0.05
 NEAREST_REFERENCES = 3
 __all__ = ["ClassScores", "DecisionResult", "Identifier", "decide", "knn_scores"]
 
@@ -142,8 +153,11 @@ class Identifier:
         self.warnings = scorer_warnings(bundle, reference)
         self.index = KnnIndex(reference.vectors, reference.labels)  # built once, see knn_index
         self.texture = TextureView.from_bundle(bundle.meta)
-        # What a fitted decode must keep for this bundle (more detail for surface tiles).
-        self.decode_config = decode_config(bundle.preprocess, self.texture)
+        # Photos are decoded for the model's input first (decode_config); a texture head
+        # decodes again, with more detail, only the photos whose tiles it may read
+        # (tile_decode_config, see refit_for_tiles).
+        self.decode_config = bundle.preprocess
+        self.tile_decode_config = decode_config(bundle.preprocess, self.texture)
         self._prototypes: PrototypeClassifier | None = None
 
     @property
@@ -181,10 +195,12 @@ class Identifier:
         embedding of each photo's surface tiles (``head+tiles``), all photos' tiles embedded
         together. Tiles are skipped (``head+whole_only``: the head reads the whole photo in
         both views, as for a photo where no tile is found) where they cannot matter or
-        cannot help: no decoded image; a nearest-reference similarity (``similarities``)
-        below the open-set threshold, so the answer is ``not_in_reference`` whatever the
-        scores; or, from the whole photo alone, less than :data:`TILE_GATE_MASS` of the
-        probability on the materials the tiles were measured on (:func:`texture_classes`).
+        cannot help: no decoded image, or one decoded without the tile working image
+        (:meth:`refit_for_tiles` decodes it again where needed); a nearest-reference
+        similarity (``similarities``) below the open-set threshold, so the answer is
+        ``not_in_reference`` whatever the scores; or, from the whole photo alone, less
+        than :data:`TILE_GATE_MASS` of the probability on the materials the tiles were
+        measured on (:func:`texture_classes`).
         """
         head = self.bundle.head
         if not (self.use_head and head is not None):
@@ -199,14 +215,11 @@ class Identifier:
                 for p in head.probabilities(embeddings)
             ]
         probs = head.probabilities(texture_features(embeddings, embeddings))
-        material = np.isin(head.classes, sorted(texture_classes(head.classes, self.taxa)))
+        tile_px = self.tile_decode_config.working_short_px
         need, photos = [], []
-        for i, (image, similarity) in enumerate(zip(images, similarities, strict=True)):
-            if (
-                image is not None
-                and similarity >= self.thresholds.min_similarity
-                and float(probs[i, material].sum()) >= TILE_GATE_MASS
-            ):
+        for i in self._tile_gate(head.classes, probs, images, similarities):
+            image = images[i]
+            if image is not None and image.keeps_working_px(tile_px):
                 need.append(i)
                 photos.append(image.rgb)
         sources = ["head+whole_only"] * len(probs)
@@ -216,6 +229,7 @@ class Identifier:
                 self.texture,
                 self.bundle.preprocess,
                 self.engine,
+                max(TILE_BATCH, getattr(self.engine, "batch_size", 0)),  # larger on a GPU
             )
             pooled = np.stack(
                 [pool_tiles(found, embeddings[i]) for i, found in zip(need, tiles, strict=True)]
@@ -228,17 +242,80 @@ class Identifier:
             for p, source in zip(probs, sources, strict=True)
         ]
 
+    def _tile_gate(
+        self,
+        classes: Sequence[str],
+        probs: np.ndarray,
+        images: Sequence[DecodedImage | None],
+        similarities: Sequence[float],
+        mass_fraction: float = 1.0,
+        similarity_slack: float = 0.0,
+    ) -> list[int]:
+        """The photos whose tiles can change the answer (see :meth:`score_batch`), from
+        the whole-photo probabilities ``probs`` (texture head only)."""
+        material = np.isin(classes, sorted(texture_classes(classes, self.taxa)))
+        min_similarity = self.thresholds.min_similarity - similarity_slack
+        min_mass = TILE_GATE_MASS * mass_fraction
+        return [
+            i
+            for i, (image, similarity) in enumerate(zip(images, similarities, strict=True))
+            if image is not None
+            and similarity >= min_similarity
+            and float(probs[i, material].sum()) >= min_mass
+        ]
+
+    def refit_for_tiles(
+        self, images: Sequence[DecodedImage], embeddings: np.ndarray, similarities: Sequence[float]
+    ) -> dict[int, DecodedImage]:
+        """Decode again, at the tile working size, the photos whose tiles may be read.
+
+        Photos are decoded for the model's input first (:attr:`decode_config`). A texture
+        head reads tiles cut from a larger working image (:attr:`tile_decode_config`), so
+        a photo that may pass the tile gate (with slack: :data:`REFIT_GATE_FRACTION`,
+        :data:`REFIT_SIMILARITY_SLACK`) is decoded again from its source. The caller
+        replaces those photos, and their embeddings, similarities and quality, by the new
+        decode's, so each is answered exactly as if it had been decoded at that size
+        first. A photo that cannot be decoded again keeps its first decode and its tiles
+        are not read (logged).
+
+        Returns:
+            The new decodes, by index in ``images``.
+        """
+        head = self.bundle.head
+        if self.texture is None or not self.use_head or head is None:
+            return {}
+        tile_px = self.tile_decode_config.working_short_px
+        todo = [i for i, image in enumerate(images) if not image.keeps_working_px(tile_px)]
+        if not todo:
+            return {}
+        probs = head.probabilities(texture_features(embeddings[todo], embeddings[todo]))
+        gate = self._tile_gate(
+            head.classes,
+            probs,
+            [images[i] for i in todo],
+            [similarities[i] for i in todo],
+            REFIT_GATE_FRACTION,
+            REFIT_SIMILARITY_SLACK,
+        )
+        done = {}
+        for j in gate:
+            try:
+                done[todo[j]] = redecode(images[todo[j]], self.tile_decode_config)
+            except IdtoolError as exc:
+                log.warning("tiles not read: cannot decode the photo again (%s)", exc.message)
+        return done
+
     def nearest(
         self, embedding: np.ndarray, count: int = NEAREST_REFERENCES
-    ) -> list[dict[str, Any]]:
+    ) -> list[NearestReference]:
         top, sims = self.index.search(embedding, count)
         return [
-            {
-                "label": self.reference.labels[i],
-                "similarity": round(float(sim), 4),
-                "image_id": self.reference.image_ids[i],
-                "path": self.reference.paths[i],
-            }
+            NearestReference(
+                label=self.reference.labels[i],
+                similarity=round(float(sim), 4),
+                image_id=self.reference.image_ids[i],
+                path=self.reference.paths[i],
+            )
             for i, sim in zip(top.tolist(), sims.tolist(), strict=True)
         ]
 
@@ -266,10 +343,23 @@ class Identifier:
         """Each image's result with the class scores it was decided from (for item fusion)."""
         if not images:
             return []
+        images = list(images)
         embeddings = self.embed(images)
         nearest_of = [self.nearest(embedding) for embedding in embeddings]
+        refitted = self.refit_for_tiles(
+            images, embeddings, [nearest[0].similarity for nearest in nearest_of]
+        )
+        if refitted:
+            at = sorted(refitted)
+            embeddings[at] = self.embed([refitted[i] for i in at])
+            qualities = None if qualities is None else list(qualities)
+            for i in at:
+                images[i] = refitted[i]
+                nearest_of[i] = self.nearest(embeddings[i])
+                if qualities is not None:
+                    qualities[i] = assess_decoded(images[i])
         scored = self.score_batch(
-            embeddings, images, [nearest[0]["similarity"] for nearest in nearest_of]
+            embeddings, images, [nearest[0].similarity for nearest in nearest_of]
         )
         results = []
         for i, (image, name, nearest, scores) in enumerate(
@@ -278,7 +368,7 @@ class Identifier:
             quality = qualities[i] if qualities is not None else assess_decoded(image)
             outcome = decide(
                 scores,
-                nearest[0]["similarity"],
+                nearest[0].similarity,
                 self.taxa,
                 self.thresholds,
                 top_k=top_k,
@@ -297,13 +387,11 @@ class Identifier:
                         decision_source=outcome.decision_source,
                         model_version=self.model_version,
                         reference_version=self.reference.reference_version,
-                        nearest_similarity=nearest[0]["similarity"],
+                        nearest_similarity=nearest[0].similarity,
                         quality=quality.to_dict(),
                         warnings=self.warnings,
-                        extra={
-                            "engine": self.engine.name,
-                            "nearest_references": nearest,
-                        },
+                        engine=self.engine.name,
+                        nearest_references=tuple(nearest),
                     ),
                     scores,
                 )

@@ -9,6 +9,7 @@ the fusion; an item none of whose photos can be read is an error result.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from idtool.decide.fusion import DEFAULT_ALPHA, fuse_scores
 from idtool.decide.identify import Identifier
 from idtool.errors import IdtoolError, InvalidImage
 from idtool.model.preprocess import DecodedImage, decode_image
-from idtool.types import Decision, Identification
+from idtool.types import Decision, Identification, ItemAgreement
 
 
 def item_name(photos: Sequence[str]) -> str:
@@ -77,7 +78,7 @@ def fuse_item(
         nearest_similarity=nearest,
         quality=None,
         warnings=identifier.warnings,
-        extra={"engine": identifier.engine.name},
+        engine=identifier.engine.name,
     )
     return _with_item(result, len(usable), agreeing, len(failed), photos)
 
@@ -92,25 +93,10 @@ def _under(label: str, called: str, rank: str, identifier: Identifier) -> bool:
 def _with_item(
     result: Identification, used: int, agreeing: int, unreadable: int, photos: list[Identification]
 ) -> Identification:
-    extra = dict(result.extra)
-    extra["item"] = {"photos": used, "agreeing": agreeing, "unreadable": unreadable}
-    extra["photos"] = [p.to_dict() for p in photos]
-    return Identification(
-        image=result.image,
-        sha256=result.sha256,
-        decision=result.decision,
-        label=result.label,
-        rank=result.rank,
-        confidence=result.confidence,
-        candidates=result.candidates,
-        decision_source=result.decision_source,
-        model_version=result.model_version,
-        reference_version=result.reference_version,
-        nearest_similarity=result.nearest_similarity,
-        quality=result.quality,
-        error=result.error,
-        warnings=result.warnings,
-        extra=extra,
+    return dataclasses.replace(
+        result,
+        item=ItemAgreement(photos=used, agreeing=agreeing, unreadable=unreadable),
+        photos=tuple(photos),
     )
 
 

@@ -16,8 +16,12 @@ from idtool.model.runtime import EmbeddingEngine, load_engine
 
 
 @dataclass
-class Runtime:
-    """A loaded model and an open catalog; build once per process."""
+class IdentificationService:
+    """What identification needs, opened together: the model bundle and its embedding engine,
+    the reference catalog, and (on first use) the CITES listing index. Build once per process.
+
+    The embedding engines themselves live in :mod:`idtool.model.runtime`.
+    """
 
     settings: Settings
     bundle: ModelBundle
@@ -26,12 +30,18 @@ class Runtime:
     _listings: ListingIndex | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings, engine: str = "auto") -> Runtime:
+    def open(cls, settings: Settings, runtime: str = "auto") -> IdentificationService:
+        """Load the bundle and its engine (``runtime``: auto, onnx, onnx-int8, torch) and open
+        the catalog.
+
+        Raises:
+            ModelBundleError: no usable model bundle.
+        """
         bundle = load_bundle(resolve_bundle_dir(settings))
         return cls(
             settings=settings,
             bundle=bundle,
-            engine=load_engine(bundle, engine, settings.inference_threads),
+            engine=load_engine(bundle, runtime, settings.inference_threads),
             catalog=Catalog.open(settings.catalog_path),
         )
 

@@ -2,10 +2,11 @@
 
 Every entry records who did what, when, to which record (``upload``, ``identification``,
 ``original`` (a full original attached to a working copy), ``original_altered`` (a stored
-original found altered), ``view``, ``export``, ``export_failed``, ``schreger``,
+original found altered), ``reanchor`` (an operator re-wrote a lost custody anchor), ``view``, ``export``, ``export_failed``, ``schreger``,
 ``add_photo``, ``confirmation`` (a laboratory's confirmed identity), ``update_apply`` /
 ``update_rollback`` (a signed update installed or rolled back), ``token_create``,
-``token_revoke``). Its
+``token_revoke``, ``case_facts`` (a new version of a case's seizure
+facts: ``details`` = ``{case_ref, version, facts}``, the full facts after the change)). Its
 ``entry_hash`` is the SHA-256 of a canonical JSON of its fields *including*
 ``prev_hash``, the previous entry's hash, so editing, deleting or re-ordering any entry
 breaks every hash after it. SQLite triggers refuse UPDATE and DELETE on the table; the
@@ -44,6 +45,8 @@ ACTIONS = frozenset(
         "update_rollback",
         "token_create",
         "token_revoke",
+        "case_facts",
+        "reanchor",
     }
 )
 

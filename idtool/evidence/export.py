@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from idtool.atomic import fsync_dir, write_atomic
 from idtool.errors import BadField, IntegrityError, NotFound
+from idtool.evidence.cases import get_case
 from idtool.evidence.confirmations import confirmation_view
 from idtool.evidence.custody import append_entry, now_iso, sha256_text
-from idtool.evidence.originals import fsync_dir, write_atomic
 from idtool.evidence.records import EvidenceRecord, OriginalStatus
 from idtool.evidence.store import EvidenceStore
 
@@ -97,10 +98,27 @@ def _write_record(store: EvidenceStore, record: EvidenceRecord, folder: Path) ->
     }
 
 
+def _write_case_facts(store: EvidenceStore, case_ref: str, folder: Path) -> dict[str, Any] | None:
+    """``case.json``: the case's seizure facts, versions and their custody entries (if any)."""
+    case = get_case(store, case_ref, with_records=False)
+    if case.version == 0:
+        return None
+    body = case.to_dict()
+    body["custody"] = [
+        e.to_dict()
+        for e in store.custody()
+        if e.action == "case_facts" and e.details.get("case_ref") == case.case_ref
+    ]
+    text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    write_atomic(folder / "case.json", text.encode("utf-8"))
+    return {"file": "case.json", "version": case.version, "file_sha256": sha256_text(text)}
+
+
 def export_case(store: EvidenceStore, case_ref: str, directory: Path, actor: str) -> ExportReport:
     """Write the originals, one JSON per record, the custody entries and a manifest.
 
-    Records whose full original arrived after a working copy export both files.
+    Records whose full original arrived after a working copy export both files; a case
+    with seizure facts also gets ``case.json`` (facts, versions, their custody entries).
 
     Raises:
         NotFound: no record has this case reference.
@@ -125,6 +143,7 @@ def export_case(store: EvidenceStore, case_ref: str, directory: Path, actor: str
             "exported_at": now_iso(),
             "exported_by": actor,
             "items": items,
+            "case_facts": _write_case_facts(store, case_ref, temp),
             "hash_algorithm": "sha256",
             "custody_head": store.custody()[-1].entry_hash,
         }

@@ -80,3 +80,33 @@ def _originals_and_roles(db: Database) -> None:
     db.execute("CREATE INDEX records_original_sha256 ON records(original_sha256)")
     db.execute("CREATE INDEX records_officer ON records(officer, created_at)")
     db.execute("ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'officer'")
+
+
+@evidence_migrations(name="0003_case_facts")
+def _case_facts(db: Database) -> None:
+    """Seizure facts of a case, one row per version (issue 23); never updated or deleted.
+
+    ``custody_seq`` is the ``case_facts`` custody entry that logged the version (its
+    details hold the same facts, so the chain alone can rebuild every version).
+    """
+    db.execute(
+        """
+        CREATE TABLE case_facts (
+            case_ref TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            facts TEXT NOT NULL,
+            changed TEXT NOT NULL,
+            custody_seq INTEGER NOT NULL,
+            PRIMARY KEY (case_ref, version)
+        )
+        """
+    )
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""
+            CREATE TRIGGER case_facts_no_{verb.lower()} BEFORE {verb} ON case_facts
+            BEGIN SELECT RAISE(ABORT, 'case facts are versioned: add a version'); END
+            """
+        )

@@ -6,14 +6,21 @@ Layout under the evidence root::
     incoming/.upload-*, incoming/.tmp-*   files being received (adopted by one rename)
     altered/<sha256>.<when>.<found>       stored originals found altered, kept as found
 
-A file arrives in ``incoming/`` (same file system), is synced, then renamed into
-``originals/``. If a file is already stored under that name but no longer hashes to it,
+A file arrives in ``incoming/`` (same file system), is synced, then handed to
+:meth:`OriginalFiles.adopt`, which from then on owns it: it is renamed into
+``originals/``, or deleted when the same original is already stored intact (or when the
+adoption fails). If a file is already stored under that name but no longer hashes to it,
 it was altered: it is moved to ``altered/`` as found, never overwritten.
+
+A file being received is held under an exclusive ``flock`` (:func:`open_incoming`) until
+it is adopted or deleted, so the start-up clean-up (:meth:`OriginalFiles.leftovers` and
+:func:`in_use`) can tell an upload in progress from one cut off by a crash.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import tempfile
@@ -21,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from idtool.atomic import fsync_dir
 from idtool.errors import BadField, NotFound
 from idtool.evidence.custody import now_iso
 from idtool.hashing import sha256_file
@@ -32,30 +40,36 @@ TEMP_PREFIXES = (".tmp-", ".upload-")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (no-op where directories cannot be opened)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def open_incoming(directory: Path, prefix: str = ".tmp-") -> tuple[int, Path]:
+    """A new temporary file in ``directory``, locked (``flock``) while its descriptor is open.
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory + rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    Returns:
+        ``(file descriptor, path)``; closing the descriptor releases the lock.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=directory, prefix=prefix)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits out an in_use() probe (microseconds)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        os.close(fd)
+        os.unlink(name)
         raise
+    return fd, Path(name)
+
+
+def in_use(path: Path) -> bool:
+    """True while some process holds the :func:`open_incoming` lock on ``path``."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return True  # gone already: someone else dealt with it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 @dataclass(frozen=True)
@@ -85,36 +99,43 @@ class OriginalFiles:
         return self.root / ORIGINALS / sha256[:2] / sha256
 
     def adopt(self, path: Path, sha256: str) -> AlteredOriginal | None:
-        """Move the synced file ``path`` (content ``sha256``) into ``originals/``.
+        """Take the synced file ``path`` (content ``sha256``) into ``originals/``.
 
-        If the original is already stored intact, ``path`` is left for the caller to
-        delete. If the stored file under this name no longer hashes to it, that file is
-        moved to ``altered/`` as found and ``path`` takes its place.
+        From this call on ``path`` belongs to the store, whatever happens: it is renamed
+        into ``originals/``, or deleted when the same original is already stored intact,
+        or deleted when the adoption fails. If the stored file under this name no longer
+        hashes to it, that file is moved to ``altered/`` as found and ``path`` takes its
+        place.
 
         Returns:
             The altered file found, if any (the caller logs it in the custody chain).
         """
-        target = self.path(sha256)
-        altered = None
-        if target.is_file():
-            found = sha256_file(target)
-            if found == sha256:
-                return None
-            stamp = now_iso().replace(":", "").replace("+0000", "Z")
-            kept = self.root / ALTERED / f"{sha256}.{stamp}.{found[:12]}"
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(target, kept)
-            altered = AlteredOriginal(sha256, found, kept)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, target)
-        fsync_dir(target.parent)
-        return altered
+        moved = False
+        try:
+            target = self.path(sha256)
+            altered = None
+            if target.is_file():
+                found = sha256_file(target)
+                if found == sha256:
+                    return None  # already stored: ``path`` is a duplicate (deleted below)
+                stamp = now_iso().replace(":", "").replace("+0000", "Z")
+                kept = self.root / ALTERED / f"{sha256}.{stamp}.{found[:12]}"
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, kept)
+                altered = AlteredOriginal(sha256, found, kept)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            moved = True
+            fsync_dir(target.parent)
+            return altered
+        finally:
+            if not moved:
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
 
     def new_temp(self) -> tuple[int, Path]:
-        """A new temporary file in ``incoming/`` (file descriptor, path)."""
-        self.incoming_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.incoming_dir, prefix=".tmp-")
-        return fd, Path(name)
+        """A new locked temporary file in ``incoming/`` (see :func:`open_incoming`)."""
+        return open_incoming(self.incoming_dir)
 
     def read(self, sha256: str) -> bytes:
         """Raises: NotFound: no stored original with this hash."""

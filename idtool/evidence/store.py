@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import sqlite3
@@ -33,15 +32,15 @@ from typing import Any
 from sqlite_utils import Database
 
 from idtool.errors import Conflict, NotFound
+from idtool.evidence.anchor import advance_anchor, check_anchor, read_anchor, reanchor
 from idtool.evidence.custody import (
-    HEAD_FILE,
     CustodyEntry,
     append_entry,
     canonical_json,
     iter_entries,
 )
 from idtool.evidence.migrations import evidence_migrations
-from idtool.evidence.originals import INCOMING, OriginalFiles, write_atomic
+from idtool.evidence.originals import INCOMING, OriginalFiles
 from idtool.evidence.records import (
     MAX_TEXT,
     EvidenceRecord,
@@ -59,7 +58,6 @@ __all__ = [
     "OriginalPhoto",
     "OriginalStatus",
     "check_text",
-    "write_atomic",
 ]
 
 DB_NAME = "evidence.db"
@@ -114,45 +112,45 @@ class EvidenceStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Database]:
-        """One write transaction (``BEGIN IMMEDIATE``: writers queue, never interleave)."""
+        """One write transaction (``BEGIN IMMEDIATE``: writers queue, never interleave).
+
+        Checks the custody anchor first and moves it forward after the commit (see
+        :mod:`idtool.evidence.anchor`).
+
+        Raises:
+            CustodyAnchorError: the anchor is missing, unreadable or disagrees with the
+                log; nothing is written until an operator re-anchors.
+        """
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
+            check_anchor(self.root, db)
             yield db
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-        self._anchor_head(db)
-
-    # custody head anchor --------------------------------------------------------------
-    def _anchor_head(self, db: Database) -> None:
-        """Record the newest custody entry outside the database (``custody_head.json``).
-
-        The hash chain shows edits, gaps and re-ordering, but not entries cut from the end
-        of the log; comparing with this anchor does. It only ever moves forward: a log
-        longer than its anchor (a crash between commit and anchor) is fine, a shorter one
-        is not.
-        """
-        row = db.execute("SELECT seq, entry_hash FROM custody ORDER BY seq DESC LIMIT 1").fetchone()
-        if row is None:
-            return
         with self._lock:
-            anchored = self.anchored_head()
-            if anchored is not None and anchored[0] >= row[0]:
-                return
-            body = json.dumps({"seq": row[0], "entry_hash": row[1]}).encode()
-            write_atomic(self.root / HEAD_FILE, body)
+            advance_anchor(self.root, db)
 
     def anchored_head(self) -> tuple[int, str] | None:
-        """The (seq, entry_hash) last written to ``custody_head.json``, if any."""
-        try:
-            data = json.loads((self.root / HEAD_FILE).read_text(encoding="utf-8"))
-            return int(data["seq"]), str(data["entry_hash"])
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError):
-            return (-1, "unreadable")
+        """The (seq, entry_hash) in ``custody_head.json``; None when there is none.
+
+        Raises:
+            CustodyAnchorError: the file exists but cannot be read.
+        """
+        anchor = read_anchor(self.root)
+        return None if anchor is None else (anchor.seq, anchor.entry_hash)
+
+    def reanchor(self, actor: str, reason: str) -> CustodyEntry:
+        """Re-write a missing or unreadable anchor after an operator's check (logged).
+
+        Raises:
+            BadField: no reason, or nothing to re-anchor.
+            IntegrityError: the chain does not verify, or the anchor shows a shortened log.
+        """
+        with self._lock:
+            return reanchor(self.root, self.db, actor, reason)
 
     # originals ----------------------------------------------------------------------
     @property
@@ -170,17 +168,22 @@ class EvidenceStore:
     def store_original(self, data: bytes, actor: str = "idtool") -> str:
         """Store the bytes unchanged under their SHA-256 (see :meth:`adopt_original`)."""
         fd, tmp = self.files.new_temp()
-        try:
-            with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "wb") as handle:  # locked until adopted (see originals.py)
+            try:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
             return self.adopt_original(tmp, hashlib.sha256(data).hexdigest(), actor)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def adopt_original(self, path: Path, sha256: str, actor: str) -> str:
-        """Move the synced file ``path`` (content ``sha256``) into ``originals/``.
+        """Take the synced file ``path`` (content ``sha256``) into ``originals/``.
+
+        The store owns ``path`` from this call on: it is renamed into place, or deleted
+        when the same original is already stored intact (a repeat upload) or when the
+        adoption fails (see :meth:`OriginalFiles.adopt`).
 
         A stored file under this name that no longer hashes to it is never overwritten:
         it is kept in ``altered/`` as found, and an ``original_altered`` custody entry

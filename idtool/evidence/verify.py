@@ -2,7 +2,8 @@
 
 Problems (``ok`` false) are what evidence must never show: an edited record, an original
 that is missing or no longer matches its hash (with the records that share it), an
-original found altered and kept aside, a broken or shortened custody chain. Notes are
+original found altered and kept aside, a broken or shortened custody chain, a custody
+anchor (``custody_head.json``) that is missing, unreadable or disagrees with the log. Notes are
 harmless findings: originals no record refers to, originals still pending, and
 temporary files left by an upload in progress or by a crash.
 """
@@ -12,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from idtool.evidence.custody import HEAD_FILE, iter_entries, verify_chain
-from idtool.evidence.records import OriginalStatus, item_photo_hashes
+from idtool.evidence.anchor import anchor_problem
+from idtool.evidence.cases import check_case_facts
+from idtool.evidence.custody import iter_entries, verify_chain
+from idtool.evidence.records import EvidenceRecord, OriginalStatus, item_photo_hashes
 from idtool.evidence.store import EvidenceStore
 from idtool.hashing import sha256_file
 
@@ -50,20 +53,38 @@ def _sharing(ids: list[str]) -> str:
 
 
 def _check_head(store: EvidenceStore, report: VerifyReport) -> None:
-    anchored = store.anchored_head()
-    if anchored is None:
-        return
-    seq, entry_hash = anchored
-    row = store.db.execute("SELECT entry_hash FROM custody WHERE seq = ?", [seq]).fetchone()
-    if seq < 0:
-        report.problems.append(f"{HEAD_FILE} is unreadable")
-    elif row is None:
-        report.problems.append(
-            f"custody log ends before entry {seq} recorded in {HEAD_FILE}: "
-            "entries were removed from the end"
-        )
-    elif row[0] != entry_hash:
-        report.problems.append(f"custody entry {seq} differs from {HEAD_FILE}")
+    problem = anchor_problem(store.root, store.db)
+    if problem is not None:
+        report.problems.append(problem)
+
+
+def _check_record(
+    store: EvidenceStore,
+    record: EvidenceRecord,
+    report: VerifyReport,
+    logged: dict[str, set[str]],
+    latest_hash: dict[str, str],
+    sharing: dict[str, list[str]],
+) -> None:
+    """Check one record against the custody log and the stored originals."""
+    report.records += 1
+    sharing.setdefault(record.sha256, []).append(record.id)
+    original = record.original_or_photo()
+    if original.sha256 and original.sha256 != record.sha256:
+        sharing.setdefault(original.sha256, []).append(record.id)
+    if not {"upload", "identification"} <= logged.get(record.id, set()):
+        report.problems.append(f"record {record.id}: no upload/identification in the log")
+    if latest_hash.get(record.id) != record.content_hash():
+        report.problems.append(f"record {record.id}: stored record differs from the one logged")
+    for sha256 in item_photo_hashes(record):
+        if sha256 != record.sha256:
+            sharing.setdefault(sha256, []).append(record.id)
+        if not store.original_path(sha256).is_file():
+            report.problems.append(f"record {record.id}: photo {sha256} is missing")
+    if original.status is OriginalStatus.PENDING:
+        report.notes.append(f"record {record.id}: original still pending (working copy only)")
+    elif original.sha256 and not store.original_path(original.sha256).is_file():
+        report.problems.append(f"record {record.id}: original {original.sha256} is missing")
 
 
 def verify_store(store: EvidenceStore) -> VerifyReport:
@@ -77,30 +98,19 @@ def verify_store(store: EvidenceStore) -> VerifyReport:
     latest_hash: dict[str, str] = {}
     logged: dict[str, set[str]] = {}
     for entry in iter_entries(db):
+        if entry.action == "reanchor":
+            report.notes.append(
+                f"custody entry {entry.seq}: the anchor was re-written by {entry.actor} "
+                f"({entry.details.get('reason')}; it was "
+                f"{(entry.details.get('previous_anchor') or {}).get('state')})"
+            )
         if entry.record_id:
             logged.setdefault(entry.record_id, set()).add(entry.action)
             if "record_sha256" in entry.details:
                 latest_hash[entry.record_id] = entry.details["record_sha256"]
     sharing: dict[str, list[str]] = {}
     for record in store.all_records():
-        report.records += 1
-        sharing.setdefault(record.sha256, []).append(record.id)
-        original = record.original_or_photo()
-        if original.sha256 and original.sha256 != record.sha256:
-            sharing.setdefault(original.sha256, []).append(record.id)
-        if not {"upload", "identification"} <= logged.get(record.id, set()):
-            report.problems.append(f"record {record.id}: no upload/identification in the log")
-        if latest_hash.get(record.id) != record.content_hash():
-            report.problems.append(f"record {record.id}: stored record differs from the one logged")
-        for sha256 in item_photo_hashes(record):
-            if sha256 != record.sha256:
-                sharing.setdefault(sha256, []).append(record.id)
-            if not store.original_path(sha256).is_file():
-                report.problems.append(f"record {record.id}: photo {sha256} is missing")
-        if original.status is OriginalStatus.PENDING:
-            report.notes.append(f"record {record.id}: original still pending (working copy only)")
-        elif original.sha256 and not store.original_path(original.sha256).is_file():
-            report.problems.append(f"record {record.id}: original {original.sha256} is missing")
+        _check_record(store, record, report, logged, latest_hash, sharing)
     for path in store.files.stored():
         report.files += 1
         actual = sha256_file(path)
@@ -118,6 +128,7 @@ def verify_store(store: EvidenceStore) -> VerifyReport:
             f"the altered file is kept at {path.relative_to(store.root)}; "
             f"{_sharing(sharing.get(sha256, []))} share it"
         )
+    report.problems.extend(check_case_facts(store))
     for path in store.files.leftovers():
         report.leftovers.append(str(path.relative_to(store.root)))
     return report

@@ -7,7 +7,7 @@ separates the two (Espinoza & Mann 1993): a mean outer angle under 90 degrees po
 mammoth, over 115 degrees to elephant, and between is indeterminate.
 
 Two ways in: manual (the user marks vertex + one point on each line, see
-:func:`angles_from_points` and :func:`load_points`) and automatic (:func:`measure_auto`,
+:func:`angles_from_points` and :func:`read_points`) and automatic (:func:`measure_auto`,
 implemented in :mod:`idtool.forensics.schreger_auto`). :func:`classify` applies the rule;
 :func:`measure_schreger` is the one call a front end needs. The result is an indication
 for a laboratory, never a verdict.
@@ -15,13 +15,9 @@ for a laboratory, never a verdict.
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import math
-import os
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,8 +25,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from idtool.atomic import write_atomic
 from idtool.errors import BadField
 from idtool.forensics.schreger_auto import analyse_auto, find_outline
+from idtool.forensics.schreger_points import AngleMeasurement, angles_from_points
+from idtool.forensics.schreger_points import read_points as read_points  # re-exported
 from idtool.i18n import N_
 from idtool.i18n import gettext as _
 
@@ -40,7 +39,6 @@ MIN_ANGLES = 5
 MAMMOTH_BELOW_DEG = 90.0
 ELEPHANT_ABOVE_DEG = 115.0
 OUTER_FROM_FRAC = 0.6  # manual vertices inside this fraction of the radius are "inner"
-MAX_POINTS = 500
 
 # English, marked for translation; rule_text() / _(DISCLAIMER) give the active language.
 RULE_TEMPLATE = N_(
@@ -71,36 +69,6 @@ DISCLAIMER = N_(
     "ranges overlap, and other teeth (e.g. hippopotamus) and imitations can show similar "
     "patterns. Send the item to a wildlife forensic laboratory for confirmation."
 )
-
-
-@dataclass(frozen=True)
-class AngleMeasurement:
-    """One Schreger angle, in pixel coordinates of the analysed image.
-
-    ``arms`` are one point on each of the two lines; the angle is the one between the
-    rays vertex->arms[0] and vertex->arms[1]. ``source`` is ``manual`` or ``auto``;
-    ``region`` is ``outer``, ``inner`` or ``unknown`` (manual points on a photo whose
-    section outline could not be found).
-    """
-
-    angle_deg: float
-    vertex: tuple[float, float]
-    arms: tuple[tuple[float, float], tuple[float, float]]
-    source: str
-    region: str = "unknown"
-    radius_frac: float | None = None
-    strength: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "angle_deg": round(self.angle_deg, 2),
-            "vertex": [round(v, 1) for v in self.vertex],
-            "arms": [[round(v, 1) for v in arm] for arm in self.arms],
-            "source": self.source,
-            "region": self.region,
-            "radius_frac": None if self.radius_frac is None else round(self.radius_frac, 3),
-            "strength": None if self.strength is None else round(self.strength, 3),
-        }
 
 
 @dataclass(frozen=True)
@@ -144,131 +112,6 @@ class SchregerResult:
             ),
             "disclaimer": self.disclaimer,
         }
-
-
-Point = tuple[float, float]
-Triple = tuple[Point, Point, Point]
-
-
-def _point(value: Any, what: str) -> Point:
-    if (
-        not isinstance(value, list | tuple)
-        or len(value) != 2
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        or not all(math.isfinite(float(v)) for v in value)
-    ):
-        raise BadField(f"{what} must be a pair of numbers [x, y], got {value!r}")
-    return float(value[0]), float(value[1])
-
-
-def angles_from_points(triples: Iterable[Sequence[Any]]) -> list[AngleMeasurement]:
-    """Compute angles from (vertex, point on line a, point on line b) triples.
-
-    Args:
-        triples: each item is ``(vertex, a, b)`` with points as ``(x, y)`` in image
-            pixels. The angle is the one between the rays vertex->a and vertex->b, so the
-            user picks the outer angle (bisected by the radius) by where they tap.
-
-    Returns:
-        One :class:`AngleMeasurement` per triple (``source="manual"``).
-
-    Raises:
-        BadField: a triple is malformed or an arm point coincides with the vertex.
-    """
-    out: list[AngleMeasurement] = []
-    for i, triple in enumerate(triples, start=1):
-        if not isinstance(triple, list | tuple) or len(triple) != 3:
-            raise BadField(f"angle {i}: expected [vertex, a, b], got {triple!r}")
-        v = _point(triple[0], f"angle {i} vertex")
-        a = _point(triple[1], f"angle {i} point a")
-        b = _point(triple[2], f"angle {i} point b")
-        va = (a[0] - v[0], a[1] - v[1])
-        vb = (b[0] - v[0], b[1] - v[1])
-        na, nb = math.hypot(*va), math.hypot(*vb)
-        if na < 1e-6 or nb < 1e-6:
-            raise BadField(f"angle {i}: each arm point must differ from the vertex")
-        cos = max(-1.0, min(1.0, (va[0] * vb[0] + va[1] * vb[1]) / (na * nb)))
-        out.append(AngleMeasurement(math.degrees(math.acos(cos)), v, (a, b), "manual"))
-    return out
-
-
-def _triples_from_json(data: Any) -> list[Triple]:
-    if isinstance(data, dict) and "angles" in data:
-        data = data["angles"]
-    if not isinstance(data, list):
-        raise BadField("a points JSON file must be a list of {vertex, a, b} objects")
-    triples: list[Triple] = []
-    for i, item in enumerate(data, start=1):
-        if not isinstance(item, dict) or not {"vertex", "a", "b"} <= item.keys():
-            raise BadField(f"angle {i}: expected an object with keys vertex, a, b")
-        triples.append(
-            (
-                _point(item["vertex"], f"angle {i} vertex"),
-                _point(item["a"], f"angle {i} point a"),
-                _point(item["b"], f"angle {i} point b"),
-            )
-        )
-    return triples
-
-
-def _triples_from_csv(text: str) -> list[Triple]:
-    columns = ("vx", "vy", "ax", "ay", "bx", "by")
-    reader = csv.DictReader(text.splitlines())
-    if reader.fieldnames is None or not set(columns) <= {c.strip() for c in reader.fieldnames}:
-        raise BadField(f"a points CSV file needs the header columns {','.join(columns)}")
-    triples: list[Triple] = []
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
-        try:
-            vals = [float(row[c]) for c in columns]
-        except ValueError as exc:
-            raise BadField(
-                f"line {line}: every one of {','.join(columns)} must be a number"
-            ) from exc
-        if not all(math.isfinite(v) for v in vals):
-            raise BadField(f"line {line}: coordinates must be finite numbers")
-        triples.append(((vals[0], vals[1]), (vals[2], vals[3]), (vals[4], vals[5])))
-    return triples
-
-
-def load_points(path: Path) -> list[Triple]:
-    """Read manual angle measurements from a JSON or CSV file.
-
-    JSON: ``[{"vertex": [x, y], "a": [x, y], "b": [x, y]}, ...]`` (or that list under
-    ``"angles"``). CSV: header ``vx,vy,ax,ay,bx,by`` and one angle per row.
-
-    Args:
-        path: a ``.json`` or ``.csv`` file (other names are sniffed from the content).
-
-    Returns:
-        The (vertex, a, b) triples, in file order.
-
-    Raises:
-        BadField: the file is missing, unreadable, empty, malformed or too long.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadField(f"cannot read points file {path}: {exc}") from exc
-    if not text.strip():
-        raise BadField(f"points file {path} is empty")
-    is_json = path.suffix.lower() == ".json" or (
-        path.suffix.lower() != ".csv" and text.lstrip()[:1] in "[{"
-    )
-    if is_json:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BadField(f"points file {path} is not valid JSON: {exc}") from exc
-        triples = _triples_from_json(data)
-    else:
-        triples = _triples_from_csv(text)
-    if not triples:
-        raise BadField(f"points file {path} holds no angle measurements")
-    if len(triples) > MAX_POINTS:
-        raise BadField(f"points file {path} holds {len(triples)} angles; at most {MAX_POINTS}")
-    return triples
 
 
 def measure_auto(rgb: np.ndarray) -> list[AngleMeasurement]:
@@ -430,10 +273,12 @@ def measure_schreger(
         A :class:`SchregerResult`.
 
     Raises:
-        BadField: malformed ``triples`` or an unwritable ``annotated_path``.
+        BadField: malformed, degenerate or off-photo ``triples`` (see
+            :func:`angles_from_points`), or an unwritable ``annotated_path``.
     """
     if triples is not None:
-        measurements, warnings = _tag_regions(rgb, angles_from_points(triples))
+        size_px = (int(rgb.shape[1]), int(rgb.shape[0]))
+        measurements, warnings = _tag_regions(rgb, angles_from_points(triples, size_px))
         method = "manual"
         outline = None
     else:
@@ -545,12 +390,7 @@ def draw_annotations(
     if not ok:
         raise BadField(f"cannot encode the annotated image for {path}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".schreger-", suffix=".png", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.tobytes())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; this is a shareable output
-        os.replace(tmp, path)
+        write_atomic(path, buf.tobytes())
     except OSError as exc:
         raise BadField(f"cannot write the annotated image {path}: {exc}") from exc
     return path

@@ -10,6 +10,7 @@ the active language); every check is indicative, never proof.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -120,5 +121,53 @@ def checks_for_material(label: str) -> MaterialTriage | None:
         send_to_lab_when=tuple(_(reason) for reason in entry["send_to_lab_when"]),
         references=tuple(table["references"]),
         disclaimer=_(table["disclaimer"]),
-        separates=entry.get("separates"),
+        separates=_(entry["separates"]) if entry.get("separates") else None,
     )
+
+
+@dataclass(frozen=True)
+class LookalikeCheck:
+    """One quick check that tells a listed material from a look-alike, in order of cost."""
+
+    key: str | None  # the check's card in the table (None: the laboratory)
+    short: str  # a few words: "glaze"
+    text: str  # what to do and what each outcome means
+    tool: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "short": self.short, "text": self.text, "tool": self.tool}
+
+
+def lookalike_checks(labels: Iterable[str]) -> tuple[LookalikeCheck, ...]:
+    """The quick checks that separate a listed material from a look-alike, cheapest first.
+
+    Args:
+        labels: the candidate labels; a check limited to some materials (Schreger lines
+            for the ivories) is kept only when one of them is among the labels.
+    """
+    present = set(labels)
+    out = []
+    for step in _table()["lookalike_triage"]["steps"]:
+        only = step.get("only_with")
+        if only and not present.intersection(only):
+            continue
+        out.append(
+            LookalikeCheck(
+                key=step.get("check"),
+                short=_(step["short"]),
+                text=_(step["text"]),
+                tool=step.get("tool"),
+            )
+        )
+    return tuple(out)
+
+
+def lookalike_listed() -> frozenset[str]:
+    """The listed hard materials the look-alike checks are written for (ivories, corals,
+    tortoiseshell): a candidate among them, beside a look-alike, gets the triage."""
+    return frozenset(_table()["lookalike_triage"]["listed"])
+
+
+def lookalike_title() -> str:
+    """The heading of the look-alike checks, in the active language."""
+    return _(_table()["lookalike_triage"]["title"])

@@ -2,7 +2,8 @@
 
 * :func:`extract_material_checks`: every officer-facing text of
   ``idtool/data/material_checks.json`` (check names, how-to, what each possibility
-  shows, card titles, when to send to a laboratory, the disclaimer). Bibliographic
+  shows, card titles, what separates a material, when to send to a laboratory, the
+  look-alike quick checks, the disclaimer). Bibliographic
   references stay as published.
 * :func:`extract_materials_csv`: the ``part``, ``how_to_tell_apart`` and ``note`` texts
   of ``reference_images/MATERIALS.csv`` (names stay as they are).
@@ -41,6 +42,14 @@ def material_check_texts(data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield f"materials.{key}.title", entry["title"]
         for reason in entry["send_to_lab_when"]:
             yield f"materials.{key}.send_to_lab_when", reason
+        if entry.get("separates"):
+            yield f"materials.{key}.separates", entry["separates"]
+    triage = data.get("lookalike_triage")
+    if triage:
+        yield "lookalike_triage.title", triage["title"]
+        for step in triage["steps"]:
+            yield "lookalike_triage.short", step["short"]
+            yield "lookalike_triage.text", step["text"]
 
 
 def extract_material_checks(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from idtool.atomic import write_atomic
 from idtool.catalog.reference_import import (
     ImportReport,
     Provenance,
@@ -31,7 +32,6 @@ from idtool.catalog.taxonomy import TAXONOMY_FILE, read_taxonomy_csv
 from idtool.cites.listing_index import ListingIndex
 from idtool.config import SHIPPED_REFERENCE_DIR
 from idtool.errors import IdtoolError
-from idtool.evidence.originals import write_atomic
 from idtool.learn.confirmed_sources import ConfirmedPhoto, ConfirmedSource
 
 log = logging.getLogger(__name__)

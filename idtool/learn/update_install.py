@@ -32,12 +32,13 @@ from typing import Any
 
 import numpy as np
 
+from idtool.atomic import write_atomic
 from idtool.catalog.store import Catalog, current_user, now_iso
 from idtool.catalog.taxonomy import TaxonRecord
 from idtool.config import Settings
 from idtool.errors import IdtoolError, NotFound, UpdateRefused
 from idtool.evidence.custody import canonical_json
-from idtool.evidence.originals import fsync_dir, write_atomic
+from idtool.evidence.originals import fsync_dir
 from idtool.evidence.store import EvidenceStore
 from idtool.learn.update_keys import load_public_key
 from idtool.learn.update_package import (

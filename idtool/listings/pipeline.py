@@ -33,7 +33,7 @@ from idtool.cites import load_listing_index
 from idtool.config import Settings
 from idtool.errors import BadField
 from idtool.hashing import sha256_file
-from idtool.listings.analysis import AnalysedMarketListing, analyse
+from idtool.listings.analysis import AnalysedMarketListing, analyse, stored_record
 from idtool.listings.lexicon import SHIPPED_LEXICON, load_lexicon
 from idtool.listings.readers import read_listings
 from idtool.listings.records import ImageRef, MarketListing
@@ -204,7 +204,7 @@ def run_listings(
             engine=request.engine,
             runtime=summary.runtime,
             workers=request.workers,
-            batch_size=request.batch_size,
+            batch_size=executor.batch_size if executor else request.batch_size,
         )
         store.record_files(found)
         store.set_to_process(len(todo))
@@ -222,7 +222,13 @@ def run_listings(
         store.finish_run("complete")
         finder = TextSignalFinder(lexicon, index)
         analysed: list[AnalysedMarketListing] = analyse(listings, store, finder)
-        summary.report = write_listing_reports(analysed, request.report_dir, config, store.runs())
+        summary.report = write_listing_reports(
+            analysed,
+            request.report_dir,
+            config,
+            store.runs(),
+            full_record=lambda sha256: stored_record(store, sha256),
+        )
         for item in analysed:
             summary.levels[item.priority.level] = summary.levels.get(item.priority.level, 0) + 1
     summary.elapsed_s = time.monotonic() - started

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from idtool.atomic import write_atomic, write_atomic_text
 from idtool.batch.jobs import JobConfig
-from idtool.batch.report import atomic_write, csv_safe
+from idtool.batch.report import csv_safe
 from idtool.listings.analysis import AnalysedMarketListing
 from idtool.listings.report_html import render_listings_html
 
@@ -64,17 +64,6 @@ class MarketListingReport:
     html: Path
     listings: int
     counts: dict[str, dict[str, int]]
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def strongest_appendix(item: AnalysedMarketListing) -> str | None:
@@ -134,20 +123,38 @@ def count_listings(items: list[AnalysedMarketListing]) -> dict[str, dict[str, in
     }
 
 
+def _full_photos(
+    photos: list[dict[str, Any]], full_record: Callable[[str], dict[str, Any] | None]
+) -> list[dict[str, Any]]:
+    """Each photo entry with its full per-image record (entries hold a slim one)."""
+    out = []
+    for photo in photos:
+        sha256 = photo.get("sha256")
+        full = None if photo.get("error") or not sha256 else full_record(str(sha256))
+        out.append(photo if full is None else {**full, "image": photo.get("image")})
+    return out
+
+
 def write_listing_reports(
     items: list[AnalysedMarketListing],
     report_dir: Path,
     config: JobConfig,
     runs: list[dict[str, Any]],
+    full_record: Callable[[str], dict[str, Any] | None] | None = None,
 ) -> MarketListingReport:
-    """Write the three report files and the thumbnails of ``items`` (already ranked)."""
+    """Write the three report files and the thumbnails of ``items`` (already ranked).
+
+    ``full_record`` gives a photo's full per-image record by SHA-256 for the JSON Lines
+    report, read one listing at a time (the items hold slim records,
+    :func:`idtool.listings.analysis.slim_record`); None writes the items' records as held.
+    """
     thumbs = report_dir / THUMBS
     thumbs.mkdir(parents=True, exist_ok=True)
     for item in items:
         for sha, data in item.thumbnails:
             path = thumbs / f"{sha}.jpg"
             if not path.is_file():
-                _write_bytes(path, data)
+                write_atomic(path, data)
     counts = count_listings(items)
     report = MarketListingReport(
         jsonl=report_dir / JSONL_NAME,
@@ -159,7 +166,10 @@ def write_listing_reports(
 
     def write_jsonl(handle: IO[str]) -> None:
         for item in items:
-            handle.write(json.dumps(item.to_dict(), ensure_ascii=False, default=str) + "\n")
+            record = item.to_dict()
+            if full_record is not None:
+                record["photos"] = _full_photos(record["photos"], full_record)
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
     def write_csv(handle: IO[str]) -> None:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
@@ -170,7 +180,7 @@ def write_listing_reports(
     def write_html(handle: IO[str]) -> None:
         handle.write(render_listings_html(items, counts, config, runs, THUMBS))
 
-    atomic_write(report.jsonl, write_jsonl)
-    atomic_write(report.csv, write_csv)
-    atomic_write(report.html, write_html)
+    write_atomic_text(report.jsonl, write_jsonl)
+    write_atomic_text(report.csv, write_csv)
+    write_atomic_text(report.html, write_html)
     return report

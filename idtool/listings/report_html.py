@@ -11,6 +11,7 @@ import html
 from typing import Any
 
 from idtool.batch.jobs import JobConfig
+from idtool.cites.label_names import label_name
 from idtool.listings.analysis import AnalysedMarketListing
 
 SNIPPET_CONTEXT = 90
@@ -107,6 +108,15 @@ def _spans(item: AnalysedMarketListing, field: str) -> list[tuple[int, int, str]
     return spans
 
 
+def _taxon_html(name: str) -> str:
+    """A taxon as the phone names it: ``<i>Loxodonta africana</i> (éléphant d'Afrique)``;
+    a material label: its name."""
+    shown = label_name(name)
+    if name.startswith("material_"):
+        return _e(shown)
+    return f"<i>{_e(name)}</i>" + (f" ({_e(shown)})" if shown != name else "")
+
+
 def _taxa_cell(item: AnalysedMarketListing) -> str:
     """Taxa grouped by appendix and source: one line per group, names in italics."""
     groups: dict[tuple[str, str], list[str]] = {}
@@ -119,7 +129,7 @@ def _taxa_cell(item: AnalysedMarketListing) -> str:
     for (appendix, source), names in sorted(
         groups.items(), key=lambda g: (order.get(g[0][0], 4), g[0][1])
     ):
-        shown = ", ".join(f"<i>{_e(n)}</i>" for n in sorted(names))
+        shown = ", ".join(_taxon_html(n) for n in sorted(names))
         lines.append(
             f"<div>{_badge(appendix or None)} {shown} <span class='sub'>{_e(source)}</span></div>"
         )

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from idtool.atomic import write_atomic
 from idtool.hashing import sha256_file
 from idtool.listings.html_page import decode_page, fill_from_page, markup_warnings, parse_page
 from idtool.listings.records import CapturedFile, ImageRef, MarketListing, market_listing_error
@@ -44,16 +43,7 @@ def store_payload(capture_dir: Path, data: bytes, ext: str) -> tuple[Path, str]:
     sha256 = hashlib.sha256(data).hexdigest()
     path = capture_dir / f"{sha256}.{ext}"
     if not path.is_file():
-        capture_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=capture_dir, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data)
     return path, sha256
 
 

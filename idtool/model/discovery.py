@@ -9,7 +9,7 @@ from idtool.config import SHIPPED_MODELS_DIR, Settings
 from idtool.errors import ModelBundleError
 from idtool.model.bundle import MODEL_JSON
 
-SHIPPED_BUNDLE = "idtool-lite0-1.1.0"  # the newest bundle in models/ (see resolve_bundle_dir)
+SHIPPED_BUNDLE = "idtool-lite0-1.2.0"  # the newest bundle in models/ (see resolve_bundle_dir)
 
 
 def list_bundles(folder: Path) -> list[Path]:

@@ -15,6 +15,8 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from idtool.model.preprocess import sniff_format
+
 log = logging.getLogger(__name__)
 
 EXIF_IFD = 0x8769
@@ -93,6 +95,10 @@ def extract_exif(data: bytes) -> dict[str, Any]:
         ``None``: EXIF is evidence context, never a reason to refuse a photo.
     """
     out: dict[str, Any] = dict.fromkeys(EXIF_KEYS)
+    if sniff_format(data) == "heic":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -100,12 +106,17 @@ def extract_exif(data: bytes) -> dict[str, Any]:
                 exif = image.getexif()
                 exif_ifd = exif.get_ifd(EXIF_IFD)
                 gps = exif.get_ifd(GPS_IFD)
+                # pillow-heif turns a HEIC upright as it opens it and then rewrites the
+                # tag to 1; the value the camera wrote is kept here.
+                original_orientation = image.info.get("original_orientation")
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, TypeError) as exc:
         log.debug("no readable EXIF: %s", exc)
         return out
     out["make"] = _text(exif.get(TAG_MAKE))
     out["model"] = _text(exif.get(TAG_MODEL))
     orientation = exif.get(TAG_ORIENTATION)
+    if isinstance(original_orientation, int):
+        orientation = original_orientation
     out["orientation"] = int(orientation) if isinstance(orientation, int) else None
     out["datetime_original"] = _exif_datetime(
         exif_ifd.get(TAG_DATETIME_ORIGINAL)

@@ -27,7 +27,7 @@ import io
 import math
 import re
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,9 @@ class DecodedImage:
     jpeg_reduction: int = 1  # 1, 2, 4 or 8: libjpeg's DCT-domain scale used to decode
     fitted_for: PreprocessConfig | None = None  # the ``fit`` it was decoded for
     model_input: np.ndarray | None = None  # float32 3 x H x W for ``fitted_for``
+    # Where a fitted decode came from (its path, or the bytes it was given), so a larger
+    # working image can be decoded again later (:func:`redecode`); None for a full decode.
+    source: Path | bytes | None = field(default=None, repr=False)
 
     def model_input_for(self, config: PreprocessConfig) -> np.ndarray:
         """The model input for ``config``: made at decode time when it was decoded for it."""
@@ -118,6 +121,11 @@ class DecodedImage:
         if self.model_input is not None and fitted is not None and fitted.same_input(config):
             return self.model_input
         return to_model_input(self.rgb, config)
+
+    def keeps_working_px(self, short_side_px: int) -> bool:
+        """True when ``rgb`` holds every pixel a working image of this short side would
+        (full size, or fitted for at least that working size)."""
+        return self.fitted_for is None or self.fitted_for.working_short_px >= short_side_px
 
     @property
     def original_size_px(self) -> tuple[int, int]:
@@ -332,8 +340,12 @@ def decode_image(
         InvalidImage: empty, truncated or corrupt.
         ImageTooLarge: over ``max_bytes`` or ``max_pixels``.
     """
+    source: Path | bytes | None = None
     if isinstance(data, Path):
+        source = data
         data = read_image_file(data, max_bytes)
+    elif fit is not None:
+        source = data
     if len(data) == 0:
         raise InvalidImage("the file is empty (0 bytes)")
     if len(data) > max_bytes:
@@ -388,7 +400,30 @@ def decode_image(
         jpeg_reduction=reduction,
         fitted_for=fit,
         model_input=model_input,
+        source=source if fit is not None else None,
     )
+
+
+def redecode(image: DecodedImage, fit: PreprocessConfig) -> DecodedImage:
+    """Decode ``image`` again from its source, for ``fit`` (e.g. a larger working image).
+
+    The result is the same as decoding the source with ``fit`` in the first place. The
+    first decode already applied the byte and pixel limits, so they are not applied again.
+
+    Raises:
+        InvalidImage: the image has no source, or its file changed or vanished since.
+    """
+    if image.source is None:
+        raise InvalidImage("the photo was not decoded from a file or bytes it kept")
+    limits = {
+        "max_bytes": max(DEFAULT_MAX_BYTES, image.byte_count),
+        "max_pixels": max(DEFAULT_MAX_PIXELS, image.original_width * image.original_height),
+    }
+    again = decode_image(image.source, fit=fit, **limits)
+    if again.sha256 != image.sha256:
+        where = f"{image.source}: " if isinstance(image.source, Path) else ""
+        raise InvalidImage(f"{where}the file changed since it was first decoded")
+    return again
 
 
 def _resize_short_side(rgb: np.ndarray, config: PreprocessConfig) -> np.ndarray:

@@ -2,7 +2,13 @@
 
 Both return L2-normalised float32 embeddings for a preprocessed float32 N x 3 x H x W
 batch. :func:`load_engine` picks one; ``engine.name`` says which, and it is recorded in
-every result's ``decision_source`` chain through :class:`idtool.decide.identify.Identifier`.
+every result's ``engine`` field through :class:`idtool.decide.identify.Identifier`.
+
+ONNX Runtime runs on the CPU unless a GPU build (``onnxruntime-gpu``) and a device are
+present: then :func:`choose_providers` puts CUDA first (or TensorRT when asked), the fp32
+model is used (int8 was validated for CPUs), batches grow to :data:`GPU_BATCH_SIZE`, and
+the name says so (``onnxruntime-fp32-cuda``). A GPU build without a usable device falls
+back to the CPU, and the name stays the CPU one.
 """
 
 from __future__ import annotations
@@ -25,12 +31,47 @@ log = logging.getLogger(__name__)
 
 ONNX_DIR = "onnx"
 ONNX_VARIANTS = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
+CPU_PROVIDER = "CPUExecutionProvider"
+GPU_PROVIDERS = {"cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider"}
+# Images per embedding call on a GPU: a GPU is fed in larger batches than the CPU default
+# (idtool.batch.pipeline.DEFAULT_BATCH_SIZE); to be measured with benchmarks/bench_gpu.py.
+GPU_BATCH_SIZE = 64
 
 
 class EmbeddingEngine(Protocol):
     name: str
 
     def embed(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+def choose_providers(available: Sequence[str], gpu: str = "auto") -> list[str]:
+    """The ONNX Runtime execution providers to ask for, best first, CPU always last.
+
+    Args:
+        available: what this ONNX Runtime build offers
+            (``onnxruntime.get_available_providers()``).
+        gpu: ``auto`` (CUDA when offered; TensorRT only when asked, as it compiles an
+            engine per model at start-up), ``cuda``, ``tensorrt`` or ``cpu``.
+
+    Raises:
+        BadField: unknown ``gpu`` value.
+    """
+    if gpu not in {"auto", "cpu", *GPU_PROVIDERS}:
+        raise BadField(f"unknown GPU choice {gpu!r}: use auto, cuda, tensorrt or cpu")
+    wanted: list[str] = []
+    if gpu == "tensorrt":
+        wanted = [GPU_PROVIDERS["tensorrt"], GPU_PROVIDERS["cuda"]]
+    elif gpu in {"auto", "cuda"}:
+        wanted = [GPU_PROVIDERS["cuda"]]
+    return [name for name in wanted if name in available] + [CPU_PROVIDER]
+
+
+def provider_suffix(provider: str) -> str:
+    """The engine-name suffix for the provider a session runs on ('' for the CPU)."""
+    for short, name in GPU_PROVIDERS.items():
+        if provider == name:
+            return f"-{short}"
+    return ""
 
 
 def available_cpus() -> int:
@@ -94,7 +135,13 @@ class OnnxEngine:
     other requests (server) need, for a gain of well under a millisecond per image.
     """
 
-    def __init__(self, model_path: Path, variant: str, threads: int = 0) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        variant: str,
+        threads: int = 0,
+        providers: Sequence[str] = (CPU_PROVIDER,),
+    ) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -106,10 +153,13 @@ class OnnxEngine:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            str(model_path), sess_options=options, providers=list(providers)
         )
         self._input = self._session.get_inputs()[0].name
-        self.name = f"onnxruntime-{variant}"
+        # what the session runs on (a GPU build without a device falls back to the CPU)
+        self.provider = self._session.get_providers()[0]
+        self.name = f"onnxruntime-{variant}{provider_suffix(self.provider)}"
+        self.batch_size = GPU_BATCH_SIZE if self.provider != CPU_PROVIDER else 0
 
     def embed(self, batch: np.ndarray) -> np.ndarray:
         (out,) = self._session.run(
@@ -162,14 +212,18 @@ def _verified_onnx(bundle: ModelBundle, variant: str) -> Path | None:
     return path
 
 
-def load_engine(bundle: ModelBundle, engine: str = "auto", threads: int = 0) -> EmbeddingEngine:
+def load_engine(
+    bundle: ModelBundle, engine: str = "auto", threads: int = 0, gpu: str = "auto"
+) -> EmbeddingEngine:
     """Pick the fastest available engine.
 
     Args:
         bundle: the model bundle.
-        engine: ``auto`` (int8 ONNX, then fp32 ONNX, then torch), ``onnx-int8``,
-            ``onnx`` (fp32), or ``torch``.
+        engine: ``auto`` (int8 ONNX, then fp32 ONNX, then torch; fp32 first on a GPU),
+            ``onnx-int8``, ``onnx`` (fp32), or ``torch``.
         threads: intra-op threads (0: the runtime's default, all cores).
+        gpu: which ONNX Runtime GPU provider to use when there is one
+            (:func:`choose_providers`; ``cpu`` never uses one).
 
     Raises:
         BadField: unknown engine name.
@@ -181,15 +235,18 @@ def load_engine(bundle: ModelBundle, engine: str = "auto", threads: int = 0) -> 
         return TorchEngine(bundle, threads)
     wanted = {"auto": ["int8", "fp32"], "onnx": ["fp32"], "onnx-int8": ["int8"]}[engine]
     try:
-        import onnxruntime  # noqa: F401
+        import onnxruntime
     except ImportError:
         if engine != "auto":
             raise ModelBundleError("onnxruntime is not installed") from None
         return TorchEngine(bundle, threads)
+    providers = choose_providers(onnxruntime.get_available_providers(), gpu)
+    if providers[0] != CPU_PROVIDER and engine == "auto":
+        wanted = ["fp32", "int8"]  # int8 is validated for CPUs; a GPU runs fp32 best
     for variant in wanted:
         path = _verified_onnx(bundle, variant)
         if path is not None:
-            return OnnxEngine(path, variant, threads)
+            return OnnxEngine(path, variant, threads, providers)
     if engine != "auto":
         raise ModelBundleError(
             f"no exported {wanted[0]} ONNX model in {bundle.path / ONNX_DIR}: run `idtool export onnx`"

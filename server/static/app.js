@@ -5,77 +5,24 @@
  * original_pending=1; the original follows in the background (PUT .../original, with
  * its own key), retried whole with backoff until the server has it. Officer wording is
  * in words.js. No build step, no dependencies. */
-"use strict";
 
-const API = "/api/v1";
-const TOKEN_KEY = "idtool.token";
-const RECENT_KEY = "idtool.recent";
-const VOCAB_KEY = "idtool.vocabularies"; // + "." + language
-const LANG_KEY = "idtool.lang";
-const LANGS = ["en", "fr", "es"];
-const ORIGINAL_ONLY_KEY = "idtool.sendOriginalOnly";
-const REFUSED_KEY = "idtool.refused";
-const TICK_MS = 5000; // how often the queue is looked at; each item has its own backoff
-const BACKOFF_MS = [5000, 15000, 30000, 60000, 120000, 300000];
-const $ = (id) => document.getElementById(id);
+import { $, el } from "./dom.js";
+import { LANG_KEY, _, lang, loadLanguage } from "./i18n.js";
+import { gpsText, likelihood, namesOf, officerList, officerText, pct, pretty, qualityName, rankName, refusalText, schregerName } from "./words.js";
+import "./seizure.js";
+import { confirmationLine, showVersions } from "./learn.js";
+import { makeWorkingCopy, megabytes, thumbnailUrl } from "./photo.js";
+import { API, TOKEN_KEY, api, token } from "./api.js";
+import { TICK_MS, deliver, flushQueue, inflight, queuePut, showQueue } from "./queue.js";
 
-let current = null; // {record, blob} shown in the result card (blob: what the server analysed)
-let flushing = false;
-let flushAgain = false; // a flush was asked for while one was running
-const inflight = new Set(); // idempotency keys being sent right now (never sent twice at once)
+export const RECENT_KEY = "idtool.recent";
+export const VOCAB_KEY = "idtool.vocabularies"; // + "." + language
+export const ORIGINAL_ONLY_KEY = "idtool.sendOriginalOnly";
+export const REFUSED_KEY = "idtool.refused";
 
-/* ---------- language ----------
- * The page's strings are English in this file, in words.js and in index.html (data-i18n);
- * their French and Spanish translations come from the server's gettext catalogs
- * (GET /i18n/<lang>.json), kept in localStorage for offline starts. Babel extracts every
- * gettext call. API calls send Accept-Language (and the vocabularies ?lang=) so guidance,
- * checks and pickers come back in the same language. */
-let MESSAGES = {};
-function _(msg, vars) {
-  let s = MESSAGES[msg] || msg;
-  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
-  return s;
-}
-function lang() {
-  const saved = localStorage.getItem(LANG_KEY);
-  if (LANGS.includes(saved)) return saved;
-  for (const tag of navigator.languages || [navigator.language || "en"]) {
-    const code = String(tag).slice(0, 2).toLowerCase();
-    if (LANGS.includes(code)) return code;
-  }
-  return "en";
-}
-const i18nOriginals = new Map(); // element -> its English text and attributes
-function applyStatic() {
-  document.documentElement.lang = lang();
-  $("lang").value = lang();
-  for (const node of document.querySelectorAll("[data-i18n], [data-i18n-attr]")) {
-    if (!i18nOriginals.has(node)) {
-      const attrs = {};
-      for (const a of (node.dataset.i18nAttr || "").split(/\s+/).filter(Boolean)) attrs[a] = node.getAttribute(a);
-      const text = node.hasAttribute("data-i18n") ? node.textContent.replace(/\s+/g, " ").trim() : null;
-      i18nOriginals.set(node, { text, attrs });
-    }
-    const o = i18nOriginals.get(node);
-    if (o.text) node.textContent = _(o.text);
-    for (const [a, v] of Object.entries(o.attrs)) if (v) node.setAttribute(a, _(v));
-  }
-}
-async function loadLanguage(code) {
-  const key = "idtool.i18n." + code;
-  const cached = code === "en" ? null : localStorage.getItem(key);
-  MESSAGES = cached ? JSON.parse(cached).messages : {};
-  applyStatic();
-  if (code === "en") return;
-  try {
-    const r = await fetch(`/i18n/${code}.json`);
-    if (!r.ok) return;
-    const body = await r.json();
-    localStorage.setItem(key, JSON.stringify(body));
-    if (lang() === code) { MESSAGES = body.messages; applyStatic(); }
-  } catch (e) { /* offline: the cached copy, or English */ }
-}
-async function chooseLanguage(code) {
+export let current = null; // {record, blob} shown in the result card (blob: what the server analysed)
+
+export async function chooseLanguage(code) {
   localStorage.setItem(LANG_KEY, code);
   await loadLanguage(code);
   setNet();
@@ -87,26 +34,13 @@ async function chooseLanguage(code) {
 }
 
 /* ---------- small helpers ---------- */
-function token() { return localStorage.getItem(TOKEN_KEY); }
-function newKey() {
+export function newKey() {
   if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
   const b = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") node.className = v; else node.setAttribute(k, v);
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return node;
-}
 /* A SHA-256 that may wrap between groups of 16 hex digits, never inside one. */
-function hashText(hex) {
+export function hashText(hex) {
   const span = el("span", { class: "hash" });
   for (let i = 0; i < hex.length; i += 16) {
     if (i) span.append(el("wbr"));
@@ -115,62 +49,12 @@ function hashText(hex) {
   return span;
 }
 
-/* ---------- IndexedDB queue ----------
- * item: {key, blob, filename, fields, created, stage: "identify" | "original",
- *        original (Blob, when blob is a working copy), originalKey, recordId,
- *        attempts, nextTry} */
-function openDb() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open("idtool", 1);
-    req.onupgradeneeded = () => req.result.createObjectStore("queue", { keyPath: "key" });
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-async function queueOp(mode, fn) {
-  const db = await openDb();
-  return new Promise((resolve, reject) => {
-    const tx = db.transaction("queue", mode);
-    const req = fn(tx.objectStore("queue"));
-    tx.oncomplete = () => { db.close(); resolve(req && req.result); };
-    tx.onerror = () => { db.close(); reject(tx.error); };
-  });
-}
-const queuePut = (item) => queueOp("readwrite", (s) => s.put(item));
-const queueDelete = (key) => queueOp("readwrite", (s) => s.delete(key));
-const queueAll = () => queueOp("readonly", (s) => s.getAll());
-const stageOf = (item) => item.stage || "identify";
-
-async function showQueue() {
-  const items = await queueAll();
-  const q = $("queue");
-  q.hidden = items.length === 0;
-  const photos = items.filter((i) => stageOf(i) === "identify").length;
-  const originals = items.length - photos;
-  const parts = [];
-  if (photos) {
-    parts.push(photos === 1 ? _("1 photo is waiting to be sent.")
-      : _("{n} photos are waiting to be sent.", { n: photos }));
-  }
-  if (originals) {
-    parts.push(originals === 1 ? _("1 original photo is still to follow its result.")
-      : _("{n} original photos are still to follow their results.", { n: originals }));
-  }
-  if (parts.length) {
-    const one = photos + originals === 1;
-    parts.push(navigator.onLine
-      ? (one ? _("It will go shortly.") : _("They will go shortly."))
-      : (one ? _("It will go as soon as the network is back.") : _("They will go as soon as the network is back.")));
-  }
-  q.textContent = parts.join(" ");
-}
-
 /* ---------- network ---------- */
 /* The service worker (sw.js) keeps a copy of this page so it opens with no network.
  * Browsers only offer navigator.serviceWorker in a secure context: HTTPS, or
  * http://localhost / 127.0.0.1. Served over plain http on a LAN address the page still
  * works online (and queues offline) but will not open again without a network. */
-function registerServiceWorker() {
+export function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return;
   // The first visit is not controlled until the worker activates (it then claims the
   // page): ask for the pickers' lists again so the worker keeps a copy for offline starts.
@@ -182,133 +66,14 @@ function registerServiceWorker() {
   });
 }
 
-function setNet() {
+export function setNet() {
   const n = $("net");
   n.textContent = navigator.onLine ? _("online") : _("offline");
   n.classList.toggle("offline", !navigator.onLine);
 }
 
-function api(path, options = {}) {
-  const headers = Object.assign({ Authorization: "Bearer " + token(), "Accept-Language": lang() }, options.headers || {});
-  return fetch(API + path, Object.assign({}, options, { headers }));
-}
-
-/* One multipart request with XHR (for upload progress). Resolves {status, body};
- * status 0 means the network failed (the item stays queued). The timeout allows a
- * slow link: at least 2 minutes, else 4 KB/s for the whole body. */
-function sendForm(method, path, key, blob, filename, fields, onProgress) {
-  return new Promise((resolve) => {
-    const form = new FormData();
-    for (const [k, v] of Object.entries(fields || {})) if (v) form.append(k, v);
-    form.append("image", blob, filename || "photo.jpg");
-    const xhr = new XMLHttpRequest();
-    xhr.open(method, API + path);
-    xhr.setRequestHeader("Authorization", "Bearer " + token());
-    xhr.setRequestHeader("Idempotency-Key", key);
-    xhr.setRequestHeader("Accept-Language", lang());
-    xhr.timeout = Math.max(120000, blob.size / 4);
-    if (onProgress) xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
-    xhr.onload = () => {
-      let body = null;
-      try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
-      resolve({ status: xhr.status, body });
-    };
-    xhr.onerror = xhr.ontimeout = xhr.onabort = () => resolve({ status: 0, body: null });
-    xhr.send(form);
-  });
-}
-
-const retryable = (status) => status === 0 || status === 429 || status >= 500;
-
-/* Send the item's next step. {done: the item left the queue, status, body, item}. */
-async function deliver(item, onProgress) {
-  const identify = stageOf(item) === "identify";
-  const out = identify
-    ? await sendForm("POST", "/identifications", item.key, item.blob, item.filename,
-      Object.assign({}, item.fields, item.original ? { original_pending: "1" } : {}), onProgress)
-    : await sendForm("PUT", `/identifications/${item.recordId}/original`, item.originalKey,
-      item.original, item.filename, {}, onProgress);
-  if (retryable(out.status) || out.status === 401) {
-    item.attempts = (item.attempts || 0) + 1;
-    item.nextTry = Date.now() + BACKOFF_MS[Math.min(item.attempts, BACKOFF_MS.length) - 1];
-    await queuePut(item);
-    return Object.assign(out, { done: false, item });
-  }
-  if (identify && out.status === 201 && item.original) {
-    // the answer is in; the original is still to follow, attached to this record
-    Object.assign(item, { stage: "original", recordId: out.body.id, blob: null, attempts: 0, nextTry: 0 });
-    await queuePut(item);
-    return Object.assign(out, { done: false, item });
-  }
-  await queueDelete(item.key); // delivered, or truly refused
-  return Object.assign(out, { done: true, item });
-}
-
-/* Send what is queued: photos still waiting for an answer first (oldest first), then
- * originals. One flush at a time in this page, and (where the Web Locks API exists) one
- * at a time across tabs, so an item is never sent twice at once; the idempotency keys
- * make even a repeat harmless on the server. `now` ignores the backoff (back online). */
-async function flushQueue(now = false) {
-  if (!token() || !navigator.onLine) return; // the "online" event calls us again
-  if (flushing) { flushAgain = true; return; }
-  flushing = true;
-  try {
-    do {
-      flushAgain = false;
-      const run = () => flushOnce(now);
-      if (navigator.locks) await navigator.locks.request("idtool-queue", run);
-      else await run();
-      now = false;
-    } while (flushAgain && navigator.onLine);
-  } finally {
-    flushing = false;
-    showQueue();
-  }
-}
-
-async function flushOnce(now) {
-  const rank = (i) => (stageOf(i) === "identify" ? 0 : 1);
-  const items = (await queueAll()).sort((a, b) => rank(a) - rank(b) || a.created - b.created);
-  for (const item of items) {
-    if (inflight.has(item.key)) continue; // being sent by onSubmit
-    if (!now && item.nextTry && item.nextTry > Date.now()) continue;
-    if (!token() || !navigator.onLine) break;
-    const stage = stageOf(item);
-    const analysed = item.blob; // deliver() drops it once the original is what is left
-    inflight.add(item.key);
-    let out;
-    try {
-      out = await deliver(item, stage === "original" ? (f) => originalProgress(item.recordId, f) : null);
-    } finally { inflight.delete(item.key); }
-    if (out.status === 401) {
-      askToken(_("Your token was refused. Enter a valid token; queued photos are kept."));
-      break;
-    }
-    if (retryable(out.status)) {
-      if (stage === "original") originalProgress(item.recordId, null);
-      break; // the link is down or the server busy: the rest waits too
-    }
-    if (stage === "identify" && out.status === 201) {
-      remember(out.body);
-      // a queued photo's answer: shown, but not pulled into view while the officer types
-      const typing = ["INPUT", "TEXTAREA", "SELECT"].includes((document.activeElement || {}).tagName);
-      render(out.body, analysed, item.original, !typing);
-      $("upload-status").textContent = _("A queued photo was sent.");
-      if (item.original) flushAgain = true; // its original next
-    } else if (stage === "original" && out.status === 200) {
-      remember(out.body);
-      if (current && current.record.id === out.body.id) {
-        current.record = out.body;
-        showOriginal(out.body);
-      }
-    } else {
-      await refused(item, out.status, out.body, stage);
-    }
-  }
-}
-
 /* ---------- refusals ---------- */
-async function refused(item, status, body, stage) {
+export async function refused(item, status, body, stage) {
   const what = stage === "original" ? _("original photo") : _("photo");
   const text = refusalText(status, body, what) || _("The server refused this {what} (error {status}).", { what, status });
   const blob = stage === "original" ? item.original : (item.original || item.blob);
@@ -325,7 +90,7 @@ async function refused(item, status, body, stage) {
   return entry;
 }
 
-function renderRefused() {
+export function renderRefused() {
   const list = JSON.parse(localStorage.getItem(REFUSED_KEY) || "[]");
   $("refused").hidden = list.length === 0;
   $("refused-list").replaceChildren(...list.map((r) => {
@@ -344,14 +109,14 @@ function renderRefused() {
   }));
 }
 
-function showRefusalAtPhoto(text) {
+export function showRefusalAtPhoto(text) {
   const box = $("refusal");
   box.replaceChildren(el("strong", {}, _("Not accepted.") + " "), text);
   box.hidden = false;
 }
 
 /* ---------- token ---------- */
-function askToken(message) {
+export function askToken(message) {
   $("token-panel").hidden = false;
   $("upload-panel").hidden = true;
   const e = $("token-error");
@@ -359,7 +124,7 @@ function askToken(message) {
   e.textContent = message || "";
 }
 
-async function saveToken(ev) {
+export async function saveToken(ev) {
   ev.preventDefault();
   const value = $("token").value.trim();
   if (!value) return;
@@ -381,8 +146,8 @@ async function saveToken(ev) {
 
 /* ---------- pickers ---------- */
 // One URL per language, so the service worker keeps each language's list for offline starts.
-function vocabularyPath() { return "/vocabularies?lang=" + lang(); }
-function fillVocabularies(vocab, save) {
+export function vocabularyPath() { return "/vocabularies?lang=" + lang(); }
+export function fillVocabularies(vocab, save) {
   if (!vocab) return;
   if (save) localStorage.setItem(VOCAB_KEY + "." + (vocab.lang || lang()), JSON.stringify(vocab));
   if (vocab.lang && vocab.lang !== lang()) return; // an answer for a language since left
@@ -395,7 +160,7 @@ function fillVocabularies(vocab, save) {
   }
 }
 
-async function loadVocabularies() {
+export async function loadVocabularies() {
   const cached = localStorage.getItem(VOCAB_KEY + "." + lang());
   if (cached) fillVocabularies(JSON.parse(cached), false);
   // Asked even offline: the service worker answers with the last list it saw.
@@ -407,7 +172,7 @@ async function loadVocabularies() {
 }
 
 /* ---------- upload ---------- */
-function startUpload() {
+export function startUpload() {
   $("token-panel").hidden = true;
   $("upload-panel").hidden = false;
   loadVocabularies();
@@ -417,7 +182,7 @@ function startUpload() {
   flushQueue(true);
 }
 
-function onPhoto() {
+export function onPhoto() {
   const file = $("image").files[0];
   $("submit").disabled = !file;
   $("refusal").hidden = true;
@@ -434,14 +199,14 @@ function onPhoto() {
   }
 }
 
-function clearResult() {
+export function clearResult() {
   current = null;
   $("result").replaceChildren();
   $("result").hidden = true;
   $("schreger").hidden = true;
 }
 
-async function onSubmit(ev) {
+export async function onSubmit(ev) {
   ev.preventDefault();
   const file = $("image").files[0];
   if (!file) return;
@@ -498,7 +263,7 @@ async function onSubmit(ev) {
   showQueue();
 }
 
-function resetForm() {
+export function resetForm() {
   $("image").value = "";
   $("preview").hidden = true;
   $("camera-text").textContent = _("Take or choose a photo");
@@ -507,7 +272,7 @@ function resetForm() {
 }
 
 /* ---------- result card ---------- */
-async function thumb(url, alt) {
+export async function thumb(url, alt) {
   if (!url) return el("div", { class: "noimg" });
   const img = el("img", { alt });
   try {
@@ -517,7 +282,7 @@ async function thumb(url, alt) {
   return img;
 }
 
-function verdict(ident, names) {
+export function verdict(ident, names) {
   const box = (cls, big, ...rest) => el("div", { class: "verdict " + cls, id: "verdict", tabindex: "-1" },
     el("strong", { class: "big" }, big), ...rest);
   if (ident.error) {
@@ -534,14 +299,15 @@ function verdict(ident, names) {
   }
   if (ident.decision === "uncertain") {
     const options = ident.candidates.slice(0, 3).map((c) => `${names[c.label] || pretty(c.label)} (${pct(c.score)})`);
+    const or = _(", or "); // not nested in the call below: Babel extracts only the outer one
     return box("uncertain", _("Uncertain"),
-      el("span", {}, _("Could be {candidates}. Treat it as the strictest of these until checked.", { candidates: options.join(_(", or ")) })));
+      el("span", {}, _("Could be {candidates}. Treat it as the strictest of these until checked.", { candidates: options.join(or) })));
   }
   return box("not_in_reference", _("Not in the reference set"),
     el("span", {}, _("The photo does not match any reference closely enough. Examine the item by hand or send it to a specialist.")));
 }
 
-function listBlock(title, items, cls, names) {
+export function listBlock(title, items, cls, names) {
   const texts = officerList(items, names);
   if (texts.length === 0) return null;
   const ul = el("ul", { class: "plain" }, texts.map((t) => el("li", {}, t)));
@@ -549,7 +315,7 @@ function listBlock(title, items, cls, names) {
 }
 
 /* The "original photo" line of the card: received, pending (sending n %), or refused. */
-function originalLine(record, note) {
+export function originalLine(record, note) {
   const o = record.original || { status: "received", bytes: record.evidence.bytes };
   if (o.status === "received") {
     return el("p", { class: "original received", id: "original-status" },
@@ -560,7 +326,7 @@ function originalLine(record, note) {
     el("strong", {}, _("Original photo: pending")),
     note ? [". ", note] : ". " + _("It is sent in the background; the result above is from a working copy."));
 }
-function showOriginal(record, note) {
+export function showOriginal(record, note) {
   const line = $("original-status");
   if (line) line.replaceWith(originalLine(record, note));
   const hashes = $("evidence-hashes");
@@ -568,7 +334,7 @@ function showOriginal(record, note) {
   const exif = $("exif-line");
   if (exif) exif.replaceWith(exifLine(record));
 }
-function originalProgress(recordId, fraction) {
+export function originalProgress(recordId, fraction) {
   if (!current || current.record.id !== recordId || !$("original-status")) return;
   if (current.record.original && current.record.original.status === "received") return;
   showOriginal(current.record, fraction === null
@@ -578,7 +344,7 @@ function originalProgress(recordId, fraction) {
 
 /* SHA-256 of what was analysed and of the original (the same file unless a working copy
  * went first); refreshed in place when the original arrives. */
-function evidenceHashes(record) {
+export function evidenceHashes(record) {
   const o = record.original || {};
   const lines = [];
   if (o.working_copy) {
@@ -594,13 +360,13 @@ function evidenceHashes(record) {
 }
 
 /* What the photo's EXIF recorded (from the original once it has arrived). */
-function exifLine(record) {
+export function exifLine(record) {
   // the original's EXIF once it has arrived (a working copy made on the phone has none)
   const exif = (record.original && record.original.exif) || (record.evidence && record.evidence.exif) || {};
   const recorded = [];
   if (exif.datetime_original) recorded.push(_("taken {when}", { when: exif.datetime_original.replace("T", " ") }));
   if (exif.make || exif.model) recorded.push(_("camera {camera}", { camera: [exif.make, exif.model].filter(Boolean).join(" ") }));
-  if (exif.gps_latitude != null) recorded.push(`GPS ${exif.gps_latitude}, ${exif.gps_longitude}`);
+  if (exif.gps_latitude != null) recorded.push(`GPS ${gpsText(exif.gps_latitude, exif.gps_longitude)}`);
   const pending = record.original && record.original.status === "pending";
   return el("p", { class: "meta", id: "exif-line" }, recorded.length
     ? _("The photo recorded: {what}.", { what: recorded.join("; ") })
@@ -609,13 +375,13 @@ function exifLine(record) {
 }
 
 /* Width set through the CSSOM, not a style attribute (allowed under a strict CSP). */
-function scoreBar(score) {
+export function scoreBar(score) {
   const bar = el("div");
   bar.style.width = Math.round((score || 0) * 100) + "%";
   return bar;
 }
 
-async function render(record, blob, original, focus = true) {
+export async function render(record, blob, original, focus = true) {
   current = { record, blob, original: original || null };
   const ident = record.identification;
   const names = namesOf(record);
@@ -652,6 +418,7 @@ async function render(record, blob, original, focus = true) {
     listBlock(_("Permits needed"), g.permits, null, names),
     listBlock(_("Check"), g.officer_checks, null, names),
     listBlock(_("Next steps"), g.next_steps, null, names),
+    ident.lookalike_triage ? listBlock(ident.lookalike_triage.title, ident.lookalike_triage.checks.map((c) => c.text), "warnbox", names) : null,
     listBlock(_("Warnings"), g.warnings, "warnbox", names),
     schreger && schreger.applicable
       ? el("button", { type: "button", id: "open-schreger" }, _("Measure Schreger angles (ivory)")) : null,
@@ -681,7 +448,7 @@ async function render(record, blob, original, focus = true) {
 }
 
 /* ---------- recent ---------- */
-function remember(record) {
+export function remember(record) {
   const list = JSON.parse(localStorage.getItem(RECENT_KEY) || "[]").filter((r) => r.id !== record.id);
   const ident = record.identification;
   const names = namesOf(record);
@@ -694,7 +461,7 @@ function remember(record) {
   localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, 20)));
   renderRecent();
 }
-function renderRecent() {
+export function renderRecent() {
   const list = JSON.parse(localStorage.getItem(RECENT_KEY) || "[]");
   $("recent").replaceChildren(...(list.length ? list.map((r) => {
     const li = el("li", {}, `${r.at.slice(0, 16).replace("T", " ")} · ${r.what}` + (r.case_ref ? ` · ${r.case_ref}` : ""));
@@ -707,8 +474,8 @@ function renderRecent() {
 }
 
 /* ---------- Schreger tap-to-mark ---------- */
-const marks = { points: [], image: null };
-function openSchreger() {
+export const marks = { points: [], image: null };
+export function openSchreger() {
   const section = $("schreger");
   section.hidden = false;
   marks.points = [];
@@ -719,7 +486,7 @@ function openSchreger() {
   else $("schreger-count").textContent = _("Open the photo on the phone that took it to measure.");
   section.scrollIntoView({ behavior: "smooth" });
 }
-function drawMarks() {
+export function drawMarks() {
   const c = $("schreger-canvas");
   const img = marks.image;
   if (!img) return;
@@ -743,7 +510,7 @@ function drawMarks() {
   $("schreger-count").textContent = _("{n} angle(s) marked. Next tap: {next}.", { n: angles, next });
   $("schreger-send").disabled = angles < 1;
 }
-function tapSchreger(ev) {
+export function tapSchreger(ev) {
   const c = $("schreger-canvas");
   const rect = c.getBoundingClientRect();
   const x = (ev.clientX - rect.left) * (c.width / rect.width);
@@ -751,7 +518,7 @@ function tapSchreger(ev) {
   marks.points.push([Math.round(x * 10) / 10, Math.round(y * 10) / 10]);
   drawMarks();
 }
-async function sendSchreger() {
+export async function sendSchreger() {
   const n = Math.floor(marks.points.length / 3);
   const triples = [];
   for (let i = 0; i < n; i++) triples.push(marks.points.slice(3 * i, 3 * i + 3));
@@ -775,7 +542,7 @@ async function sendSchreger() {
 /* ---------- several photos of one item ---------- */
 /* "Add another photo of this item": POST /identifications/<id>/photos (online only);
  * the reply is the record with the fused answer, rendered in place. */
-function itemPhotoControl(record) {
+export function itemPhotoControl(record) {
   const item = record.identification.item;
   const status = el("p", { class: "meta" },
     item ? _("Item: {photos} photos, {agreeing} agree with the answer.", { photos: item.photos, agreeing: item.agreeing }) : "");

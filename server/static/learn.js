@@ -1,10 +1,14 @@
-/* idtool phone page: lab confirmations and the versions in use (loaded before app.js).
+/* idtool phone page: lab confirmations and the versions in use (an ES module imported by app.js).
  *
  * A record a laboratory confirmed shows what it really is, how and by whom; the footer
  * shows the reference set, listings and signed update the server uses now (they change
  * when an update is installed, without a restart).
  */
-"use strict";
+
+
+import { el } from "./dom.js";
+import { _ } from "./i18n.js";
+import { pretty } from "./words.js";
 
 function methodName(method) {
   return { dna: _("DNA analysis"), spectroscopy: _("spectroscopy"),
@@ -13,7 +17,7 @@ function methodName(method) {
 }
 
 /* The confirmation line of a record (null when never confirmed). */
-function confirmationLine(record) {
+export function confirmationLine(record) {
   const c = record.confirmation;
   if (!c) return null;
   const label = c.label && c.label.startsWith("material_") ? pretty(c.label) : c.label;
@@ -24,7 +28,7 @@ function confirmationLine(record) {
 }
 
 /* Fill the footer with the versions the server uses now (from /healthz). */
-async function showVersions() {
+export async function showVersions() {
   const box = document.getElementById("versions");
   if (!box) return;
   try {

@@ -1,21 +1,21 @@
-/* idtool phone page: the working copy made on the phone (loaded before app.js).
+/* idtool phone page: the working copy made on the phone (an ES module imported by app.js).
  *
  * A phone photo is 3-6 MB; on a weak signal that is minutes. The model needs a few hundred
  * pixels, so the page first sends a working copy (upright, longest side 1600 px, JPEG 0.85,
  * a few hundred KB) and the original follows in the background, attached to the same record.
  */
-"use strict";
 
-const WORKING_COPY_PX = 1600;
-const WORKING_COPY_QUALITY = 0.85;
-const SMALL_PHOTO_BYTES = 1024 * 1024; // a photo this small already fits: send it whole
 
-async function decodeUpright(blob) {
+export const WORKING_COPY_PX = 1600;
+export const WORKING_COPY_QUALITY = 0.85;
+export const SMALL_PHOTO_BYTES = 1024 * 1024; // a photo this small already fits: send it whole
+
+export async function decodeUpright(blob) {
   // "from-image" applies the EXIF orientation, so the copy is upright like the photo on screen.
   return createImageBitmap(blob, { imageOrientation: "from-image" });
 }
 
-async function encodeJpeg(bitmap, width, height, quality) {
+export async function encodeJpeg(bitmap, width, height, quality) {
   if (typeof OffscreenCanvas !== "undefined") {
     const canvas = new OffscreenCanvas(width, height);
     const ctx = canvas.getContext("2d");
@@ -35,7 +35,7 @@ async function encodeJpeg(bitmap, width, height, quality) {
 /* The working copy of `file`, or null when the file should go as it is: already small,
  * or not decodable by this browser (HEIC on most phones' browsers, or not a photo at all:
  * the server then says what is wrong with it). */
-async function makeWorkingCopy(file) {
+export async function makeWorkingCopy(file) {
   let bitmap;
   try {
     bitmap = await decodeUpright(file);
@@ -57,7 +57,7 @@ async function makeWorkingCopy(file) {
 }
 
 /* A small JPEG data: URL of the photo (for the list of refused photos), or null. */
-async function thumbnailUrl(blob, size = 160) {
+export async function thumbnailUrl(blob, size = 160) {
   let bitmap;
   try {
     bitmap = await decodeUpright(blob);
@@ -79,7 +79,7 @@ async function thumbnailUrl(blob, size = 160) {
   }
 }
 
-function megabytes(bytes) {
+export function megabytes(bytes) {
   if (bytes < 1024 * 1024) return Math.max(1, Math.round(bytes / 1024)) + "\u00a0KB";
   return (bytes / (1024 * 1024)).toFixed(1) + "\u00a0MB";
 }

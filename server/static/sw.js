@@ -1,12 +1,12 @@
 /* idtool service worker: lets the phone page open with no network, so photos queued
- * offline (IndexedDB, see app.js) can be seen and are sent when the network returns.
+ * offline (IndexedDB, see queue.js) can be seen and are sent when the network returns.
  *
  * Served by the Flask route GET /sw.js (scope "/"), which replaces the version marker
- * below with a hash of the shell files: any change to the page, app.js or style.css
+ * below with a hash of the shell files (and the list of them): any change to the page, a module or style.css
  * makes a new worker, which precaches the new shell and deletes the old caches.
  *
  * What it does:
- *  - app shell (/, app.js, words.js, photo.js, style.css): cache first, refreshed from the
+ *  - app shell (/ and the page's files, the ES modules and style.css): cache first, refreshed from the
  *    network in the background (the next load gets the new copy);
  *  - GET /api/v1/vocabularies (the country/purpose/source pickers; it needs the officer's
  *    token, so it cannot be precached at install): network first, last good answer kept
@@ -19,7 +19,8 @@
 const SHELL_VERSION = "__SHELL_VERSION__";
 const SHELL_CACHE = "idtool-shell-" + SHELL_VERSION;
 const DATA_CACHE = "idtool-data-v1";
-const SHELL = ["/", "/static/app.js", "/static/words.js", "/static/photo.js", "/static/learn.js", "/static/style.css"];
+// the page and every file in server/static (but this worker): filled in by the server
+const SHELL = __SHELL_FILES__;
 const OFFLINE_DATA = ["/api/v1/vocabularies"];
 
 self.addEventListener("install", (event) => {

@@ -1,17 +1,24 @@
-/* idtool phone page: what the officer reads (loaded before app.js).
+/* idtool phone page: what the officer reads (an ES module imported by app.js).
  *
  * The server's guidance is shared with the CLI and the batch report, so some of its
  * sentences carry internal labels ("material_ivory_or_bone (0.85)"), file names and
  * instructions for the administrator ("import an annex table with 'idtool cites
  * eu-import FILE'"). On the phone they become names, percentages in words, or go.
- * Its texts go through _() (app.js, called only once the page has loaded), so Babel
+ * Its texts go through _() (i18n.js, called only once the page has loaded), so Babel
  * extracts them and the page shows them in the officer's language.
  */
-"use strict";
 
-function pct(x) { return Math.round((x || 0) * 100) + "\u00a0%"; }
+import { _ } from "./i18n.js";
 
-function likelihood(conf) {
+/* One precision for GPS wherever it is shown: 5 decimals (about 1 m). */
+const GPS_DECIMALS = 5;
+export function gpsText(lat, lon) {
+  return `${Number(lat).toFixed(GPS_DECIMALS)}, ${Number(lon).toFixed(GPS_DECIMALS)}`;
+}
+
+export function pct(x) { return Math.round((x || 0) * 100) + "\u00a0%"; }
+
+export function likelihood(conf) {
   if (conf >= 0.9) return _("very likely");
   if (conf >= 0.7) return _("likely");
   if (conf >= 0.4) return _("possible");
@@ -19,27 +26,27 @@ function likelihood(conf) {
 }
 
 /* Ranks, quality verdicts and Schreger classes travel as English codes; these are their words. */
-function rankName(rank) {
+export function rankName(rank) {
   const names = { species: _("species"), subspecies: _("subspecies"), genus: _("genus"), family: _("family"),
     order: _("order"), class: _("class"), material: _("material") };
   return names[rank] || rank || "";
 }
-function schregerName(classification) {
+export function schregerName(classification) {
   return { elephant: _("elephant"), mammoth: _("mammoth"), indeterminate: _("indeterminate"),
     refused: _("not classified") }[classification] || String(classification || "").replace(/_/g, " ");
 }
-function qualityName(verdict) {
+export function qualityName(verdict) {
   return { pass: _("pass"), warn: _("warn") }[verdict] || verdict;
 }
 
 /* A label as people say it: "material_ivory_or_bone" -> "ivory or bone". */
-function pretty(label) {
+export function pretty(label) {
   if (!label) return "";
   return label.startsWith("material_") ? label.slice(9).replace(/_/g, " ") : label;
 }
 
 /* label -> the name shown for it (common name when the reference set has one). */
-function namesOf(record) {
+export function namesOf(record) {
   const names = {};
   const ident = (record && record.identification) || {};
   for (const c of ident.candidates || []) names[c.label] = c.common_name || pretty(c.label);
@@ -47,11 +54,11 @@ function namesOf(record) {
   return names;
 }
 
-const ADMIN_SENTENCE = /\bidtool\s+[a-z][a-z-]*|\bimport (?:an?|the) [\w -]*(?:table|index|file)\b|\bIDTOOL_[A-Z_]+\b/;
+export const ADMIN_SENTENCE = /\bidtool\s+[a-z][a-z-]*|\bimport (?:an?|the) [\w -]*(?:table|index|file)\b|\bIDTOOL_[A-Z_]+\b/;
 
 /* One sentence of guidance in the officer's words, or null when it is meant for the
  * administrator of the server and says nothing to the officer. */
-function officerText(text, names = {}) {
+export function officerText(text, names = {}) {
   if (text === null || text === undefined) return null;
   let t = String(text);
   // parenthesised instructions for the administrator: dropped, the rest of the sentence kept
@@ -74,13 +81,13 @@ function officerText(text, names = {}) {
   return t || null;
 }
 
-function officerList(items, names) {
+export function officerList(items, names) {
   return (items || []).map((t) => officerText(t, names)).filter(Boolean);
 }
 
 /* Why the server refused a photo, said for the officer; null when it was not a refusal.
  * `what` is already in the officer's language: _("photo") (the default) or _("original photo"). */
-function refusalText(status, body, what = null) {
+export function refusalText(status, body, what = null) {
   what = what || _("photo");
   const code = body && body.error ? body.error.code : "";
   if (code === "field_too_large") {

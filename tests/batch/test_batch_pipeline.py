@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import signal
 import sqlite3
@@ -14,76 +13,26 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from batch_support import (
+    CLASSES,
+    REFERENCE_PER_CLASS,
+    env_vars,
+    needs_reference,
+    reference_photos,
+)
 from click.testing import CliRunner
 
 from idtool.batch.items import JobOptions
 from idtool.batch.jobs import JobStore
 from idtool.batch.pipeline import BatchRequest, run_batch
 from idtool.batch.walk import discover
-from idtool.catalog.reference_import import import_reference_dir
 from idtool.cites.guidance import TradeDeclaration
 from idtool.cli import main
-from idtool.config import SHIPPED_REFERENCE_DIR, Settings, load_settings
-from idtool.decide.service import Runtime
+from idtool.config import Settings
+from idtool.decide.service import IdentificationService
 from idtool.errors import BadField, Conflict, NotFound
-from idtool.model.bundle import build_base_bundle
 
-REFERENCE_PER_CLASS = 4
-CLASSES = ("Scleractinia", "material_ceramic", "material_ivory")
-
-pytestmark = pytest.mark.skipif(
-    not all((SHIPPED_REFERENCE_DIR / c).is_dir() for c in CLASSES),
-    reason="shipped reference_images/ photos are absent",
-)
-
-
-def _photos(cls: str) -> list[Path]:
-    return sorted((SHIPPED_REFERENCE_DIR / cls).glob("*.jpg"))
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A base bundle and a catalog of 4 reference photos per shipped class."""
-    root = tmp_path_factory.mktemp("batch_env")
-    bundle = build_base_bundle(root / "bundle")
-    ref = root / "ref"
-    for cls in CLASSES:
-        (ref / cls).mkdir(parents=True)
-        for photo in _photos(cls)[:REFERENCE_PER_CLASS]:
-            shutil.copy(photo, ref / cls / photo.name)
-    settings = load_settings(home=root / "home", model_dir=bundle, catalog_path=root / "cat.db")
-    runtime = Runtime.open(settings, "torch")
-    try:
-        import_reference_dir(runtime.catalog, runtime.embedder(), ref)
-    finally:
-        runtime.close()
-    return settings
-
-
-def _env_vars(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "IDTOOL_HOME": str(settings.home),
-        "IDTOOL_MODEL": str(settings.model_dir),
-        "IDTOOL_CATALOG": str(settings.catalog_path),
-    }
-
-
-@pytest.fixture
-def photo_dir(tmp_path: Path) -> Path:
-    """Photos not in the reference set, in sub-folders, plus a duplicate and bad files."""
-    root = tmp_path / "seizure"
-    for cls in CLASSES:
-        (root / cls.lower()).mkdir(parents=True)
-        for photo in _photos(cls)[REFERENCE_PER_CLASS : REFERENCE_PER_CLASS + 3]:
-            shutil.copy(photo, root / cls.lower() / photo.name)
-    first = sorted(root.rglob("*.jpg"))[0]
-    shutil.copy(first, root / "zz_copy.jpg")
-    (root / "notes.txt").write_text("inventory list", encoding="utf-8")
-    (root / "truncated.jpg").write_bytes(first.read_bytes()[:2000])
-    (root / "renamed_text.jpg").write_text("this is not a photo", encoding="utf-8")
-    (root / "empty.png").write_bytes(b"")
-    return root
+pytestmark = needs_reference
 
 
 def _request(photo_dir: Path, out: Path, **kwargs: object) -> BatchRequest:
@@ -157,14 +106,14 @@ def test_batch_writes_parseable_reports_matching_identify(
     assert [r["duplicates"] for r in dup_holder] == [["zz_copy.jpg"]]
 
     # the same per-image JSON as `idtool identify`
-    runtime = Runtime.open(env, "torch")
+    service = IdentificationService.open(env, "torch")
     try:
-        name = "material_ceramic/" + _photos("material_ceramic")[REFERENCE_PER_CLASS].name
-        (expected,) = runtime.identifier().identify_paths(
+        name = "material_ceramic/" + reference_photos("material_ceramic")[REFERENCE_PER_CLASS].name
+        (expected,) = service.identifier().identify_paths(
             [photo_dir / name], max_bytes=40_000_000, max_pixels=60_000_000
         )
     finally:
-        runtime.close()
+        service.close()
     want = expected.to_dict()
     got = by_image[name]
     assert set(want) - {"image"} <= set(got)
@@ -224,7 +173,7 @@ def test_rerun_processes_nothing_and_changed_file_again(
     again = run_batch(env, _request(photo_dir, out))
     assert (again.processed, again.already_done) == (0, first.images)
     changed = sorted(photo_dir.rglob("*.jpg"))[1]
-    changed.write_bytes(_photos("Scleractinia")[-1].read_bytes())
+    changed.write_bytes(reference_photos("Scleractinia")[-1].read_bytes())
     third = run_batch(env, _request(photo_dir, out))
     assert third.processed == 1
     records = _jsonl(out / "results.jsonl")
@@ -269,7 +218,7 @@ def _start(env: Settings, photo_dir: Path, out: Path) -> subprocess.Popen[str]:
             *(sys.executable, "-m", "idtool", "-v", "batch", str(photo_dir), "--out", str(out)),
             *("--batch-size", "1", "--runtime", "torch", "--format", "json"),
         ],
-        env=_env_vars(env),
+        env=env_vars(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -294,7 +243,7 @@ def test_resume_after_interruption_processes_each_file_once(
 ) -> None:
     photo_dir = tmp_path / "phone_dump"
     photo_dir.mkdir()
-    photos = [p for c in CLASSES for p in _photos(c)[REFERENCE_PER_CLASS:]][:24]
+    photos = [p for c in CLASSES for p in reference_photos(c)[REFERENCE_PER_CLASS:]][:24]
     for photo in photos:
         shutil.copy(photo, photo_dir / photo.name)
     out = tmp_path / "report"
@@ -330,7 +279,7 @@ def test_cli_batch_json_summary_and_exit_status(
     runner = CliRunner()
     out = tmp_path / "report"
     args = ["batch", str(photo_dir), "--out", str(out), "--runtime", "torch", "--format", "json"]
-    result = runner.invoke(main, args, env=_env_vars(env))
+    result = runner.invoke(main, args, env=env_vars(env))
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["succeeded"] == 9 and summary["failed"] == 3
@@ -340,7 +289,7 @@ def test_cli_batch_json_summary_and_exit_status(
     bad.mkdir()
     (bad / "a.jpg").write_text("not a photo", encoding="utf-8")
     result = runner.invoke(
-        main, ["batch", str(bad), "--out", str(tmp_path / "r2")], env=_env_vars(env)
+        main, ["batch", str(bad), "--out", str(tmp_path / "r2")], env=env_vars(env)
     )
     assert result.exit_code == 1
     assert "no image could be identified" in result.stderr
@@ -348,7 +297,7 @@ def test_cli_batch_json_summary_and_exit_status(
     result = runner.invoke(
         main,
         ["batch", str(photo_dir), "--out", str(tmp_path / "r3"), "--source", "Q"],
-        env=_env_vars(env),
+        env=env_vars(env),
     )
     assert result.exit_code == 1
     assert result.stderr.startswith("error [bad_field]:")

@@ -13,7 +13,7 @@ from idtool.batch.pipeline import BatchRequest, run_batch
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.cites.guidance import TradeDeclaration
 from idtool.config import SHIPPED_REFERENCE_DIR, Settings, load_settings
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.model.bundle import build_base_bundle
 
 pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'idtool[ray]'")
@@ -43,11 +43,11 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         for photo in sorted((SHIPPED_REFERENCE_DIR / cls).glob("*.jpg"))[:4]:
             shutil.copy(photo, ref / cls / photo.name)
     settings = load_settings(home=root / "home", model_dir=bundle, catalog_path=root / "cat.db")
-    runtime = Runtime.open(settings, "torch")
+    service = IdentificationService.open(settings, "torch")
     try:
-        import_reference_dir(runtime.catalog, runtime.embedder(), ref)
+        import_reference_dir(service.catalog, service.embedder(), ref)
     finally:
-        runtime.close()
+        service.close()
     return settings
 
 

@@ -23,7 +23,7 @@ from idtool.catalog.reference_import import import_reference_dir
 from idtool.cites.guidance import TradeDeclaration
 from idtool.cli import main
 from idtool.config import SHIPPED_REFERENCE_DIR, Settings, load_settings
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.errors import (
     BadField,
     ClusterAuthRequired,
@@ -101,7 +101,7 @@ def test_cli_prints_one_line_for_an_unreachable_cluster(
     photos.mkdir()
     shutil.copy(sorted((SHIPPED_REFERENCE_DIR / "material_ceramic").glob("*.jpg"))[0], photos)
     monkeypatch.setenv("IDTOOL_HOME", str(tmp_path / "home"))
-    home_runtime = Runtime.open(load_settings(home=tmp_path / "home"), "torch")
+    home_runtime = IdentificationService.open(load_settings(home=tmp_path / "home"), "torch")
     try:
         import_reference_dir(
             home_runtime.catalog, home_runtime.embedder(), _small_reference(tmp_path)
@@ -140,7 +140,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = tmp_path_factory.mktemp("ray_faults_env")
     bundle = build_base_bundle(root / "bundle")
     settings = load_settings(home=root / "home", model_dir=bundle, catalog_path=root / "cat.db")
-    runtime = Runtime.open(settings, "torch")
+    runtime = IdentificationService.open(settings, "torch")
     try:
         import_reference_dir(runtime.catalog, runtime.embedder(), _small_reference(root, 4))
     finally:

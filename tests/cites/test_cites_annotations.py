@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,13 @@ from idtool.cites.annotations import (
 from idtool.cites.countries import find_countries, normalise_country
 from idtool.errors import BadField
 
-CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
+CITES_DATA = (
+    Path(
+        os.environ.get("IDTOOL_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
+    )
+    / "data"
+    / "cites"
+)
 LOXODONTA = (
     "Appendix I:All populations except those of BW, NA, ZA, and ZW. \n"
     "Appendix II:Populations of BW, NA, ZA, ZW "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,13 @@ from idtool.cites.listing_import import snapshot_date_from_name
 from idtool.cites.store import KIND_EU, cites_migrations
 from idtool.errors import BadField, ListingDataError
 
-CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
+CITES_DATA = (
+    Path(
+        os.environ.get("IDTOOL_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
+    )
+    / "data"
+    / "cites"
+)
 
 
 def _needs(name: str) -> Path:

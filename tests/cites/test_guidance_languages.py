@@ -119,12 +119,17 @@ def test_common_names_in_the_officers_language(bundled: ListingIndex) -> None:
     )
     declaration = TradeDeclaration()
     english = with_advice(identification, declaration, bundled)
-    assert english.candidates[0].common_name == "African elephant"
+    assert english.identification.candidates[0].common_name == "African elephant"
     with use_language("es"):
         spanish = with_advice(identification, declaration, bundled)
-    assert spanish.candidates[0].common_name == "elefante africano"
-    assert spanish.candidates[1].common_name is None  # nothing known: nothing invented
-    assert spanish.extra["guidance"]["lang"] == "es"
+    assert spanish.identification.candidates[0].common_name == "elefante africano"
+    # materials too
+    assert spanish.identification.candidates[1].common_name == "imitación de resina o plástico"
+    # the guidance JSON is in the language it was made in, wherever it is written out
+    assert spanish.lang == "es" and spanish.to_dict()["guidance"]["lang"] == "es"
+    assert (
+        spanish.to_dict()["guidance"]["disclaimer"] != english.to_dict()["guidance"]["disclaimer"]
+    )
     with use_language("fr"):
         parrot = guidance_for_label("loro gris", declaration, bundled)
     assert parrot.matched_name == "Psittacus erithacus"

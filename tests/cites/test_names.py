@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -17,7 +18,13 @@ from idtool.cites.listing_index import ListingIndex
 from idtool.cites.names import LANGUAGES, NameIndex, fold, names_for, read_common_names
 from idtool.cli import main
 
-CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
+CITES_DATA = (
+    Path(
+        os.environ.get("IDTOOL_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
+    )
+    / "data"
+    / "cites"
+)
 REFERENCE_TAXA = [
     "Acinonyx jubatus",
     "Panthera leo",
@@ -147,12 +154,6 @@ def test_shared_common_names_ask_the_officer_to_check() -> None:
     assert shared.match_kind == "common_name" and shared.name == "Dalbergia retusa"
     assert [c.name for c in shared.candidates] == ["Dalbergia retusa", "Pterocarpus erinaceus"]
     assert "also used for Pterocarpus erinaceus" in shared.note
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("IDTOOL_HOME", str(tmp_path))
-    return CliRunner()
 
 
 @pytest.mark.parametrize(

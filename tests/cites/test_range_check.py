@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -18,7 +19,13 @@ from idtool.cites.listing_index import ListingIndex
 from idtool.cites.range_check import check_range
 from idtool.types import Candidate, Decision, Identification
 
-CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
+CITES_DATA = (
+    Path(
+        os.environ.get("IDTOOL_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
+    )
+    / "data"
+    / "cites"
+)
 
 
 def decl(**values: str | None) -> TradeDeclaration:

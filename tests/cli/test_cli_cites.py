@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,13 +12,13 @@ from click.testing import CliRunner
 
 from idtool.cli import main
 
-CITES_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cites"
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("IDTOOL_HOME", str(tmp_path))
-    return CliRunner()
+CITES_DATA = (
+    Path(
+        os.environ.get("IDTOOL_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
+    )
+    / "data"
+    / "cites"
+)
 
 
 def _json_lines(output: str) -> list[dict]:  # type: ignore[type-arg]
@@ -84,10 +85,16 @@ def test_import_status_and_reimport(cli: CliRunner, tmp_path: Path) -> None:
     again = cli.invoke(main, args)
     assert "already imported" in again.stdout
     status = cli.invoke(main, ["cites", "status", "--format", "json"])
-    (row,) = _json_lines(status.stdout)
-    assert row["name"] == "SAMPLE.csv" and row["in_use"] is True and row["stale_warning"]
+    rows = _json_lines(status.stdout)
+    (row,) = [r for r in rows if r["name"] == "SAMPLE.csv"]
+    assert row["in_use"] is True and row["stale_warning"] and row["imported"] is True
+    shipped = [r for r in rows if r["bundled"]]
+    assert {r["name"] for r in shipped} >= {"cites_bundled_listings.csv", "cites_amendments.csv"}
+    assert all(r["current_to"] == rows[0]["current_to"] >= "2023-11-25" for r in rows)
     guidance = cli.invoke(main, ["guidance", "Python regius", "--format", "json"])
-    assert _json_lines(guidance.stdout)[0]["listing_set"]["name"] == "SAMPLE.csv"
+    out = _json_lines(guidance.stdout)[0]
+    assert out["listing_set"]["name"] == "SAMPLE.csv"
+    assert out["listing_source"]["effective_date"] == "2017-04-21"
 
 
 def test_eu_import_and_status_table(cli: CliRunner, tmp_path: Path) -> None:
@@ -109,3 +116,40 @@ def test_help_text_ends_with_an_example(cli: CliRunner, command: list[str]) -> N
     result = cli.invoke(main, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.stdout
+
+
+def test_import_prints_what_changed_and_status_shows_the_layers(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    national = tmp_path / "national_list.csv"
+    national.write_text(
+        "full_name,rank,class,family,genus,listing\n"
+        "Gadus morhua,SPECIES,Actinopteri,Gadidae,Gadus,III\n"
+        "Lutrogale perspicillata,SPECIES,Mammalia,Mustelidae,Lutrogale,II\n",
+        encoding="utf-8",
+    )
+    old = cli.invoke(main, ["cites", "import", str(national), "--snapshot-date", "2018-01-01"])
+    assert old.exit_code == 0, old.output
+    # the 2018 otter row is older than the CoP18 amendment (2019): nothing moves
+    assert "1 taxa added, 0 removed, 0 moved" in old.stdout
+    assert "added: Gadus morhua" in old.stdout
+    status = cli.invoke(main, ["cites", "status"])
+    assert "law current to: 2025-12-05" in status.stdout
+    assert "national_list.csv" in status.stdout and "imported" in status.stdout
+    guidance = cli.invoke(main, ["guidance", "Lutrogale", "perspicillata", "--format", "json"])
+    out = _json_lines(guidance.stdout)[0]
+    assert out["cites"]["appendix"] == "I"
+    assert out["listing_source"]["name"] == "cites_amendments.csv"
+    newer = tmp_path / "national_list_v2.csv"
+    newer.write_text(  # another file (another sha256): the same rows, dated 2027
+        national.read_text(encoding="utf-8") + "Gadus macrocephalus,SPECIES,,Gadidae,Gadus,\n",
+        encoding="utf-8",
+    )
+    new = cli.invoke(
+        main,
+        ["cites", "import", str(newer), "--snapshot-date", "2027-01-01", "--format", "json"],
+    )
+    (row,) = _json_lines(new.stdout)
+    assert row["changes"]["moved"] == [
+        {"name": "Lutrogale perspicillata", "before": "I", "after": "II"}
+    ]

@@ -12,15 +12,12 @@ from curation_fixtures import (
     CHEETAH_IN_CORAL,
     DEMO,
     TIGER_COPY,
-    ReferenceFixture,
-    baseline_evaluation,
     catalog_copy,
 )
 
 from idtool.catalog.store import Catalog
 from idtool.cli import main
 from idtool.cli.evaluation import GATE_FAILED_EXIT
-from idtool.curation.evaluation import Evaluation
 
 NEW_COMMANDS = [
     ["reference", "add"],
@@ -32,13 +29,6 @@ NEW_COMMANDS = [
     ["reference", "audit"],
     ["evaluate"],
 ]
-
-
-@pytest.fixture(scope="session")
-def baseline(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[ReferenceFixture, Evaluation, Path]:
-    return baseline_evaluation(tmp_path_factory)
 
 
 @pytest.fixture

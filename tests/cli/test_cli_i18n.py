@@ -14,12 +14,6 @@ from idtool.config import PROJECT_ROOT
 EXAMPLES = PROJECT_ROOT / "examples"
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("IDTOOL_HOME", str(tmp_path))
-    return CliRunner()
-
-
 def test_guidance_table_in_french(cli: CliRunner) -> None:
     result = cli.invoke(
         main,

@@ -3,8 +3,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, small_reference
+from support import EXAMPLES, small_reference
 
 from idtool.cli import main
 from idtool.model.bundle import load_bundle
@@ -33,6 +35,18 @@ def test_train_writes_a_complete_bundle_that_identify_then_uses(home: Path, tmp_
     assert bundle.head.fit_on.startswith("ref-")
     assert 0.3 <= bundle.thresholds.min_confidence < 1.0
     assert "Cross-validated metrics" in (target / "MODEL_CARD.md").read_text()
+    # the grouped-CV confusion matrix: rows true class, columns top-1, in head order
+    confusion = bundle.meta["metrics"]["confusion"]
+    assert confusion["labels"] == list(bundle.head.classes)
+    matrix = np.array(confusion["matrix"])
+    assert matrix.shape == (5, 5) and matrix.dtype.kind == "i"
+    assert matrix.sum(axis=1).tolist() == [4] * 5  # every photo once, in its true row
+    assert np.trace(matrix) / matrix.sum() == pytest.approx(summary["top1_accuracy"], abs=1e-4)
+    assert "| true \\ top-1 |" in (target / "MODEL_CARD.md").read_text()
+    # the look-alike margin is fitted and recorded (0 when ceramics are too few to keep 85 %)
+    assert bundle.meta["metrics"]["lookalike_margin"] in {0.25 * i for i in range(17)}
+    # the embeddings were cached: a retrain embeds nothing new
+    assert len(list((home / "cache" / "training-embeddings").rglob("*.npz"))) == 20
     assert load_engine(bundle).name == "onnxruntime-fp32"
 
     identified = runner.invoke(

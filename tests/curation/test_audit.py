@@ -14,7 +14,6 @@ from curation_fixtures import (
     TIGER_COPY,
     ReferenceFixture,
     catalog_copy,
-    reference_fixture,
 )
 
 from idtool.catalog.store import Catalog
@@ -27,11 +26,6 @@ from idtool.curation.audit_report import render_audit_html, write_audit_html
 from idtool.model.bundle import load_bundle
 
 PLANTED = {TIGER_COPY, CORAL_RESIZED, CHEETAH_IN_CORAL}
-
-
-@pytest.fixture(scope="session")
-def reference_set(tmp_path_factory: pytest.TempPathFactory) -> ReferenceFixture:
-    return reference_fixture(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

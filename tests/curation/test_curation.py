@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from curation_fixtures import CHEETAH_IN_CORAL, ReferenceFixture, catalog_copy, reference_fixture
+from curation_fixtures import CHEETAH_IN_CORAL, ReferenceFixture, catalog_copy
 from sqlite_utils import Database
 
 from idtool.catalog.migrations import catalog_migrations
@@ -25,11 +25,6 @@ from idtool.curation.reference_edits import (
 from idtool.errors import BadField, Conflict, NotFound
 from idtool.model.bundle import load_bundle
 from idtool.model.runtime import load_engine
-
-
-@pytest.fixture(scope="session")
-def reference_set(tmp_path_factory: pytest.TempPathFactory) -> ReferenceFixture:
-    return reference_fixture(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

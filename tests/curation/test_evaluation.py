@@ -11,19 +11,16 @@ import pytest
 from curation_fixtures import (
     CORAL_RESIZED,
     TIGER_COPY,
-    ReferenceFixture,
-    baseline_evaluation,
 )
 
 from idtool.catalog.store import Catalog
 from idtool.catalog.taxonomy import TaxonRecord, infer_taxon
 from idtool.curation.cross_validation import fold_assignment
-from idtool.curation.evaluation import Evaluation
 from idtool.curation.evaluation_metrics import error_counts
 from idtool.curation.evaluation_report import (
     Tolerance,
     compare_evaluations,
-    load_summary,
+    read_summary,
     store_evaluation,
     stored_evaluations,
 )
@@ -34,16 +31,64 @@ from idtool.types import Decision
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="session")
-def baseline(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[ReferenceFixture, Evaluation, Path]:
-    return baseline_evaluation(tmp_path_factory)
+# the keys of summary.json (docs/evaluation) in order, as written before the summary was typed
+SUMMARY_KEYS = [
+    "kind",
+    "schema",
+    "created",
+    "who",
+    "idtool_version",
+    "model_name",
+    "model_version",
+    "embedding_version",
+    "reference_version",
+    "listing_set",
+    "seed",
+    "folds",
+    "folds_requested",
+    "c",
+    "class_weight",
+    "crops",
+    "tiles",
+    "target_selective_accuracy",
+    "grouping",
+    "scorer",
+    "method",
+    "images",
+    "classes",
+    "metrics",
+    "thresholds",
+    "per_class",
+    "operating_points",
+    "by_appendix",
+    "appendix_of",
+    "reliability",
+    "coverage_risk",
+    "items",
+    "unknown",
+    "mistakes",
+    "files",
+]
+METRIC_KEYS = [
+    "top1_accuracy",
+    "top3_accuracy",
+    "ece",
+    "ece_uncalibrated",
+    "coverage",
+    "selective_accuracy",
+    "wrong_identifications",
+    "wrong_identification_rate",
+    "abstained",
+    "worst_class",
+    "decisions",
+    "called_not_wildlife",
+    "lower_protection",
+]
 
 
 def test_summary_carries_versions_and_sane_metrics(baseline) -> None:
     _, evaluation, _ = baseline
-    s = evaluation.summary
+    s = evaluation.summary.to_dict()
     for key in ("model_version", "reference_version", "embedding_version", "created"):
         assert s[key]
     assert (s["seed"], s["folds"]) == (0, 3)
@@ -89,7 +134,7 @@ def test_fold_assignment_keeps_groups_and_stratifies() -> None:
 
 def test_confusion_and_per_class_are_consistent(baseline) -> None:
     _, evaluation, out = baseline
-    s = evaluation.summary
+    s = evaluation.summary.to_dict()
     matrix = evaluation.confusion
     assert matrix.sum() == s["images"]
     assert np.trace(matrix) / matrix.sum() == pytest.approx(s["metrics"]["top1_accuracy"], abs=1e-4)
@@ -107,7 +152,7 @@ def test_confusion_and_per_class_are_consistent(baseline) -> None:
 
 def test_errors_by_appendix_use_cites_categories(baseline) -> None:
     _, evaluation, _ = baseline
-    s = evaluation.summary
+    s = evaluation.summary.to_dict()
     assert s["appendix_of"]["Panthera tigris"] == "I"
     assert s["appendix_of"]["Acinonyx jubatus"] == "I"
     assert s["appendix_of"]["Scleractinia"] == "II"
@@ -152,7 +197,7 @@ def test_asymmetricerror_counts() -> None:
 
 def test_unknown_photos_are_checked(baseline) -> None:
     _, evaluation, _ = baseline
-    unknown = evaluation.summary["unknown"]
+    unknown = evaluation.summary.unknown
     assert unknown["photos"] == unknown["processed"] == 3
     names = {Path(item["image"]).name for item in unknown["items"]}
     assert names == {"china.jpg", "flower.jpg", "grace_hopper.jpg"}
@@ -163,12 +208,16 @@ def test_unknown_photos_are_checked(baseline) -> None:
 
 def test_summary_json_round_trip_and_storage(baseline, tmp_path: Path) -> None:
     _, evaluation, out = baseline
-    summary = load_summary(out / "summary.json")
-    assert summary["reference_version"] == evaluation.summary["reference_version"]
+    summary = read_summary(out / "summary.json")
+    assert summary["reference_version"] == evaluation.summary.reference_version
     assert set(summary["files"]) >= {"confusion_png", "reliability_png", "coverage_risk_png"}
+    # the typed summary writes the documented JSON: these keys, in this order
+    assert summary == evaluation.summary.to_dict()
+    assert list(summary) == SUMMARY_KEYS
+    assert list(summary["metrics"]) == METRIC_KEYS
     catalog = Catalog.open(tmp_path / "catalog.db")
     try:
-        evaluation_id = store_evaluation(catalog, summary)
+        evaluation_id = store_evaluation(catalog, evaluation.summary)
         rows = stored_evaluations(catalog)
         assert rows[0]["id"] == evaluation_id
         assert rows[0]["reference_version"] == summary["reference_version"]
@@ -179,14 +228,14 @@ def test_summary_json_round_trip_and_storage(baseline, tmp_path: Path) -> None:
         catalog.close()
     (tmp_path / "other.json").write_text('{"kind": "something else"}', encoding="utf-8")
     with pytest.raises(BadField):
-        load_summary(tmp_path / "other.json")
+        read_summary(tmp_path / "other.json")
     with pytest.raises(NotFound):
-        load_summary(tmp_path / "missing.json")
+        read_summary(tmp_path / "missing.json")
 
 
 def test_gate_passes_on_identical_and_small_changes(baseline) -> None:
     _, evaluation, _ = baseline
-    previous = evaluation.summary
+    previous = evaluation.summary.to_dict()
     assert compare_evaluations(previous, previous).passed
     current = copy.deepcopy(previous)
     current["metrics"]["top1_accuracy"] -= 0.01
@@ -195,7 +244,7 @@ def test_gate_passes_on_identical_and_small_changes(baseline) -> None:
 
 def test_gate_fails_and_names_the_classes_that_got_worse(baseline) -> None:
     _, evaluation, _ = baseline
-    previous = evaluation.summary
+    previous = evaluation.summary.to_dict()
     current = copy.deepcopy(previous)
     current["metrics"]["top1_accuracy"] -= 0.05
     current["metrics"]["wrong_identification_rate"] += 0.03
@@ -210,7 +259,7 @@ def test_gate_fails_and_names_the_classes_that_got_worse(baseline) -> None:
 
 def test_gate_allows_no_new_listed_photo_called_not_wildlife(baseline) -> None:
     _, evaluation, _ = baseline
-    previous = evaluation.summary
+    previous = evaluation.summary.to_dict()
     current = copy.deepcopy(previous)
     current["metrics"]["called_not_wildlife"] += 1
     result = compare_evaluations(previous, current)

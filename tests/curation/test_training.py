@@ -1,10 +1,21 @@
-"""Fitting the head: class weights for a small class beside a large one."""
+"""Fitting the head: class weights for a small class beside a large one; the confusion
+matrix kept in ``model.json``; the embedding cache."""
 
 from __future__ import annotations
 
-import numpy as np
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
 
-from idtool.curation.training import fit_linear
+import numpy as np
+from support import EXAMPLES
+
+from idtool.curation.embedding_cache import EmbeddingCache
+from idtool.curation.lookalike_margin import apply_margin, fit_margin
+from idtool.curation.training import confusion_counts, embed_photos, fit_linear
+from idtool.decide.texture import choose_texture
+from idtool.model.preprocess import PreprocessConfig
 
 
 def _overlapping(rng: np.random.Generator, large: int, small: int) -> tuple[np.ndarray, np.ndarray]:
@@ -50,3 +61,77 @@ def test_a_two_class_head_tells_the_classes_apart() -> None:
     # three classes, of which the fold saw two: the third can never win
     weight3, bias3 = fit_linear(x, y, 3, c=1.0, seed=0)
     assert ((x @ weight3.T + bias3).argmax(axis=1) == y).mean() > 0.95
+
+
+def test_confusion_counts_rows_are_true_classes_and_columns_top1() -> None:
+    y = np.array([0, 0, 0, 1, 1, 2])
+    predicted = np.array([0, 2, 2, 1, 0, 2])
+    confusion = confusion_counts(y, predicted, ("bone", "ceramic", "ivory"))
+    assert confusion == {
+        "labels": ["bone", "ceramic", "ivory"],
+        "matrix": [[1, 0, 2], [1, 1, 0], [0, 0, 1]],
+    }
+    assert json.loads(json.dumps(confusion)) == confusion  # plain ints: model.json-ready
+
+
+class CountingEngine:
+    """A stand-in runtime: a deterministic embedding of each input, counting inputs."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.inputs = 0
+
+    def embed(self, batch: np.ndarray) -> np.ndarray:
+        self.inputs += len(batch)
+        flat = batch.reshape(len(batch), -1)[:, :64].astype(np.float32)
+        return flat / np.linalg.norm(flat, axis=1, keepdims=True).clip(1e-6)
+
+
+def test_embedding_cache_embeds_each_photo_once_per_recipe(tmp_path: Path) -> None:
+    photos = [tmp_path / f"{i}.jpg" for i in range(3)]
+    for photo, source in zip(photos, sorted(EXAMPLES.glob("*.jpg")), strict=False):
+        shutil.copy(source, photo)
+    bundle = SimpleNamespace(
+        preprocess=PreprocessConfig(224, "bicubic", 0.875, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+    )
+    texture = choose_texture(["material_ivory", "material_bone"])
+    engine = CountingEngine()
+    cache = EmbeddingCache.for_recipe(tmp_path / "cache", "emb-1", engine.name, 0, texture)
+    assert cache is not None
+    first = embed_photos(photos, bundle, engine, texture=texture, cache=cache)  # type: ignore[arg-type]
+    embedded = engine.inputs
+    assert embedded >= 2 * len(photos)  # photo + mirror, and the tiles
+    again = embed_photos(photos, bundle, engine, texture=texture, cache=cache)  # type: ignore[arg-type]
+    assert engine.inputs == embedded  # nothing embedded the second time
+    for a, b in zip(first, again, strict=True):
+        assert np.array_equal(a.views, b.views) and np.array_equal(a.tiles, b.tiles)
+    # a changed file is embedded again; another recipe has its own folder; crops are not cached
+    shutil.copy(EXAMPLES / "coral_1.jpg", photos[0])
+    embed_photos(photos, bundle, engine, texture=texture, cache=cache)  # type: ignore[arg-type]
+    assert engine.inputs > embedded
+    other = EmbeddingCache.for_recipe(tmp_path / "cache", "emb-1", engine.name, 0, None)
+    assert other is not None and other.folder != cache.folder
+    assert EmbeddingCache.for_recipe(tmp_path / "cache", "emb-1", engine.name, 2, None) is None
+    # a damaged entry is ignored and rewritten, not fatal
+    entry = next(cache.folder.rglob("*.npz"))
+    entry.write_bytes(b"not an npz")
+    assert cache.get(entry.stem) is None
+
+
+def test_lookalike_margin_stops_listed_photos_going_to_the_lookalike() -> None:
+    # 3 classes: ivory (0), bone (1), ceramic look-alike (2); ivory photos whose ceramic
+    # logit is a little higher than their ivory logit
+    mask = np.array([False, False, True])
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 100 + [1] * 100 + [2] * 100)
+    logits = np.eye(3)[y] * 3.0 + rng.normal(0, 0.1, (300, 3))
+    logits[:10, 2] += 3.5  # 10 % of the ivory photos lead on ceramic by about 0.5
+    assert fit_margin(logits, y, mask) == 0.75  # the first grid step that recovers them
+    top = apply_margin(logits, mask, 0.75).argmax(axis=1)
+    assert (top[:100] == 0).all() and (top[200:] == 2).all()
+    # never so far that the look-alike loses its own photos
+    logits[200:290, 0] += 3.0  # most ceramics lead by a hair only
+    assert fit_margin(logits, y, mask) == 0.0
+    # no look-alike class: no margin
+    assert fit_margin(logits, y, np.zeros(3, dtype=bool)) == 0.0

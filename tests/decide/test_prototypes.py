@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import SHARED_DEMO
+from support import SHARED_DEMO
 
 from idtool.catalog.store import ReferenceEmbeddings
 from idtool.catalog.taxonomy import infer_taxon
 from idtool.cli import main
 from idtool.config import load_settings
 from idtool.decide.prototypes import class_means, cosine_group_ids, fit_prototypes
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.model.bundle import Thresholds
 from idtool.types import Decision
 
@@ -91,7 +91,7 @@ def test_new_class_without_training_warns_everywhere(
 ) -> None:
     held_out = sorted((SHARED_DEMO / NEW_CLASS).glob("*.jpg"))[IMPORTED]
     result = CliRunner().invoke(
-        main, ["identify", "--format", "json", "--engine", "torch", str(held_out)]
+        main, ["identify", "--format", "json", "--runtime", "torch", str(held_out)]
     )
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
@@ -102,7 +102,7 @@ def test_new_class_without_training_warns_everywhere(
     assert answer["decision_source"].startswith("prototype")
     assert "warning [head_mismatch]" in result.stderr and "idtool train" in result.stderr
     # the table output warns on stderr too
-    table = CliRunner().invoke(main, ["identify", "--engine", "torch", str(held_out)])
+    table = CliRunner().invoke(main, ["identify", "--runtime", "torch", str(held_out)])
     assert "warning [head_mismatch]" in table.stderr
 
 
@@ -120,9 +120,9 @@ def test_answers_without_training_are_no_worse_than_a_plain_prototype_classifier
         photos = sorted((SHARED_DEMO / class_dir).glob("*.jpg"))
         start = IMPORTED if class_dir == NEW_CLASS else len(photos) - 6
         held_out += [(p, label) for p in photos[start:]]
-    runtime = Runtime.open(load_settings(), "torch")
+    service = IdentificationService.open(load_settings(), "torch")
     try:
-        identifier = runtime.identifier()
+        identifier = service.identifier()
         shipped = set(identifier.reference.paths)
         held_out = [(p, t) for p, t in held_out if str(p) not in shipped]
         results = identifier.identify_paths(
@@ -135,7 +135,7 @@ def test_answers_without_training_are_no_worse_than_a_plain_prototype_classifier
 
         embeddings = identifier.embed([decode_image(p) for p, _ in held_out])
     finally:
-        runtime.close()
+        service.close()
     truths = [t for _, t in held_out]
     plain = [reference.classes[k] for k in (embeddings @ means.T).argmax(axis=1)]
     plain_accuracy = np.mean([p == t for p, t in zip(plain, truths, strict=True)])

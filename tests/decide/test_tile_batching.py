@@ -9,12 +9,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 from idtool.config import load_settings
 from idtool.decide import identify
 from idtool.decide.identify import Identifier
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.decide.texture import embed_tiles, embed_tiles_of_photos
 from idtool.model.preprocess import DecodedImage, decode_image
 
@@ -23,13 +23,13 @@ MATERIAL_PHOTOS = ("ivory_1.jpg", "bone_1.jpg", "walrus_ivory_1.jpg", "ceramic_1
 
 @pytest.fixture(scope="module")
 def identifier(core_home: Path) -> Iterator[Identifier]:
-    runtime = Runtime.open(load_settings(home=core_home), "torch")
+    service = IdentificationService.open(load_settings(home=core_home), "torch")
     try:
-        found = runtime.identifier()
+        found = service.identifier()
         assert found.texture is not None and found.use_head  # the shipped texture head
         yield found
     finally:
-        runtime.close()
+        service.close()
 
 
 def _decoded(identifier: Identifier, names: tuple[str, ...]) -> list[DecodedImage]:

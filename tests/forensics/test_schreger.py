@@ -16,9 +16,9 @@ from idtool.forensics.schreger import (
     angles_from_points,
     classify,
     draw_annotations,
-    load_points,
     measure_auto,
     measure_schreger,
+    read_points,
 )
 from idtool.forensics.schreger_auto import radial_angle
 from idtool.forensics.synthetic_schreger import generate_section
@@ -107,10 +107,10 @@ def test_angles_from_points_geometry() -> None:
     triples = [
         ((0, 0), (10, 0), (0, 10)),  # 90
         ((5, 5), (15, 5), (5 + 10 * np.cos(np.radians(124)), 5 + 10 * np.sin(np.radians(124)))),
-        ((0, 0), (1, 0), (-1, 0)),  # 180
+        ((0, 0), (10, 0), (-10, 10)),  # 135
     ]
     angles = [m.angle_deg for m in angles_from_points(triples)]
-    assert angles == pytest.approx([90.0, 124.0, 180.0])
+    assert angles == pytest.approx([90.0, 124.0, 135.0])
 
 
 def test_angles_from_points_rejects_degenerate_arm() -> None:
@@ -203,13 +203,13 @@ def test_manual_mode_leaves_out_inner_angles() -> None:
 def test_load_points_json_and_csv(tmp_path: Path) -> None:
     js = tmp_path / "p.json"
     js.write_text(json.dumps([{"vertex": [0, 0], "a": [10, 0], "b": [0, 10]}]))
-    assert load_points(js) == [((0.0, 0.0), (10.0, 0.0), (0.0, 10.0))]
+    assert read_points(js) == [((0.0, 0.0), (10.0, 0.0), (0.0, 10.0))]
     wrapped = tmp_path / "w.json"
     wrapped.write_text(json.dumps({"angles": [{"vertex": [1, 2], "a": [3, 4], "b": [5, 6]}]}))
-    assert len(load_points(wrapped)) == 1
+    assert len(read_points(wrapped)) == 1
     cs = tmp_path / "p.csv"
     cs.write_text("vx,vy,ax,ay,bx,by\n0,0,10,0,0,10\n1,1,2,1,1,2\n")
-    assert len(load_points(cs)) == 2
+    assert len(read_points(cs)) == 2
 
 
 @pytest.mark.parametrize(
@@ -231,19 +231,19 @@ def test_load_points_bad_files(tmp_path: Path, name: str, content: str, message:
     path = tmp_path / name
     path.write_text(content)
     with pytest.raises(BadField, match=message):
-        load_points(path)
+        read_points(path)
 
 
 def test_load_points_binary_file(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x80\x81")
     with pytest.raises(BadField, match="cannot read"):
-        load_points(path)
+        read_points(path)
 
 
 def test_load_points_missing_file(tmp_path: Path) -> None:
     with pytest.raises(BadField, match="cannot read"):
-        load_points(tmp_path / "missing.json")
+        read_points(tmp_path / "missing.json")
 
 
 @pytest.mark.parametrize("angle", [136.0, 148.0])

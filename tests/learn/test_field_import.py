@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shipped_photo
+from support import shipped_photo
 
 from idtool.config import load_settings
 from idtool.curation.grouping import item_pairs, near_duplicate_group_ids
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.errors import BadField
 from idtool.evidence.confirmations import confirm_record
 from idtool.evidence.records import EvidenceRecord, OriginalPhoto, OriginalStatus
@@ -70,7 +70,7 @@ def test_state_folder_import_keeps_provenance_and_skips_what_is_not_an_original(
     finally:
         store.close()
     settings = load_settings(home=core_home_copy)
-    runtime = Runtime.open(settings, "torch")
+    runtime = IdentificationService.open(settings, "torch")
     try:
         report = import_confirmed(
             runtime.catalog, runtime.embedder(), open_confirmed_source(str(post)), settings.home

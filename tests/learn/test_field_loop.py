@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from idtool.catalog.store import current_user
 from idtool.cli import main
 from idtool.config import PROJECT_ROOT, load_settings
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.evidence.confirmations import confirm_record
 from idtool.evidence.export import export_case
 from idtool.evidence.records import EvidenceRecord
@@ -96,7 +96,7 @@ def lab_confirms(home: Path, ids: list[str], label: str) -> None:
 
 
 def decisions(home: Path, photos: list[Path]) -> list[tuple[str, str | None]]:
-    runtime = Runtime.open(load_settings(home=home))
+    runtime = IdentificationService.open(load_settings(home=home))
     try:
         identifier = runtime.identifier()
         results = identifier.identify_decoded(

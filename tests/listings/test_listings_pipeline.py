@@ -18,13 +18,15 @@ from click.testing import CliRunner
 from listings_fixtures import SamplePhotos, write_sample_corpus
 
 from idtool.batch.items import JobOptions
+from idtool.batch.jobs import JobStore
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.cites.guidance import TradeDeclaration
 from idtool.cli import main
 from idtool.config import SHIPPED_REFERENCE_DIR, Settings, load_settings
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.hashing import sha256_file
 from idtool.listings import MarketListingsRequest, run_listings
+from idtool.listings.analysis import load_photo_results, stored_record
 from idtool.model.bundle import build_base_bundle
 
 CLASSES = ("Scleractinia", "material_ceramic", "material_ivory")
@@ -48,11 +50,11 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         for photo in _photos(cls)[:4]:
             (ref / cls / photo.name).write_bytes(photo.read_bytes())
     settings = load_settings(home=root / "home", model_dir=bundle, catalog_path=root / "cat.db")
-    runtime = Runtime.open(settings, "torch")
+    service = IdentificationService.open(settings, "torch")
     try:
-        import_reference_dir(runtime.catalog, runtime.embedder(), ref)
+        import_reference_dir(service.catalog, service.embedder(), ref)
     finally:
-        runtime.close()
+        service.close()
     return settings
 
 
@@ -114,6 +116,14 @@ def test_mixed_folder_gives_a_ranked_explained_worklist(
     photo = first["photos"][0]
     assert photo["decision"] in ("identified", "uncertain", "not_in_reference")
     assert {"candidates", "model_version", "reference_version", "sha256"} <= set(photo)
+    # held slim while the run is analysed, written whole: the job table's full record
+    with JobStore(out) as store:
+        stored = stored_record(store, photo["sha256"])
+        held = load_photo_results(store, {photo["sha256"]})[photo["sha256"]].record
+    assert stored is not None and {**stored, "image": photo["image"]} == photo
+    assert "quality" in photo and "nearest_references" in photo
+    assert not {"quality", "nearest_references", "candidates"} & set(held)
+    assert held["decision"] == photo["decision"] and held["label"] == photo["label"]
     assert {t["source"] for t in first["taxa"]} <= {"text", "photo"}
     for f in first["evidence"]["files"]:
         assert sha256_file(Path(f["path"])) == f["sha256"]

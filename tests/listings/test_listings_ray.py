@@ -12,7 +12,7 @@ from idtool.batch.items import JobOptions
 from idtool.catalog.reference_import import import_reference_dir
 from idtool.cites.guidance import TradeDeclaration
 from idtool.config import SHIPPED_REFERENCE_DIR, Settings, load_settings
-from idtool.decide.service import Runtime
+from idtool.decide.service import IdentificationService
 from idtool.listings import MarketListingsRequest, run_listings
 from idtool.model.bundle import build_base_bundle
 
@@ -45,11 +45,11 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         for photo in _photos(cls)[:4]:
             (ref / cls / photo.name).write_bytes(photo.read_bytes())
     settings = load_settings(home=root / "home", model_dir=bundle, catalog_path=root / "cat.db")
-    runtime = Runtime.open(settings, "torch")
+    service = IdentificationService.open(settings, "torch")
     try:
-        import_reference_dir(runtime.catalog, runtime.embedder(), ref)
+        import_reference_dir(service.catalog, service.embedder(), ref)
     finally:
-        runtime.close()
+        service.close()
     return settings
 
 

@@ -4,6 +4,7 @@ photo verdicts, and read problems (no model needed: photo verdicts are given).""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from idtool.listings.analysis import (
     PhotoResult,
     analyse_with_results,
     photo_taxon,
+    slim_record,
 )
 from idtool.listings.html_page import markup_warnings, read_saved_page
 from idtool.listings.lexicon import load_lexicon
@@ -344,3 +346,31 @@ def test_a_bad_senses_file_names_the_line(tmp_path: Path) -> None:
     bad.write_text("term,cues\nivory,dress\n")
     with pytest.raises(BadField, match="header"):
         load_senses(bad)
+
+
+def test_a_slim_record_keeps_what_the_analysis_reads() -> None:
+    record = {
+        "image": "a.jpg",
+        "sha256": "ab" * 32,
+        "decision": "identified",
+        "label": "material_ivory",
+        "rank": "material",
+        "confidence": 0.93,
+        "nearest_references": [{"label": "material_ivory", "similarity": 0.9}] * 3,
+        "quality": {"verdict": "pass", "checks": []},
+        "material_checks": {"text": "x" * 20_000},
+        "guidance": {
+            "taxon": "Elephantidae",
+            "candidates": [{"text": "y" * 20_000}],
+            "cites": {
+                "appendix": "I",
+                "population_resolved": False,
+                "options": [{"appendix": "II", "population": "ZA"}],
+                "population_note": "split listing",
+                "text": "z" * 5_000,
+            },
+        },
+    }
+    slim = slim_record(record)
+    assert len(json.dumps(slim)) < 1_000 < len(json.dumps(record))
+    assert photo_taxon(slim, "a.jpg") == photo_taxon(record, "a.jpg")

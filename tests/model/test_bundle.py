@@ -73,3 +73,38 @@ def test_resolution_order(shipped_bundle, tmp_path: Path, monkeypatch: pytest.Mo
     assert resolve_bundle_dir(settings) == trained
     explicit = load_settings(home=tmp_path / "home", model_dir=shipped_bundle.path)
     assert resolve_bundle_dir(explicit) == shipped_bundle.path
+
+
+def test_tiny_bundle_loads_embeds_and_identifies_without_real_weights(
+    tiny_bundle, tmp_path: Path
+) -> None:
+    """The tiny random-init bundle goes through the same code as a real one, in seconds."""
+    import numpy as np
+    from support import small_reference
+
+    from idtool.catalog.reference_import import import_reference_dir
+    from idtool.config import load_settings
+    from idtool.decide.service import IdentificationService
+    from idtool.types import Decision
+
+    assert tiny_bundle.architecture == "test_efficientnet" and tiny_bundle.head is None
+    settings = load_settings(home=tmp_path / "home", model_dir=tiny_bundle.path)
+    service = IdentificationService.open(settings, "torch")
+    try:
+        report = import_reference_dir(
+            service.catalog, service.embedder(), small_reference(tmp_path / "ref", per_class=2)
+        )
+        assert report.embedded == report.added > 0
+        reference = service.catalog.load_embeddings(tiny_bundle.embedding_version)
+        assert reference.vectors.shape[1] == tiny_bundle.meta["embedding_dim"]
+        assert np.allclose(np.linalg.norm(reference.vectors, axis=1), 1.0, atol=1e-4)
+        photo = sorted((tmp_path / "ref" / "Scleractinia").glob("*.jpg"))[0]
+        (result,) = service.identifier().identify_paths(
+            [photo], max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels
+        )
+    finally:
+        service.close()
+    assert result.error is None and result.decision in set(Decision)
+    assert result.model_version == "tiny-0.0.1" and result.engine == "torch"
+    # a reference photo is its own nearest reference
+    assert result.nearest_references and result.nearest_references[0].similarity > 0.99

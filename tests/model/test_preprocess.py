@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import shipped_photo
 from PIL import Image
+from support import shipped_photo
 
 from idtool.errors import ImageTooLarge, InvalidImage, UnsupportedMediaType
 from idtool.model.preprocess import (

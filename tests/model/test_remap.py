@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import shipped_photo
+from support import shipped_photo
 
 from idtool.errors import ModelBundleError
 from idtool.model.backbone import create_backbone, load_strict, stage_depths

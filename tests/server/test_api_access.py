@@ -1,19 +1,8 @@
-# ruff: noqa: F811
 """Who sees which records, how reading is logged, and idempotent retries that changed."""
 
 from __future__ import annotations
 
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
-    make_app,
-    phone_coral,
-    server_home,
-    store,
-    token,
-    upload,
-)
+from server_support import phone_coral, upload
 
 from idtool.evidence.tokens import Role, create_token
 

@@ -1,19 +1,9 @@
-# ruff: noqa: F811
 """Bearer-token authentication of the API."""
 
 from __future__ import annotations
 
 import pytest
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
-    make_app,
-    server_home,
-    store,
-    token,
-    upload,
-)
+from server_support import upload
 
 from idtool.evidence.tokens import create_token, hash_token, list_tokens, revoke_token
 

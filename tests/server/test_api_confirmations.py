@@ -1,18 +1,8 @@
-# ruff: noqa: F811
 """POST /api/v1/identifications/<id>/confirmation: supervisors only, append-only."""
 
 from __future__ import annotations
 
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
-    make_app,
-    server_home,
-    store,
-    token,
-    upload,
-)
+from server_support import upload
 
 from idtool.evidence.tokens import Role, create_token
 

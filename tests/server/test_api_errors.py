@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """Every error code with a real malformed request; all errors are JSON."""
 
 from __future__ import annotations
@@ -6,17 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
+from server_support import (
     ivory_photo,
-    make_app,
     phone_ivory,
     png_bomb,
-    server_home,
-    store,
-    token,
     upload,
 )
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """What a schema fuzzer and an abuse run found (issue 11): nesting, 405, headers, logs."""
 
 from __future__ import annotations
@@ -6,17 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
-    make_app,
-    server_home,
-    settings_for,
-    store,
-    token,
-    upload,
-)
+from server_support import settings_for, upload
 
 
 def code_of(response, status: int) -> str:  # type: ignore[no-untyped-def]
@@ -82,7 +71,7 @@ def test_startup_says_when_the_newest_bundle_has_no_onnx_export(server_home, tmp
     from server.app import create_app
 
     caplog.set_level(logging.INFO, logger="server")
-    app = create_app(settings_for(server_home, tmp_path / "ev"), engine="auto")
+    app = create_app(settings_for(server_home, tmp_path / "ev"), runtime="auto")
     try:
         messages = [r.getMessage() for r in caplog.records if r.name == "server.state"]
         engine = app.extensions["idtool"].model.identifier.engine.name

@@ -1,19 +1,8 @@
-# ruff: noqa: F811
 """The server answers in the officer's language: Accept-Language, ?lang=, page catalog."""
 
 from __future__ import annotations
 
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
-    coral_photo,
-    make_app,
-    server_home,
-    store,
-    token,
-    upload,
-)
+from server_support import coral_photo, upload
 
 from idtool.config import PROJECT_ROOT
 from idtool.i18n.extract import marked_html_texts

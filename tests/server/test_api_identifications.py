@@ -1,21 +1,13 @@
-# ruff: noqa: F811
 """POST/GET /api/v1/identifications, idempotency, Schreger, thumbnails."""
 
 from __future__ import annotations
 
 import threading
 
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
+from server_support import (
     jpeg_with_exif,
-    make_app,
     phone_coral,
     phone_ivory,
-    server_home,
-    store,
-    token,
     upload,
 )
 

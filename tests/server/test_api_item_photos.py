@@ -1,21 +1,13 @@
-# ruff: noqa: F811
 """POST /api/v1/identifications/<id>/photos: several photos of one item, fused."""
 
 from __future__ import annotations
 
 from phone_photos import phone_jpeg_of
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
+from server_support import (
     coral_photo,
-    make_app,
     multipart,
     phone_coral,
     phone_ivory,
-    server_home,
-    store,
-    token,
     upload,
 )
 

@@ -1,11 +1,8 @@
-# ruff: noqa: F811
 """/openapi.json describes exactly the routes the app serves."""
 
 from __future__ import annotations
 
 import re
-
-from server_support import app, client, make_app, server_home  # noqa: F401
 
 IGNORED = {"/", "/sw.js", "/favicon.ico", "/static/{filename}"}  # the page and its files
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """Working copy first, full original later: PUT /api/v1/identifications/<id>/original."""
 
 from __future__ import annotations
@@ -6,17 +5,10 @@ from __future__ import annotations
 import hashlib
 
 from phone_photos import working_copy
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
-    make_app,
+from server_support import (
     multipart,
     phone_coral,
     phone_ivory,
-    server_home,
-    store,
-    token,
     upload,
 )
 

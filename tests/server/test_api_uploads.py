@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """Real-size phone photos through POST /api/v1/identifications (issue 11).
 
 A 12 MP JPEG of 3-4 MB straight from a phone used to get ``413 image_too_large``; every
@@ -11,17 +10,7 @@ import hashlib
 
 import pytest
 from phone_photos import PHONE_SIZE_PX, PhonePhotos
-from server_support import (  # noqa: F401
-    app,
-    auth,
-    client,
-    make_app,
-    phone_ivory,
-    server_home,
-    store,
-    token,
-    upload,
-)
+from server_support import phone_ivory, upload
 
 from idtool.evidence.tokens import create_token
 from idtool.evidence.verify import verify_store

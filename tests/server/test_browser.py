@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """The phone page in headless Chromium against a live waitress server on 127.0.0.1.
 
 Needs Debian's ``chromium`` (/usr/bin/chromium) and the ``playwright`` Python package;
@@ -11,81 +10,20 @@ import hashlib
 import os
 import re
 import shutil
-import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import sign_in
 from phone_photos import phone_jpeg_of
-from server_support import REFERENCE, ivory_photo, make_app, server_home  # noqa: F401
+from server_support import REFERENCE, ivory_photo
 
 from idtool.config import PROJECT_ROOT
-from idtool.evidence.tokens import create_token
 from idtool.evidence.verify import verify_store
 
-CHROMIUM = os.environ.get("IDTOOL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 375, "height": 812}
 SCREENSHOT = PROJECT_ROOT / "docs" / "phone_page.png"
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def live(make_app) -> Iterator[tuple[str, str, object]]:
-    """(base url, token, app) of a waitress server running in a thread."""
-    from waitress.server import create_server
-
-    app = make_app()
-    token = create_token(app.extensions["idtool"].store, "officer.browser", "test")
-    port = _free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}", token, app
-    finally:
-        server.close()
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def page() -> Iterator[object]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        yield page
-        context.close()
-        browser.close()
-
-
-def _sign_in(page, base: str, token: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + "/")
-    page.fill("#token", token)
-    page.click("#token-form button[type=submit]")
-    page.wait_for_selector("#upload-form", state="visible")
 
 
 @pytest.fixture
@@ -149,7 +87,7 @@ def test_phone_photo_working_copy_first_then_the_original(live, page, tmp_path):
     photo_file = tmp_path / "IMG_0042.jpg"
     photo_file.write_bytes(phone_jpeg_of(source, 6))
     store = app.extensions["idtool"].store
-    _sign_in(page, base, token)
+    sign_in(page, base, token)
     page.wait_for_function("document.querySelectorAll('#purpose option').length > 5")
     assert not page.is_checked("#original-only")
     page.set_input_files("#image", str(photo_file))
@@ -200,7 +138,7 @@ def test_phone_photo_working_copy_first_then_the_original(live, page, tmp_path):
 def test_slow_link_shows_the_verdict_before_the_original_arrives(live, page, photo_file):
     base, token, app = live
     store = app.extensions["idtool"].store
-    _sign_in(page, base, token)
+    sign_in(page, base, token)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send(  # a weak mobile link: 1 Mbit/s up, 300 ms
@@ -228,7 +166,7 @@ def test_slow_link_shows_the_verdict_before_the_original_arrives(live, page, pho
 def test_refusal_is_shown_at_the_photo_and_clears_the_last_result(live, page, photo_file, tmp_path):
     base, token, app = live
     store = app.extensions["idtool"].store
-    _sign_in(page, base, token)
+    sign_in(page, base, token)
     # "send original only" is remembered on the phone
     page.check("#original-only")
     page.reload()
@@ -264,7 +202,7 @@ def test_refusal_is_shown_at_the_photo_and_clears_the_last_result(live, page, ph
 def test_server_errors_keep_the_photo_queued(live, page, photo_file):
     base, token, app = live
     store = app.extensions["idtool"].store
-    _sign_in(page, base, token)
+    sign_in(page, base, token)
     page.route(  # the server answers 503 (busy): the photo must stay on the phone
         "**/api/v1/identifications",
         lambda route: route.fulfill(
@@ -292,7 +230,7 @@ def test_server_errors_keep_the_photo_queued(live, page, photo_file):
 def test_offline_photo_is_queued_and_sent_once_when_back_online(live, page, photo_file):
     base, token, app = live
     store = app.extensions["idtool"].store
-    _sign_in(page, base, token)
+    sign_in(page, base, token)
     page.context.set_offline(True)
     page.evaluate("window.dispatchEvent(new Event('offline'))")
     page.set_input_files("#image", str(photo_file))
@@ -366,7 +304,7 @@ def test_page_opens_offline_and_sends_the_queue_once(live, page, photo_file, tmp
     store = app.extensions["idtool"].store
     requests = _Requests(app.wsgi_app)
     app.wsgi_app = requests  # type: ignore[method-assign]
-    _sign_in(page, base, token)
+    sign_in(page, base, token)
     page.wait_for_function(
         "navigator.serviceWorker.controller !== null"
         " && navigator.serviceWorker.controller.state === 'activated'"

@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """The phone page in French and Spanish (headless Chromium, live server on 127.0.0.1)."""
 
 from __future__ import annotations
@@ -7,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from server_support import ivory_photo, make_app, server_home  # noqa: F401
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, _sign_in, live  # noqa: F401
+from browser_support import CHROMIUM, CHROMIUM_ARGS, PHONE, sign_in
+from server_support import ivory_photo
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +39,7 @@ def test_page_follows_the_browser_language_and_the_picker(live, french_phone):
     page.wait_for_selector("#token-panel h2:text-is('Connexion')")
     assert page.evaluate("document.documentElement.lang") == "fr"
     assert page.get_attribute("#case_ref", "placeholder") == "p. ex. JKIA-2025-0042"
-    _sign_in(page, base, token)
+    sign_in(page, base, token)
     page.wait_for_selector("#purpose option:text-is('T – commercial')", state="attached")
 
     page.select_option("#lang", "es")  # the picker wins over the browser, and is remembered

@@ -1,11 +1,9 @@
-# ruff: noqa: F811
 """The phone page shows a record's lab confirmation and the versions in use."""
 
 from __future__ import annotations
 
 import pytest
-from server_support import make_app, server_home  # noqa: F401
-from test_browser import _sign_in, live, page  # noqa: F401
+from browser_support import sign_in as _sign_in
 
 pytestmark = pytest.mark.browser
 

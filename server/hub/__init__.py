@@ -1,0 +1,1 @@
+"""The national hub's web side: its own app factory, sync API, analyst API and page."""
