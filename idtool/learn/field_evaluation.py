@@ -32,7 +32,7 @@ def image_origins(catalog: Catalog, paths: Sequence[str]) -> dict[str, tuple[str
 
 def provenance_breakdown(catalog: Catalog, evaluation: Evaluation) -> dict[str, dict[str, Any]]:
     """Per class: photos and held-out top-1 of museum and of field photos."""
-    wrong = {m["path"] for m in evaluation.summary.to_dict().get("mistakes") or []}
+    wrong = {m["path"] for m in evaluation.summary.mistakes or []}
     counts: dict[str, dict[str, list[int]]] = {}
     for path, (label, origin) in image_origins(catalog, evaluation.paths).items():
         n_right = counts.setdefault(label, {MUSEUM: [0, 0], FIELD: [0, 0]})[origin]

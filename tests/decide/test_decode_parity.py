@@ -82,7 +82,7 @@ def test_only_photos_that_may_read_tiles_are_decoded_again(
         for path in (EXAMPLES / "ivory_1.jpg", tmp_path / "card.jpg")
     ]
     embeddings = identifier.embed(images)
-    similarities = [identifier.nearest(e)[0]["similarity"] for e in embeddings]
+    similarities = [identifier.nearest(e)[0].similarity for e in embeddings]
     again = identifier.refit_for_tiles(images, embeddings, similarities)
     assert list(again) == [0]
     tile_px = identifier.tile_decode_config.working_short_px

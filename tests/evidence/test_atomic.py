@@ -88,6 +88,7 @@ ALLOWED_RENAMES = {
     "idtool/model/onnx_export.py",  # moves the validated export out of its temp folder
     "idtool/cites/index_cache.py",  # SQLite builds the derived index in its own file
     "idtool/hub/blobs.py",  # hub uploads: a verified partial file renamed to its SHA-256
+    "idtool/learn/update_install.py",  # moves verified bundle folders; SQLite backup files
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from idtool.catalog.store import Catalog
@@ -46,7 +48,7 @@ def test_breakdown_side_by_side_and_museum_only_copy(tmp_path):
     try:
         mistakes = [{"path": "/m/ivory2.jpg"}, {"path": "/f/item-3/c.jpg"}]
         run = Evaluation(
-            summary={"mistakes": mistakes},
+            summary=SimpleNamespace(mistakes=mistakes),
             confusion=np.zeros((2, 2)),
             classes=(),
             paths=tuple(paths),
@@ -62,7 +64,10 @@ def test_breakdown_side_by_side_and_museum_only_copy(tmp_path):
     try:
         assert not has_field_photos(museum)
         only = Evaluation(
-            summary={"mistakes": []}, confusion=np.zeros((1, 1)), classes=(), paths=tuple(paths[:2])
+            summary=SimpleNamespace(mistakes=[]),
+            confusion=np.zeros((1, 1)),
+            classes=(),
+            paths=tuple(paths[:2]),
         )
         rows = {r["class"]: r for r in side_by_side(provenance_breakdown(museum, only), with_field)}
     finally:

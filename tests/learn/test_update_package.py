@@ -125,7 +125,8 @@ def test_refused_packages_change_nothing(core_home_copy, published, tmp_path):
     assert snapshot(core_home_copy) == before
     assert read_installed(settings) is None
 
-    impostor = settings.trained_models_dir / "idtool-lite0-1.1.0"
+    # a bundle already installed under the name of the one the package carries
+    impostor = settings.trained_models_dir / resolve_bundle_dir(load_settings()).name
     impostor.mkdir(parents=True)
     (impostor / "model.json").write_text("{}")
     before = snapshot(core_home_copy)
@@ -138,7 +139,7 @@ def test_apply_reload_refuse_older_and_roll_back(core_home_copy, published):
     from server.app import create_app
 
     settings = settings_of(core_home_copy)
-    app = create_app(settings, engine="torch")
+    app = create_app(settings, runtime="torch")
     client = app.test_client()
     try:
         first = client.get("/healthz").get_json()
