@@ -174,9 +174,19 @@ def posts() -> Response:
 
 @bp.get("/originals/<sha256>/thumbnail")
 def thumbnail(sha256: str) -> Response:
+    return thumbnail_response(caller(), sha256)
+
+
+def thumbnail_response(who: HubCaller, sha256: str) -> Response:
+    """A JPEG thumbnail of an original, for an analyst, or for a post that holds a record
+    naming it (the API and the analyst page both serve them).
+
+    Raises:
+        BadField: not a SHA-256.
+        Forbidden: a post token, and no record of that post names the file.
+    """
     check_sha256(sha256)
     hub = current_hub()
-    who = caller()
     if who.post is not None:
         with transaction(hub.url) as conn:
             row = conn.execute(

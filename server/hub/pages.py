@@ -17,10 +17,10 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from idtool.errors import Forbidden, Unauthorized
-from idtool.hub.blobs import check_sha256
 from idtool.hub.database import transaction
 from idtool.hub.queries import get_case, list_links, post_summaries, seizure_counts
 from idtool.hub.tokens import HubCaller
+from server.hub.api import thumbnail_response
 from server.hub.state import current_hub
 
 bp = Blueprint("hub_pages", __name__, url_prefix="/hub", template_folder="templates")
@@ -131,15 +131,4 @@ def thumbnail(sha256: str) -> Response:
     who = _caller()
     if who is None:
         raise Unauthorized("sign in on /hub/ first")
-    hub = current_hub()
-    check_sha256(sha256)
-    if who.post is not None:
-        with transaction(hub.url) as conn:
-            row = conn.execute(
-                "SELECT 1 FROM record_photos WHERE post = %s AND sha256 = %s", [who.post, sha256]
-            ).fetchone()
-        if row is None:
-            raise Forbidden(f"no record of post {who.post} names the file {sha256}")
-    response = Response(hub.blobs.thumbnail(sha256), mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return thumbnail_response(who, sha256)
