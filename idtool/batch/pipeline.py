@@ -103,7 +103,8 @@ class Executor(Protocol):
 
 
 def listing_set_label(listings: ListingIndex) -> str:
-    return ", ".join(f"{s.name}@{s.sha256[:12]}" for s in listings.sets)
+    """The listing layers in use, each once (``name@sha256``), for the job's configuration."""
+    return ", ".join(dict.fromkeys(f"{s.name}@{s.sha256[:12]}" for s in listings.sets))
 
 
 def estimated_bytes(item: BatchItem, fit: PreprocessConfig) -> int:

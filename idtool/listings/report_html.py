@@ -8,6 +8,7 @@ values as ``data-`` attributes.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from idtool.batch.jobs import JobConfig
@@ -202,8 +203,9 @@ def _problems_html(item: AnalysedMarketListing) -> str:
     )
 
 
-def _card(title: str, counts: dict[str, int]) -> str:
-    rows = "".join(f'<tr><td>{_e(k)}</td><td class="n">{v}</td></tr>' for k, v in counts.items())
+def _card(title: str, counts: dict[str, int], cell: Callable[[str], str] | None = None) -> str:
+    show = cell or _e
+    rows = "".join(f'<tr><td>{show(k)}</td><td class="n">{v}</td></tr>' for k, v in counts.items())
     return f'<div class="card"><h3>{_e(title)}</h3><table>{rows or "<tr><td>none</td></tr>"}</table></div>'
 
 
@@ -267,7 +269,7 @@ def render_listings_html(
             "<div class='cards'>",
             _card("priority level", counts["level"]),
             _card("strongest CITES appendix", counts["appendix"]),
-            _card("taxa named or seen", counts["taxon"]),
+            _card("taxa named or seen", counts["taxon"], _taxon_html),
             _card("linked", {"clusters": clusters, **counts["errors"]}),
             "</div>",
             "<h2>Worklist</h2>",
