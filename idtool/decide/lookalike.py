@@ -223,7 +223,7 @@ def _summary(
             listed=_(" or ").join(name(label) for label in listed),
         )
     ]
-    for f in figures:
+    for f in (f for f in figures if f.count):  # a zero count stays in the JSON figures
         parts.append(
             _(
                 "in cross-validation this model put {predicted} first for {count} of "

@@ -188,3 +188,17 @@ def test_a_listed_animal_beside_a_lookalike_is_not_a_material_triage(
 ) -> None:
     ident = _uncertain(("Python regius", 0.6), ("material_ceramic", 0.4))
     assert with_advice(ident, TradeDeclaration(), bundled).lookalike is None
+
+
+def test_a_pair_never_confused_is_left_out_of_the_text_but_kept_in_the_figures(
+    bundled: ListingIndex, confusion_bundle: Path
+) -> None:
+    confusion = ModelConfusion.from_meta(load_bundle(confusion_bundle).meta)
+    # ceramic photos were never taken for walrus ivory (MATRIX[2][4] == 0)
+    ident = _uncertain(("material_walrus_ivory", 0.6), ("material_ceramic", 0.35))
+    triage = with_advice(ident, TradeDeclaration(), bundled, confusion).to_dict()
+    figures = triage["lookalike_triage"]["confusion"]
+    zero = [f for f in figures if f["count"] == 0]
+    assert zero, figures
+    assert " 0 of " not in triage["lookalike_triage"]["summary"]
+    assert "0 of 19" not in " ".join(triage["guidance"]["next_steps"])
