@@ -16,8 +16,15 @@ def test_versions_footer_and_confirmation_line(live, page):
     footer = page.inner_text("#versions")
     assert versions["reference_version"] in footer and "update none" in footer
     line = page.evaluate(
-        """() => confirmationLine({confirmation: {label: "material_ivory", method: "dna",
-             by: "Lab A", report_ref: "R-1"}}).textContent"""
+        """async () => (await import("/static/learn.js")).confirmationLine({confirmation:
+             {label: "material_ivory", method: "dna", by: "Lab A", report_ref: "R-1"}})
+             .textContent"""
     )
     assert line == "Confirmed by a laboratory: ivory (DNA analysis, Lab A) · report R-1"
-    assert page.evaluate("() => confirmationLine({confirmation: null})") is None
+    assert (
+        page.evaluate(
+            """async () => (await import("/static/learn.js"))
+                 .confirmationLine({confirmation: null})"""
+        )
+        is None
+    )
