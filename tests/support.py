@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from idtool.config import PROJECT_ROOT, SHIPPED_REFERENCE_DIR
 
@@ -73,3 +74,30 @@ def write_tiny_bundle(target: Path, version: str = "0.0.1") -> Path:
     meta["weights"] = {"file": WEIGHTS_FILE, "sha256": sha256_file(target / WEIGHTS_FILE)}
     (target / MODEL_JSON).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return target
+
+
+class WaitressThread:
+    """A waitress server (``waitress.server.create_server(...)``) run in a thread of the
+    test process, and stopped cleanly: closing the server while its loop waits in
+    ``select`` makes that call fail with a bad file descriptor, which only means the
+    server has stopped."""
+
+    def __init__(self, server: Any) -> None:
+        import threading
+
+        self.server = server
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            if not self._stopping:
+                raise
+
+    def close(self) -> None:
+        self._stopping = True
+        self.server.close()
+        self._thread.join(timeout=10)

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import numpy as np
 import requests
 from pg_cluster import free_port
 from PIL import Image
+from support import WaitressThread
 
 from idtool.config import PROJECT_ROOT
 from idtool.evidence.custody import now_iso
@@ -123,13 +123,11 @@ class ThreadedHub:
         self.server = waitress.server.create_server(
             self.app, host="127.0.0.1", port=self.port, **options
         )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
+        self.running = WaitressThread(self.server)
         self.url = f"http://127.0.0.1:{self.port}"
 
     def close(self) -> None:
-        self.server.close()
-        self.thread.join(timeout=10)
+        self.running.close()
 
 
 @contextlib.contextmanager

@@ -3,7 +3,6 @@ and for the browser tests a live waitress server and a headless Chromium page.""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from browser_support import CHROMIUM, CHROMIUM_ARGS, PHONE, free_port
 from flask import Flask
 from flask.testing import FlaskClient
+from support import WaitressThread
 
 from idtool.evidence.store import EvidenceStore
 from idtool.evidence.tokens import create_token
@@ -49,14 +49,11 @@ def live(make_app) -> Iterator[tuple[str, str, object]]:
     app = make_app()
     token = create_token(app.extensions["idtool"].store, "officer.browser", "test")
     port = free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    running = WaitressThread(create_server(app, host="127.0.0.1", port=port, threads=4))
     try:
         yield f"http://127.0.0.1:{port}", token, app
     finally:
-        server.close()
-        thread.join(timeout=10)
+        running.close()
 
 
 @pytest.fixture
