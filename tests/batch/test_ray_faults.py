@@ -172,18 +172,24 @@ def _request(photos: Path, out: Path, engine: str, address: str | None = None) -
 
 
 class _RemoveNodeOnFirstResult:
-    """A progress reporter that removes a cluster node when the first results arrive."""
+    """A progress reporter that removes a cluster node when the run starts (the workers
+    are up, the first chunks about to go out) or when the first results arrive."""
 
-    def __init__(self, cluster: Any, node: Any) -> None:
+    def __init__(self, cluster: Any, node: Any, at_start: bool = False) -> None:
         self._cluster, self._node, self.removed = cluster, node, False
+        self._at_start = at_start
 
-    def start(self, total: int) -> None:
-        return None
-
-    def advance(self, count: int) -> None:
+    def _remove(self) -> None:
         if not self.removed:
             self._cluster.remove_node(self._node, allow_graceful=False)
             self.removed = True
+
+    def start(self, total: int) -> None:
+        if self._at_start:
+            self._remove()
+
+    def advance(self, count: int) -> None:
+        self._remove()
 
     def close(self) -> None:
         return None
@@ -243,7 +249,8 @@ def test_losing_a_node_mid_run_loses_and_doubles_nothing(
     local = run_batch(env, _request(photos, tmp_path / "local", "local"))
     worker_node = cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
     cluster.wait_for_nodes()
-    remover = _RemoveNodeOnFirstResult(cluster, worker_node)
+    # the node goes as the first chunks are sent: the one sent to its worker is lost
+    remover = _RemoveNodeOnFirstResult(cluster, worker_node, at_start=True)
     summary = run_batch(env, _request(photos, tmp_path / "ray", "ray", cluster.address), remover)
     assert remover.removed
     assert any("a Ray worker was lost" in r.getMessage() for r in caplog.records)
