@@ -153,11 +153,8 @@ def set_command(
     if not changes:
         raise click.UsageError("give at least one field to set (see --help) or --clear")
     settings = settings_from(ctx)
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         case, changed = set_case_facts(store, case_ref, changes, current_user(), expect_version)
-    finally:
-        store.close()
     if output_format == "json":
         echo_json({**case.to_dict(), "changed": changed})
         return
@@ -178,11 +175,8 @@ def show_command(ctx: click.Context, case_ref: str, output_format: str) -> None:
         idtool case show JKIA-2026-0042
     """
     settings = settings_from(ctx)
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         case = get_case(store, case_ref)
-    finally:
-        store.close()
     if output_format == "json":
         body = case.to_dict()
         body["records"] = [
@@ -223,11 +217,8 @@ def export_aitr(
     from idtool.aitr.sheet import report_from_store
 
     settings = settings_from(ctx)
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         report = report_from_store(store, year, agency=agency)
-    finally:
-        store.close()
     write_aitr_report(report, out, file_format)
 
 

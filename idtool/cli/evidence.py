@@ -32,11 +32,8 @@ def verify(ctx: click.Context, output_format: str) -> None:
         idtool evidence verify
     """
     settings = settings_from(ctx)
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         report = verify_store(store)
-    finally:
-        store.close()
     if output_format == "json":
         echo_json(report.to_dict())
     else:
@@ -77,11 +74,8 @@ def reanchor(ctx: click.Context, reason: str, output_format: str) -> None:
         idtool evidence reanchor --reason "anchor lost with the SD card; verify OK"
     """
     settings = settings_from(ctx)
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         entry = store.reanchor(current_user(), reason)
-    finally:
-        store.close()
     if output_format == "json":
         echo_json(entry.to_dict())
     else:
@@ -137,8 +131,7 @@ def listings(
     settings = settings_from(ctx)
     case = check_text("case_ref", case_ref) or ""
     chosen = select_listings(report_dir, ids, level)
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         report = add_listing_evidence(
             store,
             chosen,
@@ -146,8 +139,6 @@ def listings(
             officer=current_user(),
             model_version=report_model_version(report_dir),
         )
-    finally:
-        store.close()
     if output_format == "json":
         echo_json(report.to_dict())
     else:
@@ -207,8 +198,7 @@ def confirm(
         )
     finally:
         catalog.close()
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         confirmation = confirm_record(
             store,
             record_id,
@@ -218,8 +208,6 @@ def confirm(
             report_ref=report_ref,
             actor=current_user(),
         )
-    finally:
-        store.close()
     if output_format == "json":
         echo_json({"record_id": record_id, **confirmation.to_dict()})
         return
@@ -250,11 +238,8 @@ def export(ctx: click.Context, case_ref: str, directory: Path, output_format: st
         idtool evidence export CASE-2025-0042 /media/usb/case42
     """
     settings = settings_from(ctx)
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         report = export_case(store, case_ref, directory, current_user())
-    finally:
-        store.close()
     if output_format == "json":
         echo_json(report.to_dict())
     else:

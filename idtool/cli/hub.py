@@ -260,8 +260,7 @@ def sync(
     from idtool.sync.client import sync_status, sync_to_hub
 
     settings = settings_from(ctx)
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         if status:
             result = sync_status(store, hub_url)
             if output_format == "json":
@@ -288,8 +287,6 @@ def sync(
             dry_run=dry_run,
             progress=echo_err,
         )
-    finally:
-        store.close()
     if output_format == "json":
         echo_json(report.to_dict())
     else:

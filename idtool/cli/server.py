@@ -86,11 +86,8 @@ def token_create(ctx: click.Context, name: str, role: str) -> None:
         idtool token create a.otieno --role supervisor
     """
     settings = settings_from(ctx)
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         value = create_token(store, name, current_user(), Role(role))
-    finally:
-        store.close()
     echo_err(f"{role} token for {name} (store it now; it cannot be shown again):")
     click.echo(value)
 
@@ -106,11 +103,8 @@ def token_list(ctx: click.Context, output_format: str) -> None:
         idtool token list --format json
     """
     settings = settings_from(ctx)
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         tokens = list_tokens(store)
-    finally:
-        store.close()
     for info in tokens:
         if output_format == "json":
             echo_json(info.to_dict())
@@ -133,11 +127,8 @@ def token_revoke(ctx: click.Context, name: str) -> None:
         idtool token revoke j.mwangi
     """
     settings = settings_from(ctx)
-    store = EvidenceStore.open(settings.evidence_path)
-    try:
+    with EvidenceStore.open(settings.evidence_path) as store:
         info = revoke_token(store, name, current_user())
-    finally:
-        store.close()
     click.echo(f"revoked the token of {info.name} at {info.revoked_at}")
 
 

@@ -103,6 +103,12 @@ class EvidenceStore:
                 self._connections.append(conn)
         return db
 
+    def __enter__(self) -> EvidenceStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         with self._lock:
             for conn in self._connections:
